@@ -1,0 +1,1 @@
+//! IAM and STS domain: entities, identifiers, operations and the authorization snapshot.

@@ -1,0 +1,1 @@
+//! The HTTP server: request pipeline from SigV4 to encoded response.

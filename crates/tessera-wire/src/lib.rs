@@ -1,0 +1,1 @@
+//! The AWS Query protocol driven by the botocore service models.
