@@ -1,1 +1,33 @@
-//! IAM and STS domain: entities, identifiers, operations and the authorization snapshot.
+//! The IAM and STS domain of Tessera.
+//!
+//! This crate knows what users, access keys and accounts are, how their
+//! identifiers and ARNs look, which invariants their operations keep, and how
+//! the in-memory authorization snapshot is built from the store. It knows no
+//! HTTP (the server decodes requests into [`serde_json::Value`]s shaped by the
+//! service model and hands them to [`ops`]) and no SQL (it talks to the store
+//! only through [`tessera_store::Backend`]).
+//!
+//! # Invariants
+//!
+//! - Every write goes through one store transaction that re-checks the
+//!   invariant it protects (quota, uniqueness, references), so racing
+//!   requests on any number of nodes cannot break it.
+//! - Access-key secrets are stored only sealed under the key-encryption key
+//!   ([`crypto`]); plaintext exists in memory, inside [`crypto::Secret`],
+//!   whose `Debug` shows nothing.
+//! - The clock and the random source come in through [`ops::OpContext`], so
+//!   operations are deterministic under test.
+
+pub mod arn;
+pub mod authz;
+pub mod bootstrap;
+pub mod caller;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod ops;
+pub mod quotas;
+pub mod records;
+pub mod snapshot;
+
+pub use error::IamError;
