@@ -1,0 +1,333 @@
+//! Encoding an operation's output value as the Query protocol's XML
+//! response.
+//!
+//! `<{Op}Response xmlns="{ns}"><{Op}Result>…</{Op}Result><ResponseMetadata><RequestId>…</RequestId></ResponseMetadata></{Op}Response>`,
+//! with no `Result` element when the operation has no output shape. Inside,
+//! members follow the output shape's order and `locationName`s; absent and
+//! `null` members are left out; lists are `<Name><member>…</member></Name>`
+//! (flattened: the element repeated), maps
+//! `<Name><entry><key>…</key><value>…</value></entry></Name>`; timestamps
+//! are ISO 8601 in UTC (`2024-05-01T12:34:56Z`, with fractional seconds only
+//! when the value has them); text is XML-escaped.
+
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::errors::EncodeError;
+use crate::model::{ServiceModel, ShapeKind, ShapeRef};
+use crate::xml::escape_text;
+
+struct Encoder<'m> {
+    model: &'m ServiceModel,
+    out: String,
+}
+
+fn mismatch(path: &str, expected: &'static str) -> EncodeError {
+    EncodeError::TypeMismatch {
+        path: path.to_owned(),
+        expected,
+    }
+}
+
+/// Formats an instant as AWS writes timestamps: `YYYY-MM-DDTHH:MM:SS`,
+/// then `.` and `fraction_digits` digits when there are any, then `Z`.
+fn format_timestamp(instant: OffsetDateTime, fraction_digits: usize) -> String {
+    let utc = instant.to_offset(UtcOffset::UTC);
+    let mut text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    );
+    if fraction_digits > 0 {
+        let nanos = format!("{:09}", utc.nanosecond());
+        text.push('.');
+        text.push_str(nanos.get(..fraction_digits.min(9)).unwrap_or(&nanos));
+    }
+    text.push('Z');
+    text
+}
+
+/// A timestamp value: RFC 3339 text (its fractional digits are kept as
+/// given) or epoch seconds (fractional seconds, to the microsecond, only
+/// when not whole).
+fn timestamp_text(value: &Value, path: &str) -> Result<String, EncodeError> {
+    let invalid = || EncodeError::InvalidTimestamp {
+        path: path.to_owned(),
+        value: value.to_string(),
+    };
+    match value {
+        Value::String(text) => {
+            let instant = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| invalid())?;
+            let fraction_digits = text
+                .split_once('.')
+                .map(|(_, after)| after.bytes().take_while(u8::is_ascii_digit).count())
+                .unwrap_or(0);
+            Ok(format_timestamp(instant, fraction_digits))
+        }
+        Value::Number(number) => {
+            if let Some(seconds) = number.as_i64() {
+                let instant =
+                    OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| invalid())?;
+                return Ok(format_timestamp(instant, 0));
+            }
+            let seconds = number
+                .as_f64()
+                .filter(|s| s.is_finite() && s.abs() < 1e15)
+                .ok_or_else(invalid)?;
+            let micros = (seconds * 1e6).round() as i128;
+            let instant =
+                OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| invalid())?;
+            let fraction = format!("{:06}", micros.rem_euclid(1_000_000));
+            let digits = fraction.trim_end_matches('0').len();
+            Ok(format_timestamp(instant, digits))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+impl Encoder<'_> {
+    fn open(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    fn close(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// Writes the members of a structure (without an enclosing element).
+    fn members(
+        &mut self,
+        shape_ref: &ShapeRef,
+        value: &Value,
+        path: &str,
+    ) -> Result<(), EncodeError> {
+        let model = self.model;
+        let Some(ShapeKind::Structure { members }) = model.shape(shape_ref.shape).map(|s| &s.kind)
+        else {
+            return Err(mismatch(path, "a structure"));
+        };
+        let object = match value {
+            Value::Object(object) => object,
+            Value::Null => return Ok(()),
+            _ => return Err(mismatch(path, "an object")),
+        };
+        if let Some(unknown) = object
+            .keys()
+            .find(|key| !members.iter().any(|m| &m.name == *key))
+        {
+            return Err(EncodeError::UnknownMember {
+                path: path.to_owned(),
+                member: unknown.clone(),
+            });
+        }
+        for member in members {
+            let Some(member_value) = object.get(&member.name).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            let member_path = if path.is_empty() {
+                member.name.clone()
+            } else {
+                format!("{path}.{}", member.name)
+            };
+            self.element(
+                &member.target,
+                member.wire_name(),
+                member_value,
+                &member_path,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes `value` as the element `name` (several elements for a
+    /// flattened list or map).
+    fn element(
+        &mut self,
+        target: &ShapeRef,
+        name: &str,
+        value: &Value,
+        path: &str,
+    ) -> Result<(), EncodeError> {
+        let model = self.model;
+        let Some(shape) = model.shape(target.shape) else {
+            return Err(mismatch(path, "a value of a known shape"));
+        };
+        match &shape.kind {
+            ShapeKind::Structure { .. } => {
+                self.open(name);
+                self.members(target, value, path)?;
+                self.close(name);
+            }
+            ShapeKind::List { member } => {
+                let Value::Array(items) = value else {
+                    return Err(mismatch(path, "an array"));
+                };
+                let flattened = shape.flattened || target.flattened || member.flattened;
+                if flattened {
+                    let item_name = member.location_name.as_deref().unwrap_or(name);
+                    for (i, item) in items.iter().enumerate() {
+                        self.element(member, item_name, item, &format!("{path}[{i}]"))?;
+                    }
+                } else {
+                    let item_name = member.location_name.as_deref().unwrap_or("member");
+                    self.open(name);
+                    for (i, item) in items.iter().enumerate() {
+                        self.element(member, item_name, item, &format!("{path}[{i}]"))?;
+                    }
+                    self.close(name);
+                }
+            }
+            ShapeKind::Map {
+                key,
+                value: value_ref,
+            } => {
+                let Value::Object(entries) = value else {
+                    return Err(mismatch(path, "an object"));
+                };
+                let key_name = key.location_name.as_deref().unwrap_or("key");
+                let value_name = value_ref.location_name.as_deref().unwrap_or("value");
+                let flattened = shape.flattened || target.flattened;
+                if !flattened {
+                    self.open(name);
+                }
+                for (entry_key, entry_value) in entries {
+                    let entry_path = format!("{path}[{entry_key:?}]");
+                    self.open(if flattened { name } else { "entry" });
+                    self.element(
+                        key,
+                        key_name,
+                        &Value::String(entry_key.clone()),
+                        &entry_path,
+                    )?;
+                    if !entry_value.is_null() {
+                        self.element(value_ref, value_name, entry_value, &entry_path)?;
+                    }
+                    self.close(if flattened { name } else { "entry" });
+                }
+                if !flattened {
+                    self.close(name);
+                }
+            }
+            kind => {
+                let text = self.scalar_text(kind, value, path)?;
+                self.open(name);
+                escape_text(&mut self.out, &text);
+                self.close(name);
+            }
+        }
+        Ok(())
+    }
+
+    fn scalar_text(
+        &self,
+        kind: &ShapeKind,
+        value: &Value,
+        path: &str,
+    ) -> Result<String, EncodeError> {
+        match kind {
+            ShapeKind::String | ShapeKind::Blob => value
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| mismatch(path, "a string")),
+            ShapeKind::Integer | ShapeKind::Long => match value {
+                Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+                _ => Err(mismatch(path, "an integer")),
+            },
+            ShapeKind::Float => match value {
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(mismatch(path, "a number")),
+            },
+            ShapeKind::Boolean => value
+                .as_bool()
+                .map(|b| b.to_string())
+                .ok_or_else(|| mismatch(path, "a boolean")),
+            ShapeKind::Timestamp => timestamp_text(value, path),
+            ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. } => {
+                Err(mismatch(path, "a scalar"))
+            }
+        }
+    }
+}
+
+impl ServiceModel {
+    /// Encodes `operation`'s output `value` (an object keyed by the output
+    /// shape's member names; timestamps as RFC 3339 text or epoch seconds)
+    /// as the Query protocol's XML response, with `request_id` in
+    /// `ResponseMetadata`. An operation without an output shape ignores
+    /// `output`. A value that does not follow the shape (a wrong type, a
+    /// member the shape lacks) is an [`EncodeError`].
+    pub fn encode_output(
+        &self,
+        operation: &str,
+        output: &Value,
+        request_id: &str,
+    ) -> Result<String, EncodeError> {
+        let op = self
+            .operation(operation)
+            .ok_or_else(|| EncodeError::UnknownOperation(operation.to_owned()))?;
+        let mut encoder = Encoder {
+            model: self,
+            out: String::with_capacity(512),
+        };
+        let response = format!("{}Response", op.name);
+        encoder.out.push('<');
+        encoder.out.push_str(&response);
+        encoder.out.push_str(" xmlns=\"");
+        escape_text(&mut encoder.out, self.xml_namespace());
+        encoder.out.push_str("\">");
+        if let Some(output_shape) = op.output {
+            let wrapper = op
+                .result_wrapper
+                .clone()
+                .unwrap_or_else(|| format!("{}Result", op.name));
+            encoder.open(&wrapper);
+            let root = ShapeRef {
+                shape: output_shape,
+                location_name: None,
+                flattened: false,
+            };
+            encoder.members(&root, output, "")?;
+            encoder.close(&wrapper);
+        }
+        encoder.out.push_str("<ResponseMetadata><RequestId>");
+        escape_text(&mut encoder.out, request_id);
+        encoder.out.push_str("</RequestId></ResponseMetadata>");
+        encoder.close(&response);
+        Ok(encoder.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::timestamp_text;
+
+    #[test]
+    fn timestamps_are_iso8601_utc_with_fractions_only_when_given() {
+        let text = |v| timestamp_text(&v, "t").unwrap();
+        assert_eq!(text(json!("2024-05-01T12:34:56Z")), "2024-05-01T12:34:56Z");
+        assert_eq!(
+            text(json!("2024-05-01T14:34:56+02:00")),
+            "2024-05-01T12:34:56Z"
+        );
+        assert_eq!(
+            text(json!("2024-05-01T12:34:56.120Z")),
+            "2024-05-01T12:34:56.120Z"
+        );
+        assert_eq!(text(json!(1714566896)), "2024-05-01T12:34:56Z");
+        assert_eq!(text(json!(1714566896.5)), "2024-05-01T12:34:56.5Z");
+        assert!(timestamp_text(&json!("May 1st"), "t").is_err());
+        assert!(timestamp_text(&json!(true), "t").is_err());
+        assert!(timestamp_text(&json!(1e300), "t").is_err());
+    }
+}
