@@ -1,0 +1,433 @@
+//! Reading the SigV4 parameters out of a request, before any key is known:
+//! the `Authorization` header form and the presigned query form.
+//!
+//! Parsing checks shape only (parameters present, dates well formed, the
+//! credential scope consistent with the request date). It never decides that
+//! a request is authentic; only [`crate::Verifier::verify`] does.
+
+use crate::canonical::{parse_query, QueryParam};
+use crate::error::SigV4Error;
+use crate::timefmt::{format_amz_date, parse_amz_date, parse_http_date};
+use crate::RequestParts;
+
+/// The only signing algorithm SigV4 defines.
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The credential scope terminator.
+pub(crate) const TERMINATOR: &str = "aws4_request";
+/// The longest lifetime a presigned URL may ask for, in seconds (7 days).
+pub const MAX_PRESIGNED_EXPIRES_SECONDS: u64 = 604_800;
+/// The lifetime of a presigned URL without `X-Amz-Expires`, in seconds: the
+/// fixed 15-minute window STS applies.
+pub const DEFAULT_PRESIGNED_EXPIRES_SECONDS: u64 = 900;
+
+/// Credentials and scope extracted from a request, before verification.
+///
+/// Built by [`parse`]; consumed by [`crate::Verifier::verify`] or, in
+/// emulator mode only, by [`crate::accept_unverified_in_emulator_mode`].
+#[derive(Clone)]
+pub struct SignedRequest {
+    pub(crate) access_key_id: String,
+    pub(crate) scope_date: String,
+    pub(crate) region: String,
+    pub(crate) service: String,
+    pub(crate) security_token: Option<String>,
+    /// Lowercase names, in the order the client listed them.
+    pub(crate) signed_headers: Vec<String>,
+    /// The client's `SignedHeaders` list, lowercased, joined by `;`.
+    pub(crate) signed_headers_line: String,
+    /// The client's signature, hex-decoded; `None` when it is not 64 hex
+    /// digits (it can then never match).
+    pub(crate) signature: Option<[u8; 32]>,
+    /// `YYYYMMDDTHHMMSSZ` of the request date.
+    pub(crate) amz_date: String,
+    /// The request date in Unix seconds.
+    pub(crate) signed_at: i64,
+    /// `Some(seconds)` for the presigned form.
+    pub(crate) presigned_expires: Option<u64>,
+    /// The query parameters, decoded, in received order.
+    pub(crate) query: Vec<QueryParam>,
+}
+
+impl std::fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("access_key_id", &self.access_key_id)
+            .field("scope_date", &self.scope_date)
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| ".."),
+            )
+            .field("signed_headers", &self.signed_headers_line)
+            .field("amz_date", &self.amz_date)
+            .field("presigned_expires", &self.presigned_expires)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignedRequest {
+    /// The access key id named in the credential.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The credential scope region, e.g. `us-east-1`.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The credential scope service, e.g. `iam` or `sts`.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The session token, from the `X-Amz-Security-Token` header or query
+    /// parameter.
+    pub fn security_token(&self) -> Option<&str> {
+        self.security_token.as_deref()
+    }
+
+    /// Whether the request used the presigned query form.
+    pub fn is_presigned(&self) -> bool {
+        self.presigned_expires.is_some()
+    }
+
+    /// The request date (`X-Amz-Date`, or the `Date` header), as the client
+    /// stated it; not yet checked against any clock.
+    pub fn claimed_time(&self) -> std::time::SystemTime {
+        crate::timefmt::unix_to_system_time(self.signed_at)
+    }
+
+    /// The credential scope, `date/region/service/aws4_request`.
+    pub fn credential_scope(&self) -> String {
+        format!(
+            "{}/{}/{}/{TERMINATOR}",
+            self.scope_date, self.region, self.service
+        )
+    }
+}
+
+fn header<'a>(parts: &RequestParts<'a>, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .iter()
+        .find(|(header_name, _)| header_name.eq_ignore_ascii_case(name))
+        .map(|(_, value)| *value)
+}
+
+const PRESIGN_PARAMS: [&str; 3] = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"];
+
+/// Reads the SigV4 parameters of `parts`, header form or presigned form.
+///
+/// # Errors
+///
+/// `MissingAuthenticationToken` when the request carries neither form;
+/// `IncompleteSignature` when parameters are missing or malformed;
+/// `SignatureDoesNotMatch` when the credential scope is invalid or `host`
+/// is not signed.
+pub fn parse(parts: &RequestParts) -> Result<SignedRequest, SigV4Error> {
+    let query = parse_query(parts.query);
+    let authorization = header(parts, "authorization");
+    let presigned = query
+        .iter()
+        .any(|param| PRESIGN_PARAMS.contains(&param.name.as_str()));
+    match (authorization, presigned) {
+        (Some(_), true) => Err(SigV4Error::incomplete(
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+        )),
+        (Some(value), false) => parse_header_form(parts, value, query),
+        (None, true) => parse_query_form(parts, query),
+        (None, false) => Err(SigV4Error::MissingAuthenticationToken),
+    }
+}
+
+/// The `key=value` parameters of an `Authorization` header after the
+/// algorithm, tolerant of spaces around and between them.
+fn authorization_params(rest: &str, whole: &str) -> Result<Vec<(String, String)>, SigV4Error> {
+    let compact: String = rest.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut params = Vec::new();
+    for piece in compact.split(',').filter(|piece| !piece.is_empty()) {
+        match piece.split_once('=') {
+            Some((key, value)) => params.push((key.to_owned(), value.to_owned())),
+            None => {
+                return Err(SigV4Error::incomplete(format!(
+                    "'{piece}' not a valid key=value pair (missing equal-sign) in Authorization header: '{whole}'."
+                )))
+            }
+        }
+    }
+    Ok(params)
+}
+
+fn parse_header_form(
+    parts: &RequestParts,
+    authorization: &str,
+    query: Vec<QueryParam>,
+) -> Result<SignedRequest, SigV4Error> {
+    let trimmed = authorization.trim();
+    if !trimmed.starts_with("AWS4-") {
+        return Err(SigV4Error::MissingAuthenticationToken);
+    }
+    let (algorithm, rest) = trimmed
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((trimmed, ""));
+    let params = authorization_params(rest, authorization)?;
+    let find = |key: &str| {
+        params
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.as_str())
+    };
+    let credential = find("Credential");
+    let signed_headers = find("SignedHeaders");
+    let signature = find("Signature");
+    let date_header = header(parts, "x-amz-date").map(|value| (value, true));
+    let date_header = date_header.or_else(|| header(parts, "date").map(|value| (value, false)));
+
+    let mut missing = String::new();
+    if credential.is_none() {
+        missing.push_str("Authorization header requires 'Credential' parameter. ");
+    }
+    if signature.is_none() {
+        missing.push_str("Authorization header requires 'Signature' parameter. ");
+    }
+    if signed_headers.is_none() {
+        missing.push_str("Authorization header requires 'SignedHeaders' parameter. ");
+    }
+    if date_header.is_none() {
+        missing.push_str(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
+        );
+    }
+    let (Some(credential), Some(signed_headers), Some(signature), Some((date_value, is_amz))) =
+        (credential, signed_headers, signature, date_header)
+    else {
+        return Err(SigV4Error::incomplete(format!(
+            "{missing}Authorization={authorization}"
+        )));
+    };
+
+    let parsed_date = if is_amz {
+        parse_amz_date(date_value.trim())
+    } else {
+        parse_http_date(date_value).or_else(|| parse_amz_date(date_value.trim()))
+    };
+    let Some(signed_at) = parsed_date else {
+        return Err(bad_date(date_value));
+    };
+
+    let signed_header_names = split_signed_headers(signed_headers);
+    require_host(&signed_header_names)?;
+    check_algorithm(algorithm)?;
+    let scope = parse_credential(credential)?;
+    let amz_date = format_amz_date(signed_at);
+    check_scope(&scope, &amz_date)?;
+
+    let security_token = header(parts, "x-amz-security-token").map(str::to_owned);
+    Ok(SignedRequest {
+        access_key_id: scope.access_key_id,
+        scope_date: scope.date,
+        region: scope.region,
+        service: scope.service,
+        security_token,
+        signed_headers_line: signed_header_names.join(";"),
+        signed_headers: signed_header_names,
+        signature: decode_signature(signature),
+        amz_date,
+        signed_at,
+        presigned_expires: None,
+        query,
+    })
+}
+
+fn parse_query_form(
+    _parts: &RequestParts,
+    query: Vec<QueryParam>,
+) -> Result<SignedRequest, SigV4Error> {
+    let find = |key: &str| -> Result<Option<String>, SigV4Error> {
+        let mut found = query.iter().filter(|param| param.name == key);
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(SigV4Error::incomplete(format!(
+                "AWS query-string parameters must include '{key}' only once. Re-examine the query-string parameters."
+            )));
+        }
+        Ok(first.map(|param| param.value.clone()))
+    };
+    let algorithm = find("X-Amz-Algorithm")?;
+    let credential = find("X-Amz-Credential")?;
+    let signature = find("X-Amz-Signature")?;
+    let signed_headers = find("X-Amz-SignedHeaders")?;
+    let date = find("X-Amz-Date")?;
+    let expires = find("X-Amz-Expires")?;
+    let security_token = find("X-Amz-Security-Token")?;
+
+    let mut missing = String::new();
+    for (name, value) in [
+        ("X-Amz-Algorithm", &algorithm),
+        ("X-Amz-Credential", &credential),
+        ("X-Amz-Signature", &signature),
+        ("X-Amz-SignedHeaders", &signed_headers),
+        ("X-Amz-Date", &date),
+    ] {
+        if value.is_none() {
+            missing.push_str(&format!(
+                "AWS query-string parameters must include '{name}'. "
+            ));
+        }
+    }
+    let (Some(algorithm), Some(credential), Some(signature), Some(signed_headers), Some(date)) =
+        (algorithm, credential, signature, signed_headers, date)
+    else {
+        return Err(SigV4Error::incomplete(format!(
+            "{missing}Re-examine the query-string parameters."
+        )));
+    };
+
+    let Some(signed_at) = parse_amz_date(&date) else {
+        return Err(bad_date(&date));
+    };
+    let expires_seconds = match expires {
+        None => DEFAULT_PRESIGNED_EXPIRES_SECONDS,
+        Some(text) => parse_expires(&text)?,
+    };
+    let signed_header_names = split_signed_headers(&signed_headers);
+    require_host(&signed_header_names)?;
+    check_algorithm(&algorithm)?;
+    let scope = parse_credential(&credential)?;
+    let amz_date = format_amz_date(signed_at);
+    check_scope(&scope, &amz_date)?;
+
+    Ok(SignedRequest {
+        access_key_id: scope.access_key_id,
+        scope_date: scope.date,
+        region: scope.region,
+        service: scope.service,
+        security_token,
+        signed_headers_line: signed_header_names.join(";"),
+        signed_headers: signed_header_names,
+        signature: decode_signature(&signature),
+        amz_date,
+        signed_at,
+        presigned_expires: Some(expires_seconds),
+        query,
+    })
+}
+
+fn parse_expires(text: &str) -> Result<u64, SigV4Error> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SigV4Error::incomplete("X-Amz-Expires should be a number"));
+    }
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds <= MAX_PRESIGNED_EXPIRES_SECONDS => Ok(seconds),
+        _ => Err(SigV4Error::incomplete(
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+        )),
+    }
+}
+
+fn bad_date(value: &str) -> SigV4Error {
+    SigV4Error::incomplete(format!(
+        "Date must be in ISO-8601 'basic format'. Got '{value}'. See http://en.wikipedia.org/wiki/ISO_8601"
+    ))
+}
+
+fn split_signed_headers(line: &str) -> Vec<String> {
+    line.split(';')
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+fn require_host(signed_headers: &[String]) -> Result<(), SigV4Error> {
+    if signed_headers
+        .iter()
+        .any(|name| name == "host" || name == ":authority")
+    {
+        Ok(())
+    } else {
+        Err(SigV4Error::UnsignedRequiredHeader {
+            message: String::from(
+                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+            ),
+        })
+    }
+}
+
+fn check_algorithm(algorithm: &str) -> Result<(), SigV4Error> {
+    if algorithm == ALGORITHM {
+        Ok(())
+    } else {
+        Err(SigV4Error::incomplete(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}' (only AWS4-HMAC-SHA256 for now). "
+        )))
+    }
+}
+
+struct CredentialScope {
+    access_key_id: String,
+    date: String,
+    region: String,
+    service: String,
+    terminator: String,
+}
+
+fn parse_credential(credential: &str) -> Result<CredentialScope, SigV4Error> {
+    let pieces: Vec<&str> = credential.split('/').collect();
+    match pieces.as_slice() {
+        [key, date, region, service, terminator] if !key.is_empty() => Ok(CredentialScope {
+            access_key_id: (*key).to_owned(),
+            date: (*date).to_owned(),
+            region: (*region).to_owned(),
+            service: (*service).to_owned(),
+            terminator: (*terminator).to_owned(),
+        }),
+        _ => Err(SigV4Error::incomplete(format!(
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
+        ))),
+    }
+}
+
+/// Regions are not checked against a list (any region is accepted), only for
+/// being a plausible name.
+fn valid_scope_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+fn check_scope(scope: &CredentialScope, amz_date: &str) -> Result<(), SigV4Error> {
+    let mut message = String::new();
+    if !valid_scope_name(&scope.region) {
+        message.push_str(&format!(
+            "Credential should be scoped to a valid region, not '{}'. ",
+            scope.region
+        ));
+    }
+    if scope.terminator != TERMINATOR {
+        message.push_str(&format!(
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'. ",
+            scope.terminator
+        ));
+    }
+    let request_day = amz_date.get(..8).unwrap_or(amz_date);
+    if scope.date != request_day {
+        message.push_str(&format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{request_day}', from '{amz_date}'.",
+            scope.date
+        ));
+    }
+    if message.is_empty() {
+        Ok(())
+    } else {
+        Err(SigV4Error::InvalidCredentialScope { message })
+    }
+}
+
+fn decode_signature(signature: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(signature, &mut bytes).ok()?;
+    Some(bytes)
+}
