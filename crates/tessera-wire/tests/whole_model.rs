@@ -107,7 +107,7 @@ impl Model {
         match shape["type"].as_str().unwrap() {
             "string" => Value::String(self.string_value(shape, salt)),
             "blob" => json!("aGVsbG8gd29ybGQ="),
-            "boolean" => json!(salt % 2 == 0),
+            "boolean" => json!(salt.is_multiple_of(2)),
             "timestamp" => json!("2024-05-01T12:34:56Z"),
             "integer" | "long" => {
                 let min = shape["min"].as_i64().unwrap_or(i64::MIN);
