@@ -15,12 +15,15 @@ fn answer(line: &str) -> Value {
     let Ok(request) = serde_json::from_str::<Value>(line) else {
         return json!({"error": "not JSON"});
     };
-    let model = match request["service"].as_str() {
+    let model = match request.get("service").and_then(Value::as_str) {
         Some("sts") => tessera_wire::sts(),
         _ => tessera_wire::iam(),
     };
-    let operation = request["operation"].as_str().unwrap_or_default();
-    if let Some(body) = request["body"].as_str() {
+    let operation = request
+        .get("operation")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if let Some(body) = request.get("body").and_then(Value::as_str) {
         let decoded = tessera_wire::parse_query_pairs(body.as_bytes())
             .and_then(|pairs| model.decode_input(operation, &pairs));
         return match decoded {
@@ -28,7 +31,11 @@ fn answer(line: &str) -> Value {
             Err(error) => json!({"error": {"code": error.code, "message": error.message}}),
         };
     }
-    match model.encode_output(operation, &request["output"], "cross-check") {
+    match model.encode_output(
+        operation,
+        request.get("output").unwrap_or(&Value::Null),
+        "cross-check",
+    ) {
         Ok(xml) => json!({"xml": xml}),
         Err(error) => json!({"error": error.to_string()}),
     }
