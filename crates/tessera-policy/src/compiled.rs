@@ -1,0 +1,475 @@
+//! Compiled policies: everything that can be decided once is decided at
+//! compile time, so evaluation only compares.
+//!
+//! - actions are lowercased and split into service prefix and name, and each
+//!   policy keeps an index from service prefix to the statements that can
+//!   match it (statements with `*`, a wildcard prefix or `NotAction` are
+//!   always candidates);
+//! - resources, condition strings and ARNs are pre-split glob patterns;
+//! - numbers, dates and CIDR ranges are parsed;
+//! - principals are normalised (`123456789012` and `…:root` are the same
+//!   account).
+
+use crate::condition::ConditionTest;
+use crate::diagnostics::{PolicyKind, ValidationConfig, ValidationReport};
+use crate::document::{analyze, Document, Effect, LanguageVersion, PrincipalModel, StatementModel};
+use crate::pattern::{Case, Pattern, Wildcards};
+use crate::request::{Principal, PrincipalKind, Request};
+use crate::arn::{is_account_id, Arn};
+
+/// A validated, compiled policy, ready to evaluate. Immutable; share it
+/// with `Arc` across threads.
+#[derive(Clone, Debug)]
+pub struct CompiledPolicy {
+    name: Box<str>,
+    kind: PolicyKind,
+    version: LanguageVersion,
+    id: Option<Box<str>>,
+    statements: Box<[CompiledStatement]>,
+    index: ActionIndex,
+    report: ValidationReport,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledStatement {
+    pub(crate) sid: Option<Box<str>>,
+    pub(crate) effect: Effect,
+    pub(crate) principal: Option<PrincipalMatcher>,
+    pub(crate) actions: ActionMatcher,
+    pub(crate) resources: Option<ResourceMatcher>,
+    pub(crate) conditions: Box<[ConditionTest]>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ActionMatcher {
+    negated: bool,
+    patterns: Box<[ActionPattern]>,
+}
+
+#[derive(Clone, Debug)]
+enum ActionPattern {
+    Any,
+    /// A literal service prefix and a pattern for the action name.
+    Service { service: Box<str>, name: Pattern },
+    /// A wildcard inside the service prefix: match the whole action.
+    Whole(Pattern),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ResourceMatcher {
+    negated: bool,
+    any: bool,
+    patterns: Box<[Pattern]>,
+}
+
+/// How a `Principal` entry named the caller, weakest first. The kind of
+/// naming decides which other policies still apply (the same-account table
+/// in reference_policies_evaluation-logic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PrincipalMatch {
+    /// Not named.
+    None,
+    /// Named through its account (`123456789012` or `…:root`).
+    Account,
+    /// Named through the role of a role session, or the IAM user behind a
+    /// federated-user session: boundary and session policies still apply.
+    Parent,
+    /// Named directly: the user, the session, the service, the provider,
+    /// or `*`.
+    Direct,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct PrincipalMatcher {
+    pub(crate) negated: bool,
+    wildcard: bool,
+    accounts: Box<[Box<str>]>,
+    arns: Box<[Box<str>]>,
+    services: Box<[Box<str>]>,
+    federated: Box<[Box<str>]>,
+    canonical: Box<[Box<str>]>,
+}
+
+/// Statement candidates per service prefix.
+#[derive(Clone, Debug, Default)]
+struct ActionIndex {
+    /// Sorted by service prefix.
+    by_service: Box<[(Box<str>, Box<[u32]>)]>,
+    /// Statements that can match any service, ascending.
+    always: Box<[u32]>,
+}
+
+/// Whether one statement applies to a request, and if not, what stopped it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatementOutcome {
+    /// Every element matched: the statement applies.
+    Applies,
+    /// `Action`/`NotAction` excludes the request's action.
+    ActionNotMatched,
+    /// `Resource`/`NotResource` excludes the resource (or a variable in it
+    /// could not be resolved).
+    ResourceNotMatched,
+    /// `Principal`/`NotPrincipal` excludes the caller.
+    PrincipalNotMatched,
+    /// A condition does not hold.
+    ConditionFailed {
+        /// The operator as written.
+        operator: String,
+        /// The condition key as written.
+        key: String,
+    },
+}
+
+/// A policy could not be compiled: its validation report has errors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// The findings, errors included.
+    pub report: ValidationReport,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.report.errors().next() {
+            Some(d) => write!(f, "{d}"),
+            None => f.write_str("the policy is not valid"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Validates `text` as a policy of the configured kind, without compiling.
+pub fn validate(text: &str, config: &ValidationConfig) -> ValidationReport {
+    analyze(text, config).1
+}
+
+impl CompiledPolicy {
+    /// Validates and compiles `text`. `name` (a policy name or ARN) is what
+    /// traces and explanations show. Fails when validation finds an error;
+    /// warnings are kept in [`CompiledPolicy::report`].
+    pub fn compile(name: &str, text: &str, config: &ValidationConfig) -> Result<CompiledPolicy, CompileError> {
+        let (document, report) = analyze(text, config);
+        match document {
+            Some(document) if !report.has_errors() => Ok(CompiledPolicy::from_document(name, config.kind, document, report)),
+            _ => Err(CompileError { report }),
+        }
+    }
+
+    /// [`CompiledPolicy::compile`] with the default configuration for `kind`.
+    pub fn compile_kind(name: &str, text: &str, kind: PolicyKind) -> Result<CompiledPolicy, CompileError> {
+        CompiledPolicy::compile(name, text, &ValidationConfig::for_kind(kind))
+    }
+
+    fn from_document(name: &str, kind: PolicyKind, document: Document, report: ValidationReport) -> CompiledPolicy {
+        let variables = document.version.supports_variables();
+        let statements: Box<[CompiledStatement]> = document.statements.into_iter().map(|s| compile_statement(s, variables)).collect();
+        let index = build_index(&statements);
+        CompiledPolicy { name: name.into(), kind, version: document.version, id: document.id.map(String::into_boxed_str), statements, index, report }
+    }
+
+    /// The name or ARN given at compile time.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The kind the policy was validated as.
+    pub fn kind(&self) -> PolicyKind {
+        self.kind
+    }
+
+    /// The policy language version.
+    pub fn version(&self) -> LanguageVersion {
+        self.version
+    }
+
+    /// The document's `Id`, if any.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The validation findings (warnings only, since it compiled).
+    pub fn report(&self) -> &ValidationReport {
+        &self.report
+    }
+
+    /// The number of statements.
+    pub fn statement_count(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// The Sid of statement `index`, if it has one.
+    pub fn sid(&self, index: usize) -> Option<&str> {
+        self.statements.get(index).and_then(|s| s.sid.as_deref())
+    }
+
+    /// The effect of statement `index`.
+    pub fn effect(&self, index: usize) -> Option<Effect> {
+        self.statements.get(index).map(|s| s.effect)
+    }
+
+    /// Why statement `index` does or does not apply to `request`: the
+    /// first element that fails, checked in the order action, resource,
+    /// principal, conditions. `None` when there is no such statement.
+    /// `has_boundary` says whether the caller has a permissions boundary
+    /// (it changes how `NotPrincipal` applies).
+    pub fn check_statement(&self, index: usize, request: &Request, has_boundary: bool) -> Option<StatementOutcome> {
+        let statement = self.statements.get(index)?;
+        if !statement.actions.matches(request) {
+            return Some(StatementOutcome::ActionNotMatched);
+        }
+        if let Some(resources) = &statement.resources {
+            if !resources.admits(request) {
+                return Some(StatementOutcome::ResourceNotMatched);
+            }
+        }
+        if let Some(p) = &statement.principal {
+            let applies = if p.negated {
+                (has_boundary && statement.effect == Effect::Deny) || p.not_principal_applies(request.principal())
+            } else {
+                p.naming(request.principal()) != PrincipalMatch::None
+            };
+            if !applies {
+                return Some(StatementOutcome::PrincipalNotMatched);
+            }
+        }
+        for c in statement.conditions.iter() {
+            if !c.holds(request) {
+                return Some(StatementOutcome::ConditionFailed { operator: c.operator_name.to_string(), key: c.key.to_string() });
+            }
+        }
+        Some(StatementOutcome::Applies)
+    }
+
+    pub(crate) fn statement(&self, index: u32) -> Option<&CompiledStatement> {
+        self.statements.get(index as usize)
+    }
+
+    /// Calls `visit` with the index of every statement whose actions could
+    /// match `request`, in statement order.
+    pub(crate) fn for_each_candidate(&self, request: &Request, mut visit: impl FnMut(u32)) {
+        let action = request.action_lower();
+        let service = action.split_once(':').map_or(action, |(s, _)| s);
+        let specific: &[u32] = match self.index.by_service.binary_search_by(|(s, _)| (**s).cmp(service)) {
+            Ok(at) => self.index.by_service.get(at).map_or(&[], |(_, list)| list),
+            Err(_) => &[],
+        };
+        let always = &self.index.always;
+        let (mut i, mut j) = (0, 0);
+        loop {
+            match (specific.get(i), always.get(j)) {
+                (Some(&a), Some(&b)) => {
+                    if a <= b {
+                        visit(a);
+                        i += 1;
+                        if a == b {
+                            j += 1;
+                        }
+                    } else {
+                        visit(b);
+                        j += 1;
+                    }
+                }
+                (Some(&a), None) => {
+                    visit(a);
+                    i += 1;
+                }
+                (None, Some(&b)) => {
+                    visit(b);
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+    }
+}
+
+fn compile_statement(s: StatementModel, variables: bool) -> CompiledStatement {
+    let patterns = s.actions.iter().map(|a| compile_action(a)).collect();
+    let resources = s.resources.map(|rs| {
+        let patterns: Box<[Pattern]> = rs.iter().map(|r| Pattern::parse(r, Wildcards::Glob, variables)).collect();
+        let any = patterns.iter().any(Pattern::matches_everything);
+        ResourceMatcher { negated: s.not_resource, any, patterns }
+    });
+    CompiledStatement {
+        sid: s.sid.map(String::into_boxed_str),
+        effect: s.effect,
+        principal: s.principal.map(|p| compile_principal(p, s.not_principal)),
+        actions: ActionMatcher { negated: s.not_action, patterns },
+        resources,
+        conditions: s.conditions.into_boxed_slice(),
+    }
+}
+
+fn compile_action(action: &str) -> ActionPattern {
+    let lower = action.to_ascii_lowercase();
+    if lower == "*" {
+        return ActionPattern::Any;
+    }
+    match lower.split_once(':') {
+        Some((service, name)) if !service.contains(['*', '?']) => {
+            ActionPattern::Service { service: service.into(), name: Pattern::parse(name, Wildcards::Glob, false) }
+        }
+        _ => ActionPattern::Whole(Pattern::parse(&lower, Wildcards::Glob, false)),
+    }
+}
+
+fn compile_principal(p: PrincipalModel, negated: bool) -> PrincipalMatcher {
+    let mut accounts = Vec::new();
+    let mut arns = Vec::new();
+    for entry in p.aws {
+        if is_account_id(&entry) {
+            accounts.push(entry.into_boxed_str());
+        } else if let Some(arn) = Arn::parse(&entry).filter(|a| a.service == "iam" && a.resource == "root") {
+            accounts.push(arn.account.into());
+        } else {
+            arns.push(entry.into_boxed_str());
+        }
+    }
+    let boxed = |v: Vec<String>| v.into_iter().map(String::into_boxed_str).collect::<Box<[_]>>();
+    PrincipalMatcher {
+        negated,
+        wildcard: p.wildcard,
+        accounts: accounts.into_boxed_slice(),
+        arns: arns.into_boxed_slice(),
+        services: boxed(p.service),
+        federated: boxed(p.federated),
+        canonical: boxed(p.canonical),
+    }
+}
+
+fn build_index(statements: &[CompiledStatement]) -> ActionIndex {
+    let mut by_service: Vec<(Box<str>, Vec<u32>)> = Vec::new();
+    let mut always = Vec::new();
+    for (i, s) in statements.iter().enumerate() {
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        let services: Option<Vec<&str>> = if s.actions.negated {
+            None
+        } else {
+            s.actions
+                .patterns
+                .iter()
+                .map(|p| match p {
+                    ActionPattern::Service { service, .. } => Some(&**service),
+                    _ => None,
+                })
+                .collect()
+        };
+        match services {
+            Some(list) => {
+                for service in list {
+                    match by_service.iter_mut().find(|(s, _)| **s == *service) {
+                        Some((_, ids)) => {
+                            if ids.last() != Some(&i) {
+                                ids.push(i);
+                            }
+                        }
+                        None => by_service.push((service.into(), vec![i])),
+                    }
+                }
+            }
+            None => always.push(i),
+        }
+    }
+    by_service.sort_by(|a, b| a.0.cmp(&b.0));
+    ActionIndex {
+        by_service: by_service.into_iter().map(|(s, ids)| (s, ids.into_boxed_slice())).collect(),
+        always: always.into_boxed_slice(),
+    }
+}
+
+impl ActionMatcher {
+    pub(crate) fn matches(&self, request: &Request) -> bool {
+        let action = request.action_lower();
+        let (service, name) = action.split_once(':').unwrap_or((action, ""));
+        let any = self.patterns.iter().any(|p| match p {
+            ActionPattern::Any => true,
+            ActionPattern::Service { service: s, name: n } => **s == *service && n.matches(name, Case::Sensitive, request).unwrap_or(false),
+            ActionPattern::Whole(p) => p.matches(action, Case::Sensitive, request).unwrap_or(false),
+        });
+        any != self.negated
+    }
+}
+
+impl ResourceMatcher {
+    /// Whether the statement's Resource/NotResource admits the request.
+    /// An unresolvable variable means the element does not match: the entry
+    /// cannot grant under `Resource`, and the statement does not apply under
+    /// `NotResource`.
+    pub(crate) fn admits(&self, request: &Request) -> bool {
+        if self.any {
+            return !self.negated;
+        }
+        let resource = request.resource();
+        let mut unresolved = false;
+        let mut matched = false;
+        for p in self.patterns.iter() {
+            match p.matches(resource, Case::Sensitive, request) {
+                Some(true) => {
+                    matched = true;
+                    break;
+                }
+                Some(false) => {}
+                None => unresolved = true,
+            }
+        }
+        if self.negated {
+            !matched && !unresolved
+        } else {
+            matched
+        }
+    }
+}
+
+impl PrincipalMatcher {
+    /// How the entries name `principal`.
+    pub(crate) fn naming(&self, principal: &Principal) -> PrincipalMatch {
+        if self.wildcard {
+            return PrincipalMatch::Direct;
+        }
+        let arn = principal.arn();
+        let contains = |list: &[Box<str>], value: Option<&str>| value.is_some_and(|v| list.iter().any(|e| **e == *v));
+        match principal.kind() {
+            PrincipalKind::Service => {
+                return if contains(&self.services, principal.service_name()) { PrincipalMatch::Direct } else { PrincipalMatch::None };
+            }
+            PrincipalKind::IdentityProvider => {
+                return if contains(&self.federated, principal.provider()) { PrincipalMatch::Direct } else { PrincipalMatch::None };
+            }
+            PrincipalKind::Anonymous => return PrincipalMatch::None,
+            _ => {}
+        }
+        if contains(&self.arns, Some(arn)) || contains(&self.canonical, principal.canonical_user()) {
+            return PrincipalMatch::Direct;
+        }
+        if contains(&self.arns, principal.parent_arn()) {
+            return PrincipalMatch::Parent;
+        }
+        if contains(&self.accounts, principal.account()) {
+            // The root user is its account: naming the account names it.
+            return if principal.kind() == PrincipalKind::Root { PrincipalMatch::Direct } else { PrincipalMatch::Account };
+        }
+        PrincipalMatch::None
+    }
+
+    /// Whether a `NotPrincipal` statement applies: AWS checks the account,
+    /// then the role, then the session (reference_policies_elements_notprincipal),
+    /// so it applies unless *every* one of them is listed.
+    pub(crate) fn not_principal_applies(&self, principal: &Principal) -> bool {
+        if self.wildcard {
+            return false;
+        }
+        let listed = |list: &[Box<str>], value: Option<&str>| value.is_some_and(|v| list.iter().any(|e| **e == *v));
+        match principal.kind() {
+            PrincipalKind::Service => !listed(&self.services, principal.service_name()),
+            PrincipalKind::IdentityProvider => !listed(&self.federated, principal.provider()),
+            PrincipalKind::Anonymous => true,
+            PrincipalKind::Root => !listed(&self.accounts, principal.account()),
+            _ => {
+                let account_listed = listed(&self.accounts, principal.account());
+                let parent_listed = principal.parent_arn().is_none() || listed(&self.arns, principal.parent_arn());
+                let self_listed = listed(&self.arns, Some(principal.arn())) || listed(&self.canonical, principal.canonical_user());
+                !(account_listed && parent_listed && self_listed)
+            }
+        }
+    }
+}

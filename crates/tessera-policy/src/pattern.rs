@@ -1,0 +1,358 @@
+//! Compiled text patterns: literal text, `*` and `?` wildcards, and policy
+//! variables, matched without building the substituted string.
+//!
+//! One type serves the `Resource` element, `StringLike`, `StringEquals` and
+//! the ARN operators. A pattern is parsed once; matching walks its pieces
+//! against the request text, resolving `${…}` variables from the request as
+//! it goes. A variable whose key is absent (and has no default) makes the
+//! match *unresolved*: the caller treats that element as not matching, as
+//! AWS does (reference_policies_variables: "any attempt to match it fails").
+//! Substituted values are matched literally, so a tag value of `*` can never
+//! widen a pattern.
+
+/// A `${key}` or `${key, 'default'}` reference inside a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Variable {
+    /// The context key, lowercased (condition keys are case-insensitive).
+    pub(crate) key: Box<str>,
+    /// The value used when the key is absent.
+    pub(crate) default: Option<Box<str>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    Literal(Box<str>),
+    Star,
+    Question,
+    Variable(Variable),
+}
+
+/// How `*` and `?` are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wildcards {
+    /// `*` matches any run of characters, `?` any one character.
+    Glob,
+    /// `*` and `?` are ordinary characters (`StringEquals`).
+    Literal,
+}
+
+/// Whether letters must match in case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Case {
+    Sensitive,
+    Insensitive,
+}
+
+/// A parsed pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Pattern {
+    pieces: Box<[Piece]>,
+    shape: Shape,
+}
+
+/// Fast paths decided at compile time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Shape {
+    /// Only `*`: matches everything.
+    AnyText,
+    /// One literal: plain comparison.
+    Exact,
+    /// Everything else: the general matcher.
+    General,
+}
+
+/// Looks up the value of a variable's key in the request.
+pub(crate) trait Resolve {
+    /// The single value of `key` (lowercased), if the request has one.
+    fn resolve(&self, key: &str) -> Option<&str>;
+}
+
+impl Pattern {
+    /// Parses `text`. With `variables` false (policies without Version
+    /// 2012-10-17) `${…}` is literal text.
+    pub(crate) fn parse(text: &str, wildcards: Wildcards, variables: bool) -> Pattern {
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if variables && rest.starts_with("${") {
+                if let Some((piece, consumed)) = parse_variable(rest) {
+                    match piece {
+                        Piece::Literal(s) => literal.push_str(&s),
+                        other => {
+                            flush(&mut literal, &mut pieces);
+                            pieces.push(other);
+                        }
+                    }
+                    rest = rest.get(consumed..).unwrap_or("");
+                    continue;
+                }
+            }
+            match (c, wildcards) {
+                ('*', Wildcards::Glob) => {
+                    flush(&mut literal, &mut pieces);
+                    // Consecutive stars mean the same as one.
+                    if pieces.last() != Some(&Piece::Star) {
+                        pieces.push(Piece::Star);
+                    }
+                }
+                ('?', Wildcards::Glob) => {
+                    flush(&mut literal, &mut pieces);
+                    pieces.push(Piece::Question);
+                }
+                _ => literal.push(c),
+            }
+            rest = rest.get(c.len_utf8()..).unwrap_or("");
+        }
+        flush(&mut literal, &mut pieces);
+        let shape = match pieces.as_slice() {
+            [Piece::Star] => Shape::AnyText,
+            [Piece::Literal(_)] | [] => Shape::Exact,
+            _ => Shape::General,
+        };
+        Pattern { pieces: pieces.into_boxed_slice(), shape }
+    }
+
+    /// True when the pattern is a lone `*`.
+    pub(crate) fn matches_everything(&self) -> bool {
+        self.shape == Shape::AnyText
+    }
+
+    /// True when the pattern has a `${…}` variable.
+    pub(crate) fn has_variables(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::Variable(_)))
+    }
+
+    /// The variables the pattern refers to.
+    pub(crate) fn variables(&self) -> impl Iterator<Item = &Variable> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Variable(v) => Some(v),
+            _ => None,
+        })
+    }
+
+    /// Matches `text`. `None` means a variable could not be resolved.
+    pub(crate) fn matches<R: Resolve + ?Sized>(&self, text: &str, case: Case, resolver: &R) -> Option<bool> {
+        match self.shape {
+            Shape::AnyText => Some(true),
+            Shape::Exact => {
+                let literal = match self.pieces.first() {
+                    Some(Piece::Literal(s)) => s,
+                    _ => "",
+                };
+                Some(match case {
+                    Case::Sensitive => literal == text,
+                    Case::Insensitive => prefix_len(text, literal, case) == Some(text.len()),
+                })
+            }
+            Shape::General => glob(&self.pieces, text, case, resolver),
+        }
+    }
+}
+
+fn flush(literal: &mut String, pieces: &mut Vec<Piece>) {
+    if !literal.is_empty() {
+        pieces.push(Piece::Literal(std::mem::take(literal).into_boxed_str()));
+    }
+}
+
+/// Parses a `${…}` at the start of `text`; returns the piece and the bytes
+/// consumed, or `None` when it is not a well-formed variable (then it is
+/// literal text).
+fn parse_variable(text: &str) -> Option<(Piece, usize)> {
+    let body_start = 2;
+    let close = text.get(body_start..)?.find('}')? + body_start;
+    let body = text.get(body_start..close)?;
+    let consumed = close + 1;
+    match body {
+        "*" => return Some((Piece::Literal("*".into()), consumed)),
+        "?" => return Some((Piece::Literal("?".into()), consumed)),
+        "$" => return Some((Piece::Literal("$".into()), consumed)),
+        _ => {}
+    }
+    let (key, default) = match body.split_once(',') {
+        Some((key, default)) => {
+            let default = default.trim();
+            let inner = default.strip_prefix('\'')?.strip_suffix('\'')?;
+            (key.trim(), Some(inner.to_string().into_boxed_str()))
+        }
+        None => (body.trim(), None),
+    };
+    if key.is_empty() || key.contains(['$', '{', ' ']) {
+        return None;
+    }
+    Some((Piece::Variable(Variable { key: key.to_ascii_lowercase().into_boxed_str(), default }), consumed))
+}
+
+/// Where `${` opens a variable that is not well formed, for validation.
+pub(crate) fn malformed_variable(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let candidate = rest.get(at..)?;
+        if parse_variable(candidate).is_none() {
+            return Some(candidate);
+        }
+        rest = candidate.get(2..)?;
+    }
+    None
+}
+
+/// Length in bytes of `text`'s prefix equal to `literal`, if it has one.
+fn prefix_len(text: &str, literal: &str, case: Case) -> Option<usize> {
+    match case {
+        Case::Sensitive => text.starts_with(literal).then_some(literal.len()),
+        Case::Insensitive => {
+            let mut consumed = 0;
+            let mut text_chars = text.chars();
+            for l in literal.chars() {
+                let t = text_chars.next()?;
+                if !chars_equal_ignoring_case(l, t) {
+                    return None;
+                }
+                consumed += t.len_utf8();
+            }
+            Some(consumed)
+        }
+    }
+}
+
+fn chars_equal_ignoring_case(a: char, b: char) -> bool {
+    a == b || (a.is_ascii() && b.is_ascii() && a.eq_ignore_ascii_case(&b)) || a.to_lowercase().eq(b.to_lowercase())
+}
+
+/// Glob matching with single backtracking point at the last `*`: every
+/// earlier star is already satisfied by the shortest extension that works,
+/// so retrying only from the last one is enough (linear in practice,
+/// quadratic at worst, never exponential).
+fn glob<R: Resolve + ?Sized>(pieces: &[Piece], text: &str, case: Case, resolver: &R) -> Option<bool> {
+    let mut p = 0usize;
+    let mut t = 0usize;
+    let mut backtrack: Option<(usize, usize)> = None;
+    loop {
+        let rest = text.get(t..).unwrap_or("");
+        let advanced = match pieces.get(p) {
+            Some(Piece::Star) => {
+                backtrack = Some((p + 1, t));
+                p += 1;
+                continue;
+            }
+            Some(Piece::Question) => rest.chars().next().map(char::len_utf8),
+            Some(Piece::Literal(s)) => prefix_len(rest, s, case),
+            Some(Piece::Variable(v)) => {
+                let value = match resolver.resolve(&v.key) {
+                    Some(value) => value,
+                    None => v.default.as_deref()?,
+                };
+                prefix_len(rest, value, case)
+            }
+            None if rest.is_empty() => return Some(true),
+            None => None,
+        };
+        match advanced {
+            Some(n) => {
+                p += 1;
+                t += n;
+            }
+            None => {
+                let Some((star_piece, star_text)) = backtrack else {
+                    return Some(false);
+                };
+                let Some(c) = text.get(star_text..).and_then(|r| r.chars().next()) else {
+                    return Some(false);
+                };
+                let next = star_text + c.len_utf8();
+                backtrack = Some((star_piece, next));
+                p = star_piece;
+                t = next;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Vars(&'static [(&'static str, &'static str)]);
+    impl Resolve for Vars {
+        fn resolve(&self, key: &str) -> Option<&str> {
+            self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        }
+    }
+
+    fn glob_match(pattern: &str, text: &str) -> bool {
+        Pattern::parse(pattern, Wildcards::Glob, true).matches(text, Case::Sensitive, &Vars(&[])).unwrap()
+    }
+
+    #[test]
+    fn star_spans_slashes_and_colons() {
+        assert!(glob_match("arn:aws:s3:::mydata/*", "arn:aws:s3:::mydata/a/b:c"));
+        assert!(glob_match("arn:aws:iam::*", "arn:aws:iam::123456789012:user/bob"));
+        assert!(!glob_match("arn:aws:s3:::mydata/*", "arn:aws:s3:::mydata"));
+    }
+
+    #[test]
+    fn question_mark_matches_exactly_one_character() {
+        assert!(glob_match("a?c", "abc"));
+        assert!(glob_match("a?c", "aéc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(!glob_match("a?c", "abbc"));
+    }
+
+    #[test]
+    fn backtracking_finds_late_matches() {
+        assert!(glob_match("*log*", "arn:aws:s3:::carlossalazar-logs"));
+        assert!(glob_match("a*b*c", "aXbYbZc"));
+        assert!(!glob_match("a*b*c", "aXbYbZ"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("", ""));
+        assert!(!glob_match("", "x"));
+    }
+
+    #[test]
+    fn variables_substitute_literally() {
+        let vars = Vars(&[("aws:username", "bob"), ("aws:principaltag/team", "*")]);
+        let p = Pattern::parse("home/${aws:username}/*", Wildcards::Glob, true);
+        assert_eq!(p.matches("home/bob/x", Case::Sensitive, &vars), Some(true));
+        assert_eq!(p.matches("home/alice/x", Case::Sensitive, &vars), Some(false));
+        let tag = Pattern::parse("team/${aws:PrincipalTag/team}", Wildcards::Glob, true);
+        assert_eq!(tag.matches("team/anything", Case::Sensitive, &vars), Some(false));
+        assert_eq!(tag.matches("team/*", Case::Sensitive, &vars), Some(true));
+    }
+
+    #[test]
+    fn missing_variable_is_unresolved_unless_defaulted() {
+        let p = Pattern::parse("x/${aws:userid}", Wildcards::Glob, true);
+        assert_eq!(p.matches("x/1", Case::Sensitive, &Vars(&[])), None);
+        let d = Pattern::parse("x/${aws:userid, 'nobody'}", Wildcards::Glob, true);
+        assert_eq!(d.matches("x/nobody", Case::Sensitive, &Vars(&[])), Some(true));
+    }
+
+    #[test]
+    fn special_variables_are_literal_characters() {
+        let p = Pattern::parse("a${*}b${?}c${$}", Wildcards::Glob, true);
+        assert_eq!(p.matches("a*b?c$", Case::Sensitive, &Vars(&[])), Some(true));
+        assert_eq!(p.matches("aXb?c$", Case::Sensitive, &Vars(&[])), Some(false));
+    }
+
+    #[test]
+    fn without_variables_dollar_braces_are_text() {
+        let p = Pattern::parse("home/${aws:username}", Wildcards::Glob, false);
+        assert_eq!(p.matches("home/${aws:username}", Case::Sensitive, &Vars(&[])), Some(true));
+    }
+
+    #[test]
+    fn literal_mode_treats_wildcards_as_text() {
+        let p = Pattern::parse("a*", Wildcards::Literal, true);
+        assert_eq!(p.matches("a*", Case::Sensitive, &Vars(&[])), Some(true));
+        assert_eq!(p.matches("ab", Case::Sensitive, &Vars(&[])), Some(false));
+    }
+
+    #[test]
+    fn case_insensitive_matching() {
+        let p = Pattern::parse("s3:get*", Wildcards::Glob, false);
+        assert_eq!(p.matches("S3:GetObject", Case::Insensitive, &Vars(&[])), Some(true));
+        let e = Pattern::parse("ÉCOLE", Wildcards::Literal, false);
+        assert_eq!(e.matches("école", Case::Insensitive, &Vars(&[])), Some(true));
+    }
+}
