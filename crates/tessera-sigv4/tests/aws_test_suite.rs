@@ -204,7 +204,7 @@ fn check_form(
         return;
     }
 
-    let parsed = request.with(|parts| parse(parts));
+    let parsed = request.with(parse);
     let signed = match parsed {
         Ok(signed) => signed,
         Err(error) => {
