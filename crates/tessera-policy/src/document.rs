@@ -596,6 +596,20 @@ impl Walker<'_> {
             );
             return;
         };
+        if self.variables {
+            if let Some(at) = resource.find("${") {
+                let colons_before = resource.get(..at).map_or(0, |head| head.matches(':').count());
+                if colons_before < 5 {
+                    self.error(
+                        DiagnosticCode::VariableNotAllowed,
+                        path,
+                        position,
+                        format!("resource `{resource}` has a policy variable before the fifth `:`; variables may replace only the resource part of an ARN"),
+                    );
+                    return;
+                }
+            }
+        }
         let parts: Vec<&str> = resource.split(':').collect();
         let partition = parts.get(1).copied().unwrap_or("");
         let partition_ok = KNOWN_PARTITIONS.contains(&partition) || partition.contains(['*', '?']);
@@ -668,17 +682,6 @@ impl Walker<'_> {
                     format!("IAM resource `{resource}` must be `*`, `root`, or start with user/, role/, group/, policy/, instance-profile/, …"),
                     "IAM resource path must either be \"*\", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.",
                 );
-            }
-            if self.variables {
-                let head_len = resource.len() - arn.resource.len();
-                if resource.get(..head_len).is_some_and(|head| head.contains("${")) {
-                    self.error(
-                        DiagnosticCode::VariableNotAllowed,
-                        path,
-                        position,
-                        format!("resource `{resource}` has a policy variable before the fifth `:`; variables may replace only the resource part of an ARN"),
-                    );
-                }
             }
         }
     }
