@@ -1,1 +1,28 @@
-//! The HTTP server: request pipeline from SigV4 to encoded response.
+//! The Tessera server: one HTTP listener answering the IAM and STS Query
+//! APIs, told apart by the SigV4 credential scope.
+//!
+//! This is the only crate that knows HTTP. A request travels
+//! [`pipeline::handle`]: query decoding → SigV4 parse → key lookup in the
+//! snapshot → signature check → operation lookup → model-driven input
+//! decoding and validation → authorization → the operation (in
+//! `tessera-iam`) → model-driven encoding.
+//!
+//! # Invariants
+//!
+//! - An operation runs only for a request whose signature was verified, or,
+//!   in emulator mode, for a key the server does not know, which is then
+//!   treated as the default account's root. Both paths go through
+//!   `tessera_sigv4::VerifiedRequest`, which only the verifier builds.
+//! - Authentication and authorization read only the in-memory snapshot; SQL
+//!   runs only inside operations, on blocking threads.
+//! - After an operation that touched the store, the node refreshes its
+//!   snapshot before answering, so the caller's next request sees the change.
+
+pub mod clock;
+pub mod http;
+pub mod last_used;
+pub mod pipeline;
+pub mod startup;
+pub mod state;
+
+pub use startup::{serve, ServeOptions};

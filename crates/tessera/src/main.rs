@@ -4,7 +4,10 @@
 mod policy_cmd;
 
 use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "tessera", version, about = "Self-hosted, AWS-compatible IAM and STS")]
@@ -15,14 +18,79 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the IAM and STS server.
+    Serve(ServeArgs),
     /// Work with IAM policy documents offline.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
 }
 
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "TESSERA_LISTEN", default_value = tessera_server::startup::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Directory for the embedded database, the key-encryption key and the
+    /// root credentials file.
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+    data_dir: PathBuf,
+    /// Use PostgreSQL instead of the embedded SQLite database
+    /// (postgres://user:password@host:port/database).
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The 12-digit id of the default account, used when it is created
+    /// on first start (random otherwise).
+    #[arg(long)]
+    account_id: Option<String>,
+    /// Accept requests signed with unknown access keys, unverified, as the
+    /// default account's root (like local AWS emulators). Known keys are
+    /// still verified and their policies enforced. Never use on an
+    /// untrusted network.
+    #[arg(long)]
+    emulator: bool,
+    /// How often, in milliseconds, to pick up changes made by other nodes
+    /// sharing the database.
+    #[arg(long, default_value_t = 1000)]
+    refresh_interval_ms: u64,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve(args),
         Command::Policy(cmd) => policy_cmd::run(cmd),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let options = tessera_server::ServeOptions {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        account_id: args.account_id,
+        emulator: args.emulator,
+        refresh_interval: Duration::from_millis(args.refresh_interval_ms.max(10)),
+        last_used_flush_interval: Duration::from_secs(10),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(error) => {
+            eprintln!("tessera: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(tessera_server::serve(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tessera: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,0 +1,293 @@
+//! The request path, from raw HTTP parts to the encoded answer.
+//!
+//! ```text
+//! query/form decode → SigV4 parse → key lookup (snapshot) → verify
+//!   → operation lookup → input decode (model) → authorize → operation
+//!   → refresh snapshot (if the store was touched) → encode (model)
+//! ```
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tessera_iam::authz::{self, Decision};
+use tessera_iam::caller::Caller;
+use tessera_iam::ids;
+use tessera_iam::ops::{self, OpContext, Service};
+use tessera_iam::records::{KeyStatus, LastUsedRecord};
+use tessera_iam::snapshot::Snapshot;
+use tessera_sigv4::{RequestParts, SecretKey, SigV4Error, VerifiedRequest};
+use tessera_wire::{ApiError, ServiceModel};
+use time::OffsetDateTime;
+
+use crate::state::AppState;
+
+/// An HTTP request as the pipeline needs it.
+pub struct Incoming {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// The raw path as received.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Header names and values as received.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// The answer to send.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// The HTTP status.
+    pub status: u16,
+    /// The XML body.
+    pub body: String,
+    /// The request id, also sent as `x-amzn-RequestId`.
+    pub request_id: String,
+}
+
+/// Handles one request. Never fails: every problem becomes an AWS error
+/// document.
+pub async fn handle(state: Arc<AppState>, request: Incoming) -> Outgoing {
+    let request_id = ids::new_request_id(state.random.as_ref());
+    match process(&state, &request).await {
+        Ok(Answer { model, operation, output }) => {
+            match model.encode_output(operation, &output, &request_id) {
+                Ok(body) => Outgoing { status: 200, body, request_id },
+                Err(error) => {
+                    tracing::error!(operation, %error, "response could not be encoded");
+                    let failure = tessera_wire::common_error(
+                        "InternalFailure",
+                        "The request processing has failed because of an unknown error, exception or failure.",
+                    );
+                    error_answer(model, &failure, request_id)
+                }
+            }
+        }
+        Err(Failure { model, error }) => error_answer(model, &error, request_id),
+    }
+}
+
+struct Answer {
+    model: &'static ServiceModel,
+    operation: &'static str,
+    output: Value,
+}
+
+struct Failure {
+    model: &'static ServiceModel,
+    error: ApiError,
+}
+
+fn error_answer(model: &ServiceModel, error: &ApiError, request_id: String) -> Outgoing {
+    Outgoing {
+        status: error.status,
+        body: error.to_xml(model.xml_namespace(), &request_id),
+        request_id,
+    }
+}
+
+fn sigv4_error(error: &SigV4Error) -> ApiError {
+    let mut api = tessera_wire::common_error(error.code(), error.message());
+    api.status = error.http_status();
+    api
+}
+
+/// The Query parameters of a request: the URL's, then the form body's.
+fn query_params(request: &Incoming) -> Result<Vec<(String, String)>, ApiError> {
+    let mut params = tessera_wire::parse_query_pairs(request.query.as_bytes())?;
+    if request.method.eq_ignore_ascii_case("POST") && !request.body.is_empty() {
+        params.extend(tessera_wire::parse_query_pairs(&request.body)?);
+    }
+    Ok(params)
+}
+
+fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The model to answer errors with before the signing service is known:
+/// STS when the request names STS's API version, else IAM.
+fn guess_model(params: &[(String, String)]) -> &'static ServiceModel {
+    if param(params, "Version") == Some(tessera_wire::sts().api_version()) {
+        tessera_wire::sts()
+    } else {
+        tessera_wire::iam()
+    }
+}
+
+async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Failure> {
+    let fallback = tessera_wire::iam();
+    let params = query_params(request).map_err(|error| Failure { model: fallback, error })?;
+    let guessed = guess_model(&params);
+    let fail = |model: &'static ServiceModel| move |error: ApiError| Failure { model, error };
+
+    let headers: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let parts = RequestParts {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        headers: &headers,
+        body: &request.body,
+    };
+    let signed = tessera_sigv4::parse(&parts)
+        .map_err(|e| sigv4_error(&e))
+        .map_err(fail(guessed))?;
+    let service = Service::from_signing_name(signed.service()).ok_or_else(|| Failure {
+        model: guessed,
+        error: tessera_wire::common_error(
+            "InvalidClientTokenId",
+            format!(
+                "This server answers the iam and sts services; the request is signed for '{}'.",
+                signed.service()
+            ),
+        ),
+    })?;
+    let model = match service {
+        Service::Iam => tessera_wire::iam(),
+        Service::Sts => tessera_wire::sts(),
+    };
+
+    let now = state.clock.now();
+    let snapshot = state.snapshot.load();
+    let (verified, caller) = authenticate(state, &snapshot, signed, &parts, now)
+        .map_err(|e| sigv4_error(&e))
+        .map_err(fail(model))?;
+
+    let action = param(&params, "Action").ok_or_else(|| Failure {
+        model,
+        error: tessera_wire::common_error("MissingAction", "Missing Action"),
+    })?;
+    if !model.has_operation(action) {
+        return Err(Failure { model, error: model.invalid_action(action) });
+    }
+    let Some(operation) = ops::find(service, action) else {
+        return Err(Failure { model, error: model.not_implemented(action) });
+    };
+    let input = model.decode_input(action, &params).map_err(fail(model))?;
+
+    let target = operation.target(&snapshot, &caller, &input);
+    if let Decision::Deny { message } = authz::authorize(&snapshot, &caller, operation, &target) {
+        return Err(Failure {
+            model,
+            error: model.error("AccessDenied", message),
+        });
+    }
+
+    let now_odt = to_offset(now);
+    let output = if operation.touches_store {
+        let state = Arc::clone(state);
+        let snapshot = Arc::clone(&snapshot);
+        let caller = caller.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let result = run_operation(&state, &snapshot, &caller, operation, &input, now_odt);
+            // The caller's next request must see its own change.
+            if let Err(error) = state.snapshot.refresh(state.store.as_ref()) {
+                tracing::error!(%error, "snapshot refresh after a write failed");
+            }
+            result
+        })
+        .await;
+        match result {
+            Ok(r) => r,
+            Err(join) => {
+                tracing::error!(%join, "operation task failed");
+                Err(tessera_iam::IamError::service_failure())
+            }
+        }
+    } else {
+        run_operation(state, &snapshot, &caller, operation, &input, now_odt)
+    };
+    drop(verified);
+    let output = output.map_err(|e| Failure {
+        model,
+        error: model.error(e.code, e.message),
+    })?;
+    Ok(Answer {
+        model,
+        operation: operation.name,
+        output,
+    })
+}
+
+fn run_operation(
+    state: &AppState,
+    snapshot: &Snapshot,
+    caller: &Caller,
+    operation: &ops::Operation,
+    input: &Value,
+    now: OffsetDateTime,
+) -> Result<Value, tessera_iam::IamError> {
+    let ctx = OpContext {
+        store: state.store.as_ref(),
+        snapshot,
+        caller,
+        now,
+        random: state.random.as_ref(),
+        kek: &state.kek,
+        quotas: &state.quotas,
+        last_used: &state.last_used,
+    };
+    (operation.handler)(&ctx, input)
+}
+
+/// Resolves the signing key in the snapshot and verifies the signature.
+/// In emulator mode a key the server does not know is accepted, unverified,
+/// as the default account's root.
+fn authenticate(
+    state: &AppState,
+    snapshot: &Snapshot,
+    signed: tessera_sigv4::SignedRequest,
+    parts: &RequestParts<'_>,
+    now: SystemTime,
+) -> Result<(VerifiedRequest, Caller), SigV4Error> {
+    let Some(key) = snapshot.access_key(signed.access_key_id()) else {
+        if state.emulator {
+            let verified = tessera_sigv4::accept_unverified_in_emulator_mode(signed);
+            return Ok((
+                verified,
+                Caller::Root {
+                    account: state.default_account.clone(),
+                },
+            ));
+        }
+        return Err(SigV4Error::unknown_access_key());
+    };
+    if key.status != KeyStatus::Active || signed.security_token().is_some() {
+        // Inactive keys, and long-term keys sent with a session token, are
+        // refused as AWS refuses them: as an invalid security token.
+        return Err(SigV4Error::unknown_access_key());
+    }
+    let caller = snapshot
+        .caller_for_key(key)
+        .ok_or_else(SigV4Error::unknown_access_key)?;
+    let secret = SecretKey::new(key.secret.expose().to_string());
+    let verified = state.verifier.verify(signed, parts, &secret, now)?;
+    state.last_used.record(
+        &key.access_key_id,
+        LastUsedRecord {
+            date: unix_seconds(now),
+            service: verified.service().to_string(),
+            region: verified.region().to_string(),
+        },
+    );
+    Ok((verified, caller))
+}
+
+fn unix_seconds(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn to_offset(t: SystemTime) -> OffsetDateTime {
+    OffsetDateTime::from(t)
+}

@@ -1,0 +1,318 @@
+//! `tessera serve`: open the store, make the default account on first
+//! start, hand out the root credentials once, and serve until a signal.
+
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use tessera_iam::bootstrap;
+use tessera_iam::crypto::{Kek, Secret};
+use tessera_iam::ids::{OsRandom, Random};
+use tessera_iam::quotas::Quotas;
+use tessera_iam::snapshot::SnapshotCell;
+use tessera_sigv4::Verifier;
+use tessera_store::Backend;
+
+use crate::clock::{Clock, SystemClock};
+use crate::last_used::LastUsedTracker;
+use crate::state::AppState;
+
+/// The address `tessera serve` listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7177";
+/// The environment variable that may carry the key-encryption key.
+pub const KEK_ENV: &str = "TESSERA_KEK";
+
+/// How `tessera serve` was asked to run.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Where the SQLite database, the KEK file and the credentials file live.
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL; the embedded SQLite database is used without one.
+    pub database_url: Option<String>,
+    /// The id of the default account when it is created.
+    pub account_id: Option<String>,
+    /// Accept unknown access keys as the default account's root.
+    pub emulator: bool,
+    /// How often to look for changes made by other nodes.
+    pub refresh_interval: Duration,
+    /// How often to persist access-key last-use times.
+    pub last_used_flush_interval: Duration,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    create_private_dir(&options.data_dir)?;
+    // Absolute, so the printed paths work from any directory.
+    let mut options = options;
+    options.data_dir = std::path::absolute(&options.data_dir)
+        .with_context(|| format!("cannot resolve {}", options.data_dir.display()))?;
+    let kek = load_or_create_kek(&options.data_dir, random.as_ref())?;
+    let store = open_store(&options).await?;
+
+    let requested = match &options.account_id {
+        Some(id) if !bootstrap::is_valid_account_id(id) => {
+            bail!("--account-id must be exactly 12 digits, got `{id}`")
+        }
+        Some(id) => id.clone(),
+        None => random_account_id(random.as_ref()),
+    };
+    let now = clock
+        .now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let boot = {
+        let store = Arc::clone(&store);
+        let kek = kek.clone();
+        let random = Arc::clone(&random);
+        tokio::task::spawn_blocking(move || {
+            bootstrap::ensure_default_account(store.as_ref(), &requested, now, random.as_ref(), &kek)
+        })
+        .await??
+    };
+    if let Some(id) = &options.account_id {
+        if *id != boot.account_id {
+            tracing::warn!(
+                requested = %id,
+                existing = %boot.account_id,
+                "--account-id ignored: the data already has a default account"
+            );
+        }
+    }
+    let credentials_path = options.data_dir.join("credentials");
+    if let Some((key_id, secret)) = &boot.new_root_key {
+        write_credentials_file(&credentials_path, key_id, secret)?;
+    }
+
+    let state = Arc::new(AppState {
+        store: Arc::clone(&store),
+        snapshot: SnapshotCell::new(kek.clone()),
+        verifier: Verifier::new(),
+        kek,
+        clock,
+        random,
+        quotas: Quotas::default(),
+        last_used: LastUsedTracker::new(Arc::clone(&store)),
+        default_account: boot.account_id.clone(),
+        emulator: options.emulator,
+    });
+    {
+        let state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || state.snapshot.refresh(state.store.as_ref())).await??;
+    }
+
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let local = listener.local_addr()?;
+    announce(&options, &boot, &credentials_path, local, store.kind());
+
+    let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval);
+    let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
+
+    axum::serve(listener, crate::http::router(Arc::clone(&state)))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+
+    refresher.abort();
+    flusher.abort();
+    let final_state = Arc::clone(&state);
+    match tokio::task::spawn_blocking(move || final_state.last_used.flush()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::error!(%error, "last-used times could not be saved"),
+        Err(error) => tracing::error!(%error, "last-used flush task failed"),
+    }
+    println!("Tessera stopped.");
+    Ok(())
+}
+
+fn announce(
+    options: &ServeOptions,
+    boot: &bootstrap::Bootstrap,
+    credentials_path: &Path,
+    local: SocketAddr,
+    backend: &str,
+) {
+    if options.emulator {
+        eprintln!(
+            "WARNING: emulator mode is on. Requests signed with an access key this server does not know \
+             are accepted WITHOUT checking their signature, as the root user of account {}. \
+             Never use emulator mode where the network is not trusted.",
+            boot.account_id
+        );
+    }
+    println!("Tessera: account {} ({backend} store)", boot.account_id);
+    if boot.new_root_key.is_some() {
+        println!(
+            "Created the account's root access key and wrote it to {} (mode 0600). It is not shown again.",
+            credentials_path.display()
+        );
+    }
+    println!(
+        "Use it with: AWS_SHARED_CREDENTIALS_FILE={} aws --endpoint-url http://{local} iam list-users",
+        credentials_path.display()
+    );
+    // Tests and scripts read this line to learn the port.
+    println!("Listening on http://{local}");
+}
+
+async fn open_store(options: &ServeOptions) -> anyhow::Result<Arc<dyn Backend>> {
+    let options = options.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<dyn Backend>> {
+        match &options.database_url {
+            Some(url) => {
+                let backend = tessera_store_postgres::PostgresBackend::connect(url)
+                    .context("cannot open the PostgreSQL database")?;
+                Ok(Arc::new(backend))
+            }
+            None => {
+                let path = options.data_dir.join("tessera.db");
+                let backend = tessera_store_sqlite::SqliteBackend::open(&path)
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+                Ok(Arc::new(backend))
+            }
+        }
+    })
+    .await?
+}
+
+fn spawn_refresher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let state = Arc::clone(&state);
+            let result =
+                tokio::task::spawn_blocking(move || state.snapshot.refresh(state.store.as_ref()))
+                    .await;
+            match result {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "snapshot refresh failed; will retry"),
+                Err(error) => tracing::warn!(%error, "snapshot refresh task failed"),
+            }
+        }
+    })
+}
+
+fn spawn_last_used_flusher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let state = Arc::clone(&state);
+            if let Ok(Err(error)) =
+                tokio::task::spawn_blocking(move || state.last_used.flush()).await
+            {
+                tracing::warn!(%error, "last-used times could not be saved; will retry");
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    println!("Tessera: shutting down");
+}
+
+fn random_account_id(random: &dyn Random) -> String {
+    let mut bytes = [0u8; 12];
+    random.fill(&mut bytes);
+    // AWS account ids do not start with 0 in practice; keep the first digit 1-9.
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let digit = if i == 0 { 1 + b % 9 } else { b % 10 };
+            char::from(b'0' + digit)
+        })
+        .collect()
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Loads the KEK from `TESSERA_KEK`, else from `DATA_DIR/kek`, creating the
+/// file (mode 0600) with a new random key on first start.
+fn load_or_create_kek(data_dir: &Path, random: &dyn Random) -> anyhow::Result<Kek> {
+    if let Ok(text) = std::env::var(KEK_ENV) {
+        return Kek::from_hex(&text).with_context(|| format!("{KEK_ENV} is malformed"));
+    }
+    let path = data_dir.join("kek");
+    if path.exists() {
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the key-encryption key {}", path.display()))?;
+        return Kek::from_hex(&text).with_context(|| format!("{} is malformed", path.display()));
+    }
+    let (kek, text) = Kek::generate(random);
+    write_private_file(&path, format!("{text}\n").as_bytes())?;
+    Ok(kek)
+}
+
+fn write_credentials_file(path: &Path, key_id: &str, secret: &Secret) -> anyhow::Result<()> {
+    let content = format!(
+        "[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {}\n",
+        secret.expose()
+    );
+    write_private_file(path, content.as_bytes())
+}
+
+/// Writes a file readable only by its owner, created with that mode so the
+/// content is never visible to others, even briefly.
+fn write_private_file(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    let mut open = fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    let mut file = open
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(content)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

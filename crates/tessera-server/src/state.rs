@@ -1,0 +1,38 @@
+//! What every request shares: the store, the snapshot, the verifier, the
+//! configuration.
+
+use std::sync::Arc;
+
+use tessera_iam::crypto::Kek;
+use tessera_iam::ids::Random;
+use tessera_iam::quotas::Quotas;
+use tessera_iam::snapshot::SnapshotCell;
+use tessera_sigv4::Verifier;
+use tessera_store::Backend;
+
+use crate::clock::Clock;
+use crate::last_used::LastUsedTracker;
+
+/// The state shared by all requests of one server.
+pub struct AppState {
+    /// The storage backend.
+    pub store: Arc<dyn Backend>,
+    /// The node's authorization snapshot.
+    pub snapshot: SnapshotCell,
+    /// The SigV4 verifier with its signing-key cache.
+    pub verifier: Verifier,
+    /// The key-encryption key.
+    pub kek: Kek,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The random source.
+    pub random: Arc<dyn Random>,
+    /// Quotas in force.
+    pub quotas: Quotas,
+    /// Access-key last-use tracking.
+    pub last_used: LastUsedTracker,
+    /// The default account: in emulator mode, unknown keys act as its root.
+    pub default_account: String,
+    /// Whether emulator mode is on.
+    pub emulator: bool,
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test of Tessera, from a fresh machine:
+#   1. formatting and lints (cargo fmt --check, cargo clippy -D warnings);
+#   2. a Python venv (.venv) with the pinned aws CLI, boto3 and pytest;
+#   3. a throwaway PostgreSQL cluster from the machine's PostgreSQL binaries,
+#      unless TESSERA_TEST_POSTGRES_URL is already set;
+#   4. cargo test for the whole workspace (unit, conformance on both stores,
+#      the AWS SDK for Rust end to end against the real binary);
+#   5. pytest: boto3 and the aws CLI against the real binary.
+# Any missing prerequisite is an error, never a skip.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK="$ROOT/.test-work"
+mkdir -p "$WORK"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v cargo >/dev/null || die "cargo is not installed"
+command -v python3 >/dev/null || die "python3 is not installed"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Python environment (.venv)"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv || die "cannot create a Python venv (is python3-venv installed?)"
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt \
+  || die "cannot install the Python test requirements"
+.venv/bin/aws --version >/dev/null 2>&1 || die "the aws CLI did not install"
+
+PG_DIR=""
+cleanup() {
+  if [ -n "$PG_DIR" ]; then
+    scripts/pg-throwaway.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+if [ -z "${TESSERA_TEST_POSTGRES_URL:-}" ]; then
+  step "throwaway PostgreSQL"
+  PG_DIR="$WORK/pg"
+  scripts/pg-throwaway.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+  TESSERA_TEST_POSTGRES_URL=$(scripts/pg-throwaway.sh start "$PG_DIR" | tail -n 1) \
+    || die "cannot start a throwaway PostgreSQL (set TESSERA_TEST_POSTGRES_URL to use your own)"
+fi
+export TESSERA_TEST_POSTGRES_URL
+echo "PostgreSQL for tests: $TESSERA_TEST_POSTGRES_URL"
+
+step "cargo build"
+cargo build --workspace --all-targets
+export TESSERA_BIN="$ROOT/target/debug/tessera"
+
+step "cargo test"
+cargo test --workspace --no-fail-fast
+
+step "pytest (boto3 and the aws CLI)"
+.venv/bin/python -m pytest tests/python -q -p no:cacheprovider

@@ -1,0 +1,72 @@
+"""The README's quick start, run exactly as written.
+
+The server command and the client block are read from README.md (the code
+blocks after the `quickstart:server` and `quickstart:client` markers) and run
+unchanged. Only the environment differs from a newcomer's: the server keeps
+its data in a temporary directory (TESSERA_DATA_DIR) instead of the
+checkout's ./tessera-data, and the client block runs in that directory's
+parent, so `./tessera-data/credentials` resolves to the server's file.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def readme_block(marker):
+    text = (ROOT / "README.md").read_text()
+    m = re.search(r"<!-- " + re.escape(marker) + r" -->\s*```sh\n(.*?)```", text, re.S)
+    assert m, f"README.md has no code block after <!-- {marker} -->"
+    return m.group(1)
+
+
+def port_is_free(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_readme_quick_start_as_written(tmp_path):
+    server_cmd = readme_block("quickstart:server").strip()
+    client_script = readme_block("quickstart:client")
+    assert port_is_free(7177), "the quick start needs port 7177, and something is listening there"
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("TESSERA_")}
+    env["TESSERA_DATA_DIR"] = str(tmp_path / "tessera-data")
+    # The venv's aws CLI comes first on PATH, as for someone who installed it.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    server = subprocess.Popen(["bash", "-c", "exec " + server_cmd], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in server.stdout:
+            lines.append(line)
+            if line.startswith("Listening on http://127.0.0.1:7177"):
+                break
+        else:
+            raise AssertionError("the server did not start:\n" + "".join(lines))
+        printed = "".join(lines)
+        assert "AWS_SHARED_CREDENTIALS_FILE=" in printed
+        assert str(tmp_path / "tessera-data" / "credentials") in printed
+
+        client = subprocess.run(["bash", "-c", client_script], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=300)
+        out, err = client.stdout, client.stderr
+        assert '"Arn": "arn:aws:iam::' in out and ':root"' in out, out + err
+        assert re.search(r'"Arn": "arn:aws:iam::\d{12}:user/alice"', out), out + err
+        assert "An error occurred (AccessDenied) when calling the ListUsers operation: User: arn:aws:iam::" in err
+        assert ":user/alice is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" in err
+        assert client.returncode != 0  # the last command is the denied one
+        secret = (tmp_path / "alice.keys").read_text().split()[1]
+        assert secret not in printed
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
