@@ -1,6 +1,13 @@
 //! Benchmarks of SigV4 verification for a typical STS `GetCallerIdentity`
 //! POST, as the AWS CLI sends it: parse alone, and parse plus verify with the
 //! derived signing key cached (hit) and derived every time (miss).
+//!
+//! Measured on the project's 2-core development machine while other builds
+//! ran (load about 7), `cargo bench -p tessera-sigv4 --bench verify`:
+//! parse 2.3 µs; parse and verify 7.2 µs with a cache hit, 7.1 µs with a
+//! miss. Deriving the key is four HMAC-SHA256 runs, about as cheap as the
+//! cache lookup (fingerprint of the secret, key hashing, a mutex), so the
+//! cache bounds work per key rather than saving time per request.
 
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
