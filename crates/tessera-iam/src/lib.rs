@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod ops;
+pub mod policies;
 pub mod quotas;
 pub mod records;
 pub mod snapshot;

@@ -15,6 +15,7 @@ use tessera_store::{Backend, ChangeSet, StoreError};
 
 use crate::caller::Caller;
 use crate::crypto::{Kek, Secret};
+use crate::policies::{self, CompiledPolicies};
 use crate::records::{
     self, AccessKeyRecord, AccountRecord, KeyOwner, KeyStatus, UserRecord, NS_ACCESS_KEY,
     NS_ACCOUNT, NS_USER,
@@ -42,6 +43,8 @@ pub struct Snapshot {
     accounts: HashMap<String, Arc<AccountRecord>>,
     users_by_key: HashMap<String, Arc<UserRecord>>,
     users_by_id: HashMap<String, Arc<UserRecord>>,
+    /// Compiled identity policies by user id.
+    user_policies: HashMap<String, Arc<CompiledPolicies>>,
     keys: HashMap<String, Arc<KeyEntry>>,
 }
 
@@ -66,6 +69,11 @@ impl Snapshot {
     /// A user by unique id.
     pub fn user_by_id(&self, user_id: &str) -> Option<&UserRecord> {
         self.users_by_id.get(user_id).map(Arc::as_ref)
+    }
+
+    /// The compiled identity policies of a user (empty when it has none).
+    pub fn user_policies(&self, user_id: &str) -> Option<&CompiledPolicies> {
+        self.user_policies.get(user_id).map(Arc::as_ref)
     }
 
     /// An access key by id.
@@ -110,11 +118,16 @@ impl Snapshot {
                 NS_USER => {
                     if let Some(old) = next.users_by_key.remove(key) {
                         next.users_by_id.remove(&old.user_id);
+                        next.user_policies.remove(&old.user_id);
                     }
                     if let Some(user) =
                         value.and_then(|v| decode_logged::<UserRecord>(NS_USER, key, v))
                     {
                         let user = Arc::new(user);
+                        // Policies are compiled once here, not per request.
+                        let compiled = policies::compile_inline(user.inline_policies.iter());
+                        next.user_policies
+                            .insert(user.user_id.clone(), Arc::new(compiled));
                         next.users_by_id
                             .insert(user.user_id.clone(), Arc::clone(&user));
                         next.users_by_key.insert(key.to_string(), user);

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -16,12 +16,18 @@ use crate::state::AppState;
 /// documents, certificates) are far smaller.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The router serving every path.
+/// The router serving every path. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the client's
+/// address is `aws:SourceIp`.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new().fallback(serve_request).with_state(state)
 }
 
-async fn serve_request(State(state): State<Arc<AppState>>, request: Request<Body>) -> Response {
+async fn serve_request(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    request: Request<Body>,
+) -> Response {
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes.to_vec(),
@@ -45,6 +51,7 @@ async fn serve_request(State(state): State<Arc<AppState>>, request: Request<Body
         query: parts.uri.query().unwrap_or("").to_string(),
         headers,
         body,
+        peer: Some(peer),
     };
     let out = pipeline::handle(state, incoming).await;
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

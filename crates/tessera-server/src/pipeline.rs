@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use tessera_iam::authz::{self, Decision};
+use tessera_iam::authz::{self, Decision, RequestFacts};
 use tessera_iam::caller::Caller;
 use tessera_iam::ids;
 use tessera_iam::ops::{self, OpContext, Service};
@@ -34,6 +34,8 @@ pub struct Incoming {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// The client's address, when the listener knows it.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// The answer to send.
@@ -175,7 +177,20 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
     let input = model.decode_input(action, &params).map_err(fail(model))?;
 
     let target = operation.target(&snapshot, &caller, &input);
-    if let Decision::Deny { message } = authz::authorize(&snapshot, &caller, operation, &target) {
+    let facts = RequestFacts {
+        now: to_offset(now),
+        source_ip: request.peer.map(|p| p.ip()),
+        user_agent: request
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+            .map(|(_, v)| v.clone()),
+        secure_transport: false,
+        region: verified.region().to_string(),
+    };
+    if let Decision::Deny { message } =
+        authz::authorize(&snapshot, &caller, operation, &target, &input, &facts)
+    {
         return Err(Failure {
             model,
             error: model.error("AccessDenied", message),

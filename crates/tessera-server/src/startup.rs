@@ -118,7 +118,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval);
     let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
 
-    axum::serve(listener, crate::http::router(Arc::clone(&state)))
+    axum::serve(
+        listener,
+        crate::http::router(Arc::clone(&state))
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;

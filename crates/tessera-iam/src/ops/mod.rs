@@ -9,6 +9,7 @@
 
 mod access_keys;
 mod sts;
+mod user_policies;
 mod users;
 
 use serde_json::Value;
@@ -126,6 +127,10 @@ static OPERATIONS: &[Operation] = &[
     access_keys::UPDATE_ACCESS_KEY,
     access_keys::DELETE_ACCESS_KEY,
     access_keys::GET_ACCESS_KEY_LAST_USED,
+    user_policies::PUT_USER_POLICY,
+    user_policies::GET_USER_POLICY,
+    user_policies::LIST_USER_POLICIES,
+    user_policies::DELETE_USER_POLICY,
 ];
 
 /// The implemented operation `name` of `service`, if any.
