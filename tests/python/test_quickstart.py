@@ -61,7 +61,10 @@ def test_readme_quick_start_as_written(tmp_path):
         assert re.search(r'"Arn": "arn:aws:iam::\d{12}:user/alice"', out), out + err
         assert "An error occurred (AccessDenied) when calling the ListUsers operation: User: arn:aws:iam::" in err
         assert ":user/alice is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" in err
-        assert client.returncode != 0  # the last command is the denied one
+        # After put-user-policy, alice's next list-users succeeds and shows her.
+        assert out.rstrip().endswith("}")
+        assert out.count('"UserName": "alice"') >= 1
+        assert client.returncode == 0
         secret = (tmp_path / "alice.keys").read_text().split()[1]
         assert secret not in printed
     finally:
