@@ -45,7 +45,8 @@ def aws_cli() -> str:
 class Server:
     """A running `tessera serve` process."""
 
-    def __init__(self, data_dir: Path, database_url=None, extra_args=(), account_id=ACCOUNT_ID):
+    def __init__(self, data_dir: Path, database_url=None, extra_args=(), account_id=ACCOUNT_ID, env=None):
+        self.extra_env = dict(env or {})
         self.data_dir = Path(data_dir)
         self.database_url = database_url
         self.extra_args = list(extra_args)
@@ -59,6 +60,8 @@ class Server:
                 "--account-id", self.account_id, *self.extra_args]
         env = dict(os.environ)
         env.pop("TESSERA_DATABASE_URL", None)
+        env.pop("TESSERA_KEK", None)
+        env.update(self.extra_env)
         if self.database_url:
             args += ["--database-url", self.database_url]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

@@ -62,7 +62,8 @@ pub(super) const GET_ACCESS_KEY_LAST_USED: Operation = Operation {
     name: "GetAccessKeyLastUsed",
     resource: key_owner_arn,
     always_allowed: false,
-    touches_store: false,
+    // Persisted last-use times are read from the store.
+    touches_store: true,
     handler: get_access_key_last_used,
 };
 
