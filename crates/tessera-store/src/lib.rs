@@ -6,8 +6,9 @@
 //!
 //! The domain (users, keys, policies) lives above this crate and knows no SQL;
 //! the backends know SQL and nothing of the domain. Keeping the boundary this
-//! narrow is what lets one conformance suite ([`conformance`]) prove both
-//! backends, and what makes a snapshot a replay of the log.
+//! narrow is what lets one conformance suite (the `conformance` module,
+//! behind the feature of the same name) prove both backends, and what makes a
+//! snapshot a replay of the log.
 //!
 //! # Invariants
 //!
@@ -18,9 +19,50 @@
 //!   revision, strictly greater than every earlier one; every item it wrote
 //!   (or deleted) carries that revision. Readers of [`Backend::changes_since`]
 //!   therefore never miss a change.
-//! - Keys within a namespace are listed in byte order of the key.
+//! - A write transaction that changed nothing (no `put`, and no `delete`
+//!   that found an item) commits no new revision.
+//! - Keys within a namespace are listed in byte order of the key's UTF-8
+//!   encoding (not by any locale's collation).
+//! - Values are opaque bytes of any length, including zero. They never
+//!   appear in errors, logs or `Debug` output, because they may hold sealed
+//!   secrets.
+//!
+//! # Deletions and the revision log
+//!
+//! A deletion is kept as a tombstone carrying the revision that deleted the
+//! item, so that [`Backend::changes_since`] can report it. A full read
+//! (`changes_since(0)`) may or may not include tombstones; applying a
+//! tombstone to a snapshot that lacks the item is harmless either way.
+//!
+//! # Usage
+//!
+//! Transactions are closures. The helpers [`read`] and [`write`] carry a
+//! result (and, for writes, a domain error) out of the closure:
+//!
+//! ```
+//! use tessera_store::{Backend, Outcome};
+//!
+//! struct LimitExceeded;
+//!
+//! fn add_key(backend: &dyn Backend, id: &str, sealed: &[u8]) -> Result<(), Outcome<LimitExceeded>> {
+//!     tessera_store::write(backend, |tx| {
+//!         if tx.count("accesskey", "alice/")? >= 2 {
+//!             return Err(Outcome::Domain(LimitExceeded));
+//!         }
+//!         tx.put("accesskey", &format!("alice/{id}"), sealed)?;
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! A closure must not start another transaction on the same backend: the
+//! inner one would wait for the outer one forever.
 
+#![deny(missing_docs)]
+
+#[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod range;
 
 use std::fmt;
 
@@ -37,7 +79,12 @@ pub enum StoreError {
     Backend(String),
     /// The database was written by a newer version of Tessera.
     #[error("the database schema version {found} is newer than this build supports ({supported})")]
-    SchemaTooNew { found: i64, supported: i64 },
+    SchemaTooNew {
+        /// The schema version recorded in the database.
+        found: i64,
+        /// The newest schema version this build knows.
+        supported: i64,
+    },
     /// The transaction was aborted by the closure; carries the caller's reason.
     #[error("transaction aborted")]
     Aborted,
@@ -46,8 +93,11 @@ pub enum StoreError {
 /// One item as read back from the store.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Item {
+    /// The namespace the item lives in.
     pub namespace: String,
+    /// The item's key, unique within its namespace.
     pub key: String,
+    /// The item's value: opaque bytes.
     pub value: Vec<u8>,
 }
 
@@ -66,9 +116,13 @@ impl fmt::Debug for Item {
 /// deleted (`value: None`) at `revision`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Change {
+    /// The revision of the write transaction that made this change.
     pub revision: u64,
+    /// The namespace of the changed item.
     pub namespace: String,
+    /// The key of the changed item.
     pub key: String,
+    /// The item's new value, or `None` when the change deleted it.
     pub value: Option<Vec<u8>>,
 }
 
@@ -92,7 +146,7 @@ pub struct ChangeSet {
     pub revision: u64,
     /// Only the latest change of each (namespace, key) is guaranteed to be
     /// present; earlier changes of the same item may have been compacted.
-    /// Sorted by revision.
+    /// Sorted by revision, then namespace, then key.
     pub changes: Vec<Change>,
 }
 
@@ -103,7 +157,8 @@ pub trait Transaction {
 
     /// Lists items of `namespace` whose key starts with `prefix`, in key
     /// order, starting strictly after `start_after` when given, at most
-    /// `limit` items.
+    /// `limit` items (none when `limit` is 0). An empty prefix lists the
+    /// whole namespace.
     fn scan(
         &mut self,
         namespace: &Namespace,
@@ -115,11 +170,14 @@ pub trait Transaction {
     /// Counts the items of `namespace` whose key starts with `prefix`.
     fn count(&mut self, namespace: &Namespace, prefix: &str) -> Result<u64, StoreError>;
 
-    /// Inserts or replaces an item. Fails with [`StoreError::Backend`] in a
+    /// Inserts or replaces an item. Replacing an item with an identical value
+    /// still counts as a change. Fails with [`StoreError::Backend`] in a
     /// read-only transaction.
     fn put(&mut self, namespace: &Namespace, key: &str, value: &[u8]) -> Result<(), StoreError>;
 
-    /// Deletes an item; answers whether it existed.
+    /// Deletes an item; answers whether it existed. Deleting an absent item
+    /// changes nothing. Fails with [`StoreError::Backend`] in a read-only
+    /// transaction.
     fn delete(&mut self, namespace: &Namespace, key: &str) -> Result<bool, StoreError>;
 }
 
@@ -139,6 +197,9 @@ pub trait Backend: Send + Sync + 'static {
     /// error, nothing it wrote is kept and the error is returned. A backend
     /// may call `work` more than once when it must retry after a conflict,
     /// so `work` must not have side effects outside the transaction.
+    ///
+    /// When `work` succeeds and changed something, the transaction commits
+    /// under a new revision; when it changed nothing, no revision is used.
     fn write(
         &self,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
@@ -146,7 +207,8 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The changes committed after `revision` (0 reads everything that
     /// exists). Deleted items appear with `value: None` when they were
-    /// deleted after `revision`.
+    /// deleted after `revision`. The whole answer is read from one
+    /// consistent state.
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError>;
 }
 
@@ -196,7 +258,9 @@ pub fn write<T, E>(
 /// refused the change (and the transaction rolled back).
 #[derive(Debug)]
 pub enum Outcome<E> {
+    /// The store failed; the transaction did not commit.
     Store(StoreError),
+    /// The closure refused the change; the transaction rolled back.
     Domain(E),
 }
 
