@@ -1,1 +1,163 @@
-fn main() {}
+//! Decisions per second for the compiled engine, with the reference
+//! evaluator (policies read straight from `serde_json::Value`, plain
+//! recursive globs) measured in the same run as the naive baseline.
+//!
+//! Workload (see BENCHMARKS.md): a user with N identity policies of 5
+//! statements each; statements mix service-specific and wildcard actions
+//! (`s3:Get*`, `ec2:Describe*`, `*:List*`, …) and resources with wildcards;
+//! two statements in five (40%) carry 1–3 conditions (StringEquals on a
+//! principal tag, IpAddress on aws:SourceIp, Bool, ForAnyValue on
+//! aws:TagKeys). The request is `s3:GetObject` on an object that the fourth
+//! policy allows. A cross-account case adds a bucket policy, two SCP levels
+//! and a permissions boundary.
+
+#[path = "../tests/support/reference.rs"]
+mod reference;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use reference::{reference_decide, RefKind, RefPolicies, RefRequest};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_policy::{evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request};
+
+const ACCOUNT: &str = "123456789012";
+
+fn statement(policy: usize, index: usize) -> Value {
+    let (actions, resources): (Vec<String>, Vec<String>) = match index {
+        0 => (vec!["s3:Get*".into(), "s3:List*".into()], vec![format!("arn:aws:s3:::bucket-{policy}/*"), format!("arn:aws:s3:::bucket-{policy}")]),
+        1 => (vec!["ec2:Describe*".into()], vec!["*".into()]),
+        2 => (vec!["iam:Get*".into(), "iam:List*".into()], vec![format!("arn:aws:iam::{ACCOUNT}:user/team-{policy}/*")]),
+        3 => (vec!["dynamodb:*".into(), "*:List*".into()], vec![format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{policy}-*")]),
+        _ => (vec!["sqs:Send*".into(), "sns:Publish".into()], vec![format!("arn:aws:sqs:*:{ACCOUNT}:queue-{policy}*")]),
+    };
+    let mut s = json!({"Sid": format!("S{policy}x{index}"), "Effect": "Allow", "Action": actions, "Resource": resources});
+    // Two statements in five carry conditions: one, two or three keys.
+    let condition = match (index + policy) % 5 {
+        0 => Some(json!({"StringEquals": {"aws:PrincipalTag/team": "red"}})),
+        2 => Some(json!({
+            "IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]},
+            "Bool": {"aws:SecureTransport": "true"},
+            "ForAnyValue:StringEquals": {"aws:TagKeys": ["env", "owner"]}
+        })),
+        _ => None,
+    };
+    if let Some(c) = condition {
+        s["Condition"] = c;
+    }
+    s
+}
+
+fn policy(index: usize) -> Value {
+    json!({"Version": "2012-10-17", "Statement": (0..5).map(|i| statement(index, i)).collect::<Vec<_>>()})
+}
+
+fn compile(kind: PolicyKind, doc: &Value) -> Arc<CompiledPolicy> {
+    Arc::new(CompiledPolicy::compile_kind("bench", &doc.to_string(), kind).expect("bench policies are valid"))
+}
+
+fn request(principal: &str, resource_account: &str) -> Request {
+    Request::new(Principal::from_arn(principal).expect("valid").with_tag("team", "red"), "s3:GetObject", "arn:aws:s3:::bucket-3/reports/q1.csv")
+        .with_resource_account(resource_account)
+        .with_context("aws:SourceIp", "192.0.2.7")
+        .with_context("aws:SecureTransport", "true")
+        .with_context("aws:CurrentTime", "2024-05-01T12:00:00Z")
+        .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]))
+}
+
+fn reference_request(principal: &str, account: &str, resource_account: &str) -> RefRequest {
+    RefRequest {
+        kind: RefKind::User,
+        arn: principal.into(),
+        account: account.into(),
+        role_arn: String::new(),
+        action: "s3:GetObject".into(),
+        resource: "arn:aws:s3:::bucket-3/reports/q1.csv".into(),
+        resource_account: resource_account.into(),
+        context: vec![
+            ("aws:PrincipalTag/team".into(), vec!["red".into()]),
+            ("aws:SourceIp".into(), vec!["192.0.2.7".into()]),
+            ("aws:SecureTransport".into(), vec!["true".into()]),
+            ("aws:TagKeys".into(), vec!["env".into()]),
+        ],
+    }
+}
+
+fn identity_benches(c: &mut Criterion) {
+    let user = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    for count in [1usize, 5, 100] {
+        // With one policy the request's bucket (bucket-3) is not covered:
+        // the single-policy case measures a full scan ending in implicit deny.
+        let docs: Vec<Value> = (0..count).map(|i| policy(if count == 1 { 0 } else { i })).collect();
+        let compiled: Vec<Arc<CompiledPolicy>> = docs.iter().map(|d| compile(PolicyKind::Identity, d)).collect();
+        let set = PolicySet { identity: &compiled, ..PolicySet::default() };
+        let req = request(&user, ACCOUNT);
+        let expected = if count == 1 { Decision::ImplicitDeny } else { Decision::Allowed };
+        assert_eq!(evaluate(&set, &req).decision(), expected);
+        c.bench_function(&format!("compiled/identity_{count}x5"), |b| b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision())));
+
+        let reference = RefPolicies { identity: docs, ..RefPolicies::default() };
+        let rreq = reference_request(&user, ACCOUNT, ACCOUNT);
+        c.bench_function(&format!("baseline_reference/identity_{count}x5"), |b| {
+            b.iter(|| black_box(reference_decide(black_box(&reference), black_box(&rreq))))
+        });
+    }
+}
+
+fn cross_account_bench(c: &mut Criterion) {
+    let user = "arn:aws:iam::987654321001:user/eve";
+    let identity_docs: Vec<Value> = (0..5).map(policy).collect();
+    let bucket_policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "TeamRead", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::987654321001:root"}, "Action": ["s3:GetObject", "s3:ListBucket"],
+         "Resource": ["arn:aws:s3:::bucket-3", "arn:aws:s3:::bucket-3/*"], "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}},
+        {"Sid": "DenyInsecure", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::bucket-3/*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    ]});
+    let scp_root = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let scp_ou = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "ec2:*", "iam:Get*", "iam:List*", "dynamodb:*", "sqs:*", "sns:*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:AttachRolePolicy", "Resource": "*", "Condition": {"StringEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}}
+    ]});
+    let boundary = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "ec2:*", "cloudwatch:*"], "Resource": "*"}]});
+
+    let identity: Vec<Arc<CompiledPolicy>> = identity_docs.iter().map(|d| compile(PolicyKind::Identity, d)).collect();
+    let resource = compile(PolicyKind::Resource, &bucket_policy);
+    let boundary_compiled = compile(PolicyKind::Boundary, &boundary);
+    let scps = vec![vec![compile(PolicyKind::ServiceControl, &scp_root)], vec![compile(PolicyKind::ServiceControl, &scp_ou)]];
+    let set = PolicySet {
+        identity: &identity,
+        permissions_boundary: Some(&boundary_compiled),
+        resource: Some(&resource),
+        service_control: &scps,
+        ..PolicySet::default()
+    };
+    let req = request(user, ACCOUNT);
+    assert_eq!(evaluate(&set, &req).decision(), Decision::Allowed);
+    c.bench_function("compiled/cross_account_5x5_resource_scp_boundary", |b| b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision())));
+
+    let reference = RefPolicies {
+        identity: identity_docs,
+        boundary: Some(boundary),
+        session: Vec::new(),
+        resource: Some(bucket_policy),
+        scps: vec![vec![scp_root], vec![scp_ou]],
+    };
+    let rreq = reference_request(user, "987654321001", ACCOUNT);
+    c.bench_function("baseline_reference/cross_account_5x5_resource_scp_boundary", |b| {
+        b.iter(|| black_box(reference_decide(black_box(&reference), black_box(&rreq))))
+    });
+}
+
+fn compile_bench(c: &mut Criterion) {
+    let text = policy(0).to_string();
+    c.bench_function("compile/one_policy_5_statements", |b| {
+        b.iter(|| black_box(CompiledPolicy::compile_kind("bench", black_box(&text), PolicyKind::Identity).is_ok()))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(30);
+    targets = identity_benches, cross_account_bench, compile_bench
+}
+criterion_main!(benches);
