@@ -31,7 +31,7 @@ find_bindir() {
   elif command -v pg_config >/dev/null 2>&1; then
     dir=$(pg_config --bindir)
   fi
-  if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+  if [ -z "${PG_BINDIR:-}" ] && { [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; }; then
     # Debian keeps the server binaries out of PATH, one directory per version.
     local candidate
     for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n -r); do

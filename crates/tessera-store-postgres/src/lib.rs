@@ -578,21 +578,52 @@ impl PostgresBackend {
         &self,
         work: impl FnOnce(&mut PostgresTransaction<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut connection = self.pool.checkout()?;
-        let mut tx = connection
-            .client()?
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(failed("starting a read transaction"))?;
-        let mut handle = PostgresTransaction {
-            tx: &mut tx,
-            mode: Mode::Read,
-        };
-        let out = work(&mut handle)?;
-        tx.commit().map_err(failed("ending a read transaction"))?;
-        Ok(out)
+        self.transact(IsolationLevel::RepeatableRead, true, |mut tx| {
+            let mut handle = PostgresTransaction {
+                tx: &mut tx,
+                mode: Mode::Read,
+            };
+            let out = work(&mut handle)?;
+            tx.commit().map_err(failed("ending a read transaction"))?;
+            Ok(out)
+        })
+    }
+
+    /// Checks out a connection, starts a transaction on it and hands it to
+    /// `body`. When the connection turns out to be closed (the server
+    /// restarted, or something in between ended idle connections), a
+    /// second connection is tried: nothing had run yet, so that is safe.
+    fn transact<T>(
+        &self,
+        isolation: IsolationLevel,
+        read_only: bool,
+        body: impl FnOnce(postgres::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut body = Some(body);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut connection = self.pool.checkout()?;
+            let error = match connection
+                .client()?
+                .build_transaction()
+                .isolation_level(isolation)
+                .read_only(read_only)
+                .start()
+            {
+                Ok(tx) => {
+                    let body = body.take().ok_or_else(|| {
+                        StoreError::Backend("postgres: a transaction body ran twice".to_owned())
+                    })?;
+                    return body(tx);
+                }
+                Err(error) => error,
+            };
+            if attempt < 2 && connection.client()?.is_closed() {
+                continue;
+            }
+            return Err(failed("starting a transaction")(error));
+        }
     }
 }
 
@@ -612,36 +643,31 @@ impl Backend for PostgresBackend {
         &self,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut connection = self.pool.checkout()?;
         // READ COMMITTED, whatever the server's default: each statement
         // must see what the previous lock holder committed.
-        let mut tx = connection
-            .client()?
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(failed("starting a write transaction"))?;
-        tx.batch_execute(TAKE_WRITER_LOCK)
-            .map_err(failed("taking the writer lock"))?;
-        let latest = latest_revision(&mut tx)?;
-        let next = latest
-            .checked_add(1)
-            .ok_or_else(|| StoreError::Backend("postgres: revisions are exhausted".to_owned()))?;
-        let mut handle = PostgresTransaction {
-            tx: &mut tx,
-            mode: Mode::Write {
-                revision: next,
-                changed: false,
-            },
-        };
-        // On an error the transaction is dropped, which rolls it back.
-        work(&mut handle)?;
-        if let Mode::Write { changed: true, .. } = handle.mode {
-            tx.execute("UPDATE revision SET latest = $1 WHERE id = 1", &[&next])
-                .map_err(failed("recording the new revision"))?;
-        }
-        tx.commit()
-            .map_err(failed("committing a write transaction"))
+        self.transact(IsolationLevel::ReadCommitted, false, |mut tx| {
+            tx.batch_execute(TAKE_WRITER_LOCK)
+                .map_err(failed("taking the writer lock"))?;
+            let latest = latest_revision(&mut tx)?;
+            let next = latest.checked_add(1).ok_or_else(|| {
+                StoreError::Backend("postgres: revisions are exhausted".to_owned())
+            })?;
+            let mut handle = PostgresTransaction {
+                tx: &mut tx,
+                mode: Mode::Write {
+                    revision: next,
+                    changed: false,
+                },
+            };
+            // On an error the transaction is dropped, which rolls it back.
+            work(&mut handle)?;
+            if let Mode::Write { changed: true, .. } = handle.mode {
+                tx.execute("UPDATE revision SET latest = $1 WHERE id = 1", &[&next])
+                    .map_err(failed("recording the new revision"))?;
+            }
+            tx.commit()
+                .map_err(failed("committing a write transaction"))
+        })
     }
 
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {

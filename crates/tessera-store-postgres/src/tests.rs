@@ -316,3 +316,32 @@ fn works_from_spawn_blocking_and_drops_in_async_code() {
         tokio::task::yield_now().await;
     });
 }
+
+/// Connections the server closed (a restart, an idle timeout in a proxy)
+/// are replaced without failing the next call.
+#[test]
+fn closed_connections_are_replaced() {
+    let schema = Schema::new();
+    // Name this backend's sessions, so as to end only them.
+    let separator = if schema.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}application_name={}", schema.url, schema.name);
+    let backend =
+        PostgresBackend::connect_with_schema(&url, &schema.name).expect("the store opens");
+    put(&backend, "k", b"v");
+    let mut admin =
+        Client::connect(&schema.url, NoTls).expect("the test database accepts connections");
+    for _ in 0..3 {
+        let ended = admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                &[&schema.name],
+            )
+            .expect("connections can be ended");
+        assert!(!ended.is_empty(), "the pool held no connection to end");
+        // Give the ended sessions' sockets time to close.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(get(&backend, "k").as_deref(), Some(&b"v"[..]));
+        put(&backend, "k2", b"v");
+    }
+}
