@@ -6,7 +6,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::Arc;
-use tessera_policy::{evaluate, validate, CompiledPolicy, ContextValue, PolicyKind, PolicySet, Principal, Request, ValidationConfig};
+use tessera_policy::{
+    evaluate, validate, CompiledPolicy, ContextValue, PolicyKind, PolicySet, Principal, Request,
+    ValidationConfig,
+};
 
 const KINDS: [PolicyKind; 7] = [
     PolicyKind::Identity,
@@ -19,11 +22,15 @@ const KINDS: [PolicyKind; 7] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     for kind in KINDS {
         let report = validate(text, &ValidationConfig::for_kind(kind));
         let _ = report.aws_error_message();
-        let Ok(policy) = CompiledPolicy::compile_kind("fuzz", text, kind) else { continue };
+        let Ok(policy) = CompiledPolicy::compile_kind("fuzz", text, kind) else {
+            continue;
+        };
         let policies = [Arc::new(policy)];
         let levels = vec![policies.to_vec()];
         let set = PolicySet {
@@ -36,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
             ..PolicySet::default()
         };
         let callers = [
-            Principal::from_arn("arn:aws:iam::123456789012:user/bob").map(|p| p.with_tag("team", "red")),
+            Principal::from_arn("arn:aws:iam::123456789012:user/bob")
+                .map(|p| p.with_tag("team", "red")),
             Principal::from_arn("arn:aws:sts::123456789012:assumed-role/app/s1"),
             Principal::from_arn("arn:aws:iam::123456789012:root"),
             Ok(Principal::anonymous()),
@@ -46,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
             let request = Request::new(caller, "s3:GetObject", "arn:aws:s3:::bucket/key")
                 .with_context("aws:SourceIp", "192.0.2.7")
                 .with_context("aws:CurrentTime", "2024-01-01T00:00:00Z")
-                .with_context("aws:TagKeys", ContextValue::Multi(vec!["a".into(), "b".into()]));
+                .with_context(
+                    "aws:TagKeys",
+                    ContextValue::Multi(vec!["a".into(), "b".into()]),
+                );
             let evaluation = evaluate(&set, &request);
             let _ = evaluation.explain();
             let _ = evaluation.access_denied_message(&request);

@@ -19,17 +19,34 @@ use reference::{reference_decide, RefKind, RefPolicies, RefRequest};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_policy::{evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request};
+use tessera_policy::{
+    evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request,
+};
 
 const ACCOUNT: &str = "123456789012";
 
 fn statement(policy: usize, index: usize) -> Value {
     let (actions, resources): (Vec<String>, Vec<String>) = match index {
-        0 => (vec!["s3:Get*".into(), "s3:List*".into()], vec![format!("arn:aws:s3:::bucket-{policy}/*"), format!("arn:aws:s3:::bucket-{policy}")]),
+        0 => (
+            vec!["s3:Get*".into(), "s3:List*".into()],
+            vec![
+                format!("arn:aws:s3:::bucket-{policy}/*"),
+                format!("arn:aws:s3:::bucket-{policy}"),
+            ],
+        ),
         1 => (vec!["ec2:Describe*".into()], vec!["*".into()]),
-        2 => (vec!["iam:Get*".into(), "iam:List*".into()], vec![format!("arn:aws:iam::{ACCOUNT}:user/team-{policy}/*")]),
-        3 => (vec!["dynamodb:*".into(), "*:List*".into()], vec![format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{policy}-*")]),
-        _ => (vec!["sqs:Send*".into(), "sns:Publish".into()], vec![format!("arn:aws:sqs:*:{ACCOUNT}:queue-{policy}*")]),
+        2 => (
+            vec!["iam:Get*".into(), "iam:List*".into()],
+            vec![format!("arn:aws:iam::{ACCOUNT}:user/team-{policy}/*")],
+        ),
+        3 => (
+            vec!["dynamodb:*".into(), "*:List*".into()],
+            vec![format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{policy}-*")],
+        ),
+        _ => (
+            vec!["sqs:Send*".into(), "sns:Publish".into()],
+            vec![format!("arn:aws:sqs:*:{ACCOUNT}:queue-{policy}*")],
+        ),
     };
     let mut s = json!({"Sid": format!("S{policy}x{index}"), "Effect": "Allow", "Action": actions, "Resource": resources});
     // Two statements in five carry conditions: one, two or three keys.
@@ -53,16 +70,25 @@ fn policy(index: usize) -> Value {
 }
 
 fn compile(kind: PolicyKind, doc: &Value) -> Arc<CompiledPolicy> {
-    Arc::new(CompiledPolicy::compile_kind("bench", &doc.to_string(), kind).expect("bench policies are valid"))
+    Arc::new(
+        CompiledPolicy::compile_kind("bench", &doc.to_string(), kind)
+            .expect("bench policies are valid"),
+    )
 }
 
 fn request(principal: &str, resource_account: &str) -> Request {
-    Request::new(Principal::from_arn(principal).expect("valid").with_tag("team", "red"), "s3:GetObject", "arn:aws:s3:::bucket-3/reports/q1.csv")
-        .with_resource_account(resource_account)
-        .with_context("aws:SourceIp", "192.0.2.7")
-        .with_context("aws:SecureTransport", "true")
-        .with_context("aws:CurrentTime", "2024-05-01T12:00:00Z")
-        .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]))
+    Request::new(
+        Principal::from_arn(principal)
+            .expect("valid")
+            .with_tag("team", "red"),
+        "s3:GetObject",
+        "arn:aws:s3:::bucket-3/reports/q1.csv",
+    )
+    .with_resource_account(resource_account)
+    .with_context("aws:SourceIp", "192.0.2.7")
+    .with_context("aws:SecureTransport", "true")
+    .with_context("aws:CurrentTime", "2024-05-01T12:00:00Z")
+    .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]))
 }
 
 fn reference_request(principal: &str, account: &str, resource_account: &str) -> RefRequest {
@@ -88,15 +114,32 @@ fn identity_benches(c: &mut Criterion) {
     for count in [1usize, 5, 100] {
         // With one policy the request's bucket (bucket-3) is not covered:
         // the single-policy case measures a full scan ending in implicit deny.
-        let docs: Vec<Value> = (0..count).map(|i| policy(if count == 1 { 0 } else { i })).collect();
-        let compiled: Vec<Arc<CompiledPolicy>> = docs.iter().map(|d| compile(PolicyKind::Identity, d)).collect();
-        let set = PolicySet { identity: &compiled, ..PolicySet::default() };
+        let docs: Vec<Value> = (0..count)
+            .map(|i| policy(if count == 1 { 0 } else { i }))
+            .collect();
+        let compiled: Vec<Arc<CompiledPolicy>> = docs
+            .iter()
+            .map(|d| compile(PolicyKind::Identity, d))
+            .collect();
+        let set = PolicySet {
+            identity: &compiled,
+            ..PolicySet::default()
+        };
         let req = request(&user, ACCOUNT);
-        let expected = if count == 1 { Decision::ImplicitDeny } else { Decision::Allowed };
+        let expected = if count == 1 {
+            Decision::ImplicitDeny
+        } else {
+            Decision::Allowed
+        };
         assert_eq!(evaluate(&set, &req).decision(), expected);
-        c.bench_function(&format!("compiled/identity_{count}x5"), |b| b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision())));
+        c.bench_function(&format!("compiled/identity_{count}x5"), |b| {
+            b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
+        });
 
-        let reference = RefPolicies { identity: docs, ..RefPolicies::default() };
+        let reference = RefPolicies {
+            identity: docs,
+            ..RefPolicies::default()
+        };
         let rreq = reference_request(&user, ACCOUNT, ACCOUNT);
         c.bench_function(&format!("baseline_reference/identity_{count}x5"), |b| {
             b.iter(|| black_box(reference_decide(black_box(&reference), black_box(&rreq))))
@@ -120,10 +163,16 @@ fn cross_account_bench(c: &mut Criterion) {
     ]});
     let boundary = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "ec2:*", "cloudwatch:*"], "Resource": "*"}]});
 
-    let identity: Vec<Arc<CompiledPolicy>> = identity_docs.iter().map(|d| compile(PolicyKind::Identity, d)).collect();
+    let identity: Vec<Arc<CompiledPolicy>> = identity_docs
+        .iter()
+        .map(|d| compile(PolicyKind::Identity, d))
+        .collect();
     let resource = compile(PolicyKind::Resource, &bucket_policy);
     let boundary_compiled = compile(PolicyKind::Boundary, &boundary);
-    let scps = vec![vec![compile(PolicyKind::ServiceControl, &scp_root)], vec![compile(PolicyKind::ServiceControl, &scp_ou)]];
+    let scps = vec![
+        vec![compile(PolicyKind::ServiceControl, &scp_root)],
+        vec![compile(PolicyKind::ServiceControl, &scp_ou)],
+    ];
     let set = PolicySet {
         identity: &identity,
         permissions_boundary: Some(&boundary_compiled),
@@ -133,7 +182,9 @@ fn cross_account_bench(c: &mut Criterion) {
     };
     let req = request(user, ACCOUNT);
     assert_eq!(evaluate(&set, &req).decision(), Decision::Allowed);
-    c.bench_function("compiled/cross_account_5x5_resource_scp_boundary", |b| b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision())));
+    c.bench_function("compiled/cross_account_5x5_resource_scp_boundary", |b| {
+        b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
+    });
 
     let reference = RefPolicies {
         identity: identity_docs,
@@ -143,15 +194,21 @@ fn cross_account_bench(c: &mut Criterion) {
         scps: vec![vec![scp_root], vec![scp_ou]],
     };
     let rreq = reference_request(user, "987654321001", ACCOUNT);
-    c.bench_function("baseline_reference/cross_account_5x5_resource_scp_boundary", |b| {
-        b.iter(|| black_box(reference_decide(black_box(&reference), black_box(&rreq))))
-    });
+    c.bench_function(
+        "baseline_reference/cross_account_5x5_resource_scp_boundary",
+        |b| b.iter(|| black_box(reference_decide(black_box(&reference), black_box(&rreq)))),
+    );
 }
 
 fn compile_bench(c: &mut Criterion) {
     let text = policy(0).to_string();
     c.bench_function("compile/one_policy_5_statements", |b| {
-        b.iter(|| black_box(CompiledPolicy::compile_kind("bench", black_box(&text), PolicyKind::Identity).is_ok()))
+        b.iter(|| {
+            black_box(
+                CompiledPolicy::compile_kind("bench", black_box(&text), PolicyKind::Identity)
+                    .is_ok(),
+            )
+        })
     });
 }
 

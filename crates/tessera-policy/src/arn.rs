@@ -11,7 +11,16 @@
 use crate::pattern::{Case, Pattern, Resolve, Wildcards};
 
 /// The partitions AWS defines.
-pub const KNOWN_PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+pub const KNOWN_PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
 
 /// An ARN split into its parts, borrowing the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

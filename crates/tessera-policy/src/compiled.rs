@@ -10,12 +10,12 @@
 //! - principals are normalised (`123456789012` and `…:root` are the same
 //!   account).
 
+use crate::arn::{is_account_id, Arn};
 use crate::condition::ConditionTest;
 use crate::diagnostics::{PolicyKind, ValidationConfig, ValidationReport};
 use crate::document::{analyze, Document, Effect, LanguageVersion, PrincipalModel, StatementModel};
 use crate::pattern::{Case, Pattern, Wildcards};
 use crate::request::{Principal, PrincipalKind, Request};
-use crate::arn::{is_account_id, Arn};
 
 /// A validated, compiled policy, ready to evaluate. Immutable; share it
 /// with `Arc` across threads.
@@ -50,7 +50,10 @@ pub(crate) struct ActionMatcher {
 enum ActionPattern {
     Any,
     /// A literal service prefix and a pattern for the action name.
-    Service { service: Box<str>, name: Pattern },
+    Service {
+        service: Box<str>,
+        name: Pattern,
+    },
     /// A wildcard inside the service prefix: match the whole action.
     Whole(Pattern),
 }
@@ -90,11 +93,14 @@ pub(crate) struct PrincipalMatcher {
     canonical: Box<[Box<str>]>,
 }
 
+/// The statements (by index) that can match one service prefix.
+type ServiceEntry = (Box<str>, Box<[u32]>);
+
 /// Statement candidates per service prefix.
 #[derive(Clone, Debug, Default)]
 struct ActionIndex {
     /// Sorted by service prefix.
-    by_service: Box<[(Box<str>, Box<[u32]>)]>,
+    by_service: Box<[ServiceEntry]>,
     /// Statements that can match any service, ascending.
     always: Box<[u32]>,
 }
@@ -147,24 +153,54 @@ impl CompiledPolicy {
     /// Validates and compiles `text`. `name` (a policy name or ARN) is what
     /// traces and explanations show. Fails when validation finds an error;
     /// warnings are kept in [`CompiledPolicy::report`].
-    pub fn compile(name: &str, text: &str, config: &ValidationConfig) -> Result<CompiledPolicy, CompileError> {
+    pub fn compile(
+        name: &str,
+        text: &str,
+        config: &ValidationConfig,
+    ) -> Result<CompiledPolicy, CompileError> {
         let (document, report) = analyze(text, config);
         match document {
-            Some(document) if !report.has_errors() => Ok(CompiledPolicy::from_document(name, config.kind, document, report)),
+            Some(document) if !report.has_errors() => Ok(CompiledPolicy::from_document(
+                name,
+                config.kind,
+                document,
+                report,
+            )),
             _ => Err(CompileError { report }),
         }
     }
 
     /// [`CompiledPolicy::compile`] with the default configuration for `kind`.
-    pub fn compile_kind(name: &str, text: &str, kind: PolicyKind) -> Result<CompiledPolicy, CompileError> {
+    pub fn compile_kind(
+        name: &str,
+        text: &str,
+        kind: PolicyKind,
+    ) -> Result<CompiledPolicy, CompileError> {
         CompiledPolicy::compile(name, text, &ValidationConfig::for_kind(kind))
     }
 
-    fn from_document(name: &str, kind: PolicyKind, document: Document, report: ValidationReport) -> CompiledPolicy {
+    fn from_document(
+        name: &str,
+        kind: PolicyKind,
+        document: Document,
+        report: ValidationReport,
+    ) -> CompiledPolicy {
         let variables = document.version.supports_variables();
-        let statements: Box<[CompiledStatement]> = document.statements.into_iter().map(|s| compile_statement(s, variables)).collect();
+        let statements: Box<[CompiledStatement]> = document
+            .statements
+            .into_iter()
+            .map(|s| compile_statement(s, variables))
+            .collect();
         let index = build_index(&statements);
-        CompiledPolicy { name: name.into(), kind, version: document.version, id: document.id.map(String::into_boxed_str), statements, index, report }
+        CompiledPolicy {
+            name: name.into(),
+            kind,
+            version: document.version,
+            id: document.id.map(String::into_boxed_str),
+            statements,
+            index,
+            report,
+        }
     }
 
     /// The name or ARN given at compile time.
@@ -212,7 +248,12 @@ impl CompiledPolicy {
     /// principal, conditions. `None` when there is no such statement.
     /// `has_boundary` says whether the caller has a permissions boundary
     /// (it changes how `NotPrincipal` applies).
-    pub fn check_statement(&self, index: usize, request: &Request, has_boundary: bool) -> Option<StatementOutcome> {
+    pub fn check_statement(
+        &self,
+        index: usize,
+        request: &Request,
+        has_boundary: bool,
+    ) -> Option<StatementOutcome> {
         let statement = self.statements.get(index)?;
         if !statement.actions.matches(request) {
             return Some(StatementOutcome::ActionNotMatched);
@@ -224,7 +265,8 @@ impl CompiledPolicy {
         }
         if let Some(p) = &statement.principal {
             let applies = if p.negated {
-                (has_boundary && statement.effect == Effect::Deny) || p.not_principal_applies(request.principal())
+                (has_boundary && statement.effect == Effect::Deny)
+                    || p.not_principal_applies(request.principal())
             } else {
                 p.naming(request.principal()) != PrincipalMatch::None
             };
@@ -234,7 +276,10 @@ impl CompiledPolicy {
         }
         for c in statement.conditions.iter() {
             if !c.holds(request) {
-                return Some(StatementOutcome::ConditionFailed { operator: c.operator_name.to_string(), key: c.key.to_string() });
+                return Some(StatementOutcome::ConditionFailed {
+                    operator: c.operator_name.to_string(),
+                    key: c.key.to_string(),
+                });
             }
         }
         Some(StatementOutcome::Applies)
@@ -249,7 +294,11 @@ impl CompiledPolicy {
     pub(crate) fn for_each_candidate(&self, request: &Request, mut visit: impl FnMut(u32)) {
         let action = request.action_lower();
         let service = action.split_once(':').map_or(action, |(s, _)| s);
-        let specific: &[u32] = match self.index.by_service.binary_search_by(|(s, _)| (**s).cmp(service)) {
+        let specific: &[u32] = match self
+            .index
+            .by_service
+            .binary_search_by(|(s, _)| (**s).cmp(service))
+        {
             Ok(at) => self.index.by_service.get(at).map_or(&[], |(_, list)| list),
             Err(_) => &[],
         };
@@ -286,15 +335,25 @@ impl CompiledPolicy {
 fn compile_statement(s: StatementModel, variables: bool) -> CompiledStatement {
     let patterns = s.actions.iter().map(|a| compile_action(a)).collect();
     let resources = s.resources.map(|rs| {
-        let patterns: Box<[Pattern]> = rs.iter().map(|r| Pattern::parse(r, Wildcards::Glob, variables)).collect();
+        let patterns: Box<[Pattern]> = rs
+            .iter()
+            .map(|r| Pattern::parse(r, Wildcards::Glob, variables))
+            .collect();
         let any = patterns.iter().any(Pattern::matches_everything);
-        ResourceMatcher { negated: s.not_resource, any, patterns }
+        ResourceMatcher {
+            negated: s.not_resource,
+            any,
+            patterns,
+        }
     });
     CompiledStatement {
         sid: s.sid.map(String::into_boxed_str),
         effect: s.effect,
         principal: s.principal.map(|p| compile_principal(p, s.not_principal)),
-        actions: ActionMatcher { negated: s.not_action, patterns },
+        actions: ActionMatcher {
+            negated: s.not_action,
+            patterns,
+        },
         resources,
         conditions: s.conditions.into_boxed_slice(),
     }
@@ -306,9 +365,10 @@ fn compile_action(action: &str) -> ActionPattern {
         return ActionPattern::Any;
     }
     match lower.split_once(':') {
-        Some((service, name)) if !service.contains(['*', '?']) => {
-            ActionPattern::Service { service: service.into(), name: Pattern::parse(name, Wildcards::Glob, false) }
-        }
+        Some((service, name)) if !service.contains(['*', '?']) => ActionPattern::Service {
+            service: service.into(),
+            name: Pattern::parse(name, Wildcards::Glob, false),
+        },
         _ => ActionPattern::Whole(Pattern::parse(&lower, Wildcards::Glob, false)),
     }
 }
@@ -319,13 +379,19 @@ fn compile_principal(p: PrincipalModel, negated: bool) -> PrincipalMatcher {
     for entry in p.aws {
         if is_account_id(&entry) {
             accounts.push(entry.into_boxed_str());
-        } else if let Some(arn) = Arn::parse(&entry).filter(|a| a.service == "iam" && a.resource == "root") {
+        } else if let Some(arn) =
+            Arn::parse(&entry).filter(|a| a.service == "iam" && a.resource == "root")
+        {
             accounts.push(arn.account.into());
         } else {
             arns.push(entry.into_boxed_str());
         }
     }
-    let boxed = |v: Vec<String>| v.into_iter().map(String::into_boxed_str).collect::<Box<[_]>>();
+    let boxed = |v: Vec<String>| {
+        v.into_iter()
+            .map(String::into_boxed_str)
+            .collect::<Box<[_]>>()
+    };
     PrincipalMatcher {
         negated,
         wildcard: p.wildcard,
@@ -372,7 +438,10 @@ fn build_index(statements: &[CompiledStatement]) -> ActionIndex {
     }
     by_service.sort_by(|a, b| a.0.cmp(&b.0));
     ActionIndex {
-        by_service: by_service.into_iter().map(|(s, ids)| (s, ids.into_boxed_slice())).collect(),
+        by_service: by_service
+            .into_iter()
+            .map(|(s, ids)| (s, ids.into_boxed_slice()))
+            .collect(),
         always: always.into_boxed_slice(),
     }
 }
@@ -383,7 +452,10 @@ impl ActionMatcher {
         let (service, name) = action.split_once(':').unwrap_or((action, ""));
         let any = self.patterns.iter().any(|p| match p {
             ActionPattern::Any => true,
-            ActionPattern::Service { service: s, name: n } => **s == *service && n.matches(name, Case::Sensitive, request).unwrap_or(false),
+            ActionPattern::Service {
+                service: s,
+                name: n,
+            } => **s == *service && n.matches(name, Case::Sensitive, request).unwrap_or(false),
             ActionPattern::Whole(p) => p.matches(action, Case::Sensitive, request).unwrap_or(false),
         });
         any != self.negated
@@ -427,18 +499,29 @@ impl PrincipalMatcher {
             return PrincipalMatch::Direct;
         }
         let arn = principal.arn();
-        let contains = |list: &[Box<str>], value: Option<&str>| value.is_some_and(|v| list.iter().any(|e| **e == *v));
+        let contains = |list: &[Box<str>], value: Option<&str>| {
+            value.is_some_and(|v| list.iter().any(|e| **e == *v))
+        };
         match principal.kind() {
             PrincipalKind::Service => {
-                return if contains(&self.services, principal.service_name()) { PrincipalMatch::Direct } else { PrincipalMatch::None };
+                return if contains(&self.services, principal.service_name()) {
+                    PrincipalMatch::Direct
+                } else {
+                    PrincipalMatch::None
+                };
             }
             PrincipalKind::IdentityProvider => {
-                return if contains(&self.federated, principal.provider()) { PrincipalMatch::Direct } else { PrincipalMatch::None };
+                return if contains(&self.federated, principal.provider()) {
+                    PrincipalMatch::Direct
+                } else {
+                    PrincipalMatch::None
+                };
             }
             PrincipalKind::Anonymous => return PrincipalMatch::None,
             _ => {}
         }
-        if contains(&self.arns, Some(arn)) || contains(&self.canonical, principal.canonical_user()) {
+        if contains(&self.arns, Some(arn)) || contains(&self.canonical, principal.canonical_user())
+        {
             return PrincipalMatch::Direct;
         }
         if contains(&self.arns, principal.parent_arn()) {
@@ -446,7 +529,11 @@ impl PrincipalMatcher {
         }
         if contains(&self.accounts, principal.account()) {
             // The root user is its account: naming the account names it.
-            return if principal.kind() == PrincipalKind::Root { PrincipalMatch::Direct } else { PrincipalMatch::Account };
+            return if principal.kind() == PrincipalKind::Root {
+                PrincipalMatch::Direct
+            } else {
+                PrincipalMatch::Account
+            };
         }
         PrincipalMatch::None
     }
@@ -458,7 +545,9 @@ impl PrincipalMatcher {
         if self.wildcard {
             return false;
         }
-        let listed = |list: &[Box<str>], value: Option<&str>| value.is_some_and(|v| list.iter().any(|e| **e == *v));
+        let listed = |list: &[Box<str>], value: Option<&str>| {
+            value.is_some_and(|v| list.iter().any(|e| **e == *v))
+        };
         match principal.kind() {
             PrincipalKind::Service => !listed(&self.services, principal.service_name()),
             PrincipalKind::IdentityProvider => !listed(&self.federated, principal.provider()),
@@ -466,8 +555,10 @@ impl PrincipalMatcher {
             PrincipalKind::Root => !listed(&self.accounts, principal.account()),
             _ => {
                 let account_listed = listed(&self.accounts, principal.account());
-                let parent_listed = principal.parent_arn().is_none() || listed(&self.arns, principal.parent_arn());
-                let self_listed = listed(&self.arns, Some(principal.arn())) || listed(&self.canonical, principal.canonical_user());
+                let parent_listed =
+                    principal.parent_arn().is_none() || listed(&self.arns, principal.parent_arn());
+                let self_listed = listed(&self.arns, Some(principal.arn()))
+                    || listed(&self.canonical, principal.canonical_user());
                 !(account_listed && parent_listed && self_listed)
             }
         }

@@ -91,22 +91,50 @@ pub struct Operator {
 const BASE_OPERATORS: &[(&str, OperatorKind, bool)] = &[
     ("StringEquals", OperatorKind::StringEquals, false),
     ("StringNotEquals", OperatorKind::StringEquals, true),
-    ("StringEqualsIgnoreCase", OperatorKind::StringEqualsIgnoreCase, false),
-    ("StringNotEqualsIgnoreCase", OperatorKind::StringEqualsIgnoreCase, true),
+    (
+        "StringEqualsIgnoreCase",
+        OperatorKind::StringEqualsIgnoreCase,
+        false,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        OperatorKind::StringEqualsIgnoreCase,
+        true,
+    ),
     ("StringLike", OperatorKind::StringLike, false),
     ("StringNotLike", OperatorKind::StringLike, true),
     ("NumericEquals", OperatorKind::NumericEquals, false),
     ("NumericNotEquals", OperatorKind::NumericEquals, true),
     ("NumericLessThan", OperatorKind::NumericLessThan, false),
-    ("NumericLessThanEquals", OperatorKind::NumericLessThanEquals, false),
-    ("NumericGreaterThan", OperatorKind::NumericGreaterThan, false),
-    ("NumericGreaterThanEquals", OperatorKind::NumericGreaterThanEquals, false),
+    (
+        "NumericLessThanEquals",
+        OperatorKind::NumericLessThanEquals,
+        false,
+    ),
+    (
+        "NumericGreaterThan",
+        OperatorKind::NumericGreaterThan,
+        false,
+    ),
+    (
+        "NumericGreaterThanEquals",
+        OperatorKind::NumericGreaterThanEquals,
+        false,
+    ),
     ("DateEquals", OperatorKind::DateEquals, false),
     ("DateNotEquals", OperatorKind::DateEquals, true),
     ("DateLessThan", OperatorKind::DateLessThan, false),
-    ("DateLessThanEquals", OperatorKind::DateLessThanEquals, false),
+    (
+        "DateLessThanEquals",
+        OperatorKind::DateLessThanEquals,
+        false,
+    ),
     ("DateGreaterThan", OperatorKind::DateGreaterThan, false),
-    ("DateGreaterThanEquals", OperatorKind::DateGreaterThanEquals, false),
+    (
+        "DateGreaterThanEquals",
+        OperatorKind::DateGreaterThanEquals,
+        false,
+    ),
     ("Bool", OperatorKind::Bool, false),
     ("BinaryEquals", OperatorKind::BinaryEquals, false),
     ("IpAddress", OperatorKind::IpAddress, false),
@@ -137,7 +165,12 @@ impl Operator {
         if kind == OperatorKind::Null && (if_exists || set.is_some()) {
             return None;
         }
-        Some(Operator { kind, negated, if_exists, set })
+        Some(Operator {
+            kind,
+            negated,
+            if_exists,
+            set,
+        })
     }
 
     /// Whether policy variables may appear in this operator's values
@@ -145,7 +178,11 @@ impl Operator {
     pub fn accepts_variables(&self) -> bool {
         matches!(
             self.kind,
-            OperatorKind::StringEquals | OperatorKind::StringEqualsIgnoreCase | OperatorKind::StringLike | OperatorKind::ArnLike | OperatorKind::Bool
+            OperatorKind::StringEquals
+                | OperatorKind::StringEqualsIgnoreCase
+                | OperatorKind::StringLike
+                | OperatorKind::ArnLike
+                | OperatorKind::Bool
         )
     }
 }
@@ -166,7 +203,9 @@ impl ValueError {
         match self {
             ValueError::Number => "a number such as `10` or `2.5`",
             ValueError::Date => "an ISO 8601 date such as `2024-01-31T12:00:00Z` or epoch seconds",
-            ValueError::Ip => "an IP address or CIDR range such as `203.0.113.0/24` or `2001:db8::/32`",
+            ValueError::Ip => {
+                "an IP address or CIDR range such as `203.0.113.0/24` or `2001:db8::/32`"
+            }
             ValueError::Bool => "`true` or `false`",
             ValueError::Base64 => "base64-encoded bytes",
             ValueError::Null => "`true` (the key is absent) or `false` (the key is present)",
@@ -201,12 +240,24 @@ pub(crate) struct ConditionTest {
 }
 
 impl ConditionTest {
-    pub(crate) fn compile(operator_name: &str, operator: Operator, key: &str, raw: &[String], variables: bool) -> Result<ConditionTest, (usize, ValueError)> {
+    pub(crate) fn compile(
+        operator_name: &str,
+        operator: Operator,
+        key: &str,
+        raw: &[String],
+        variables: bool,
+    ) -> Result<ConditionTest, (usize, ValueError)> {
         let values = match operator.kind {
-            OperatorKind::StringEquals | OperatorKind::StringEqualsIgnoreCase => {
-                Values::Strings(raw.iter().map(|v| Pattern::parse(v, Wildcards::Literal, variables)).collect())
-            }
-            OperatorKind::StringLike => Values::Strings(raw.iter().map(|v| Pattern::parse(v, Wildcards::Glob, variables)).collect()),
+            OperatorKind::StringEquals | OperatorKind::StringEqualsIgnoreCase => Values::Strings(
+                raw.iter()
+                    .map(|v| Pattern::parse(v, Wildcards::Literal, variables))
+                    .collect(),
+            ),
+            OperatorKind::StringLike => Values::Strings(
+                raw.iter()
+                    .map(|v| Pattern::parse(v, Wildcards::Glob, variables))
+                    .collect(),
+            ),
             OperatorKind::NumericEquals
             | OperatorKind::NumericLessThan
             | OperatorKind::NumericLessThanEquals
@@ -253,7 +304,11 @@ impl ConditionTest {
                 }
                 Values::Cidrs(out.into_boxed_slice())
             }
-            OperatorKind::ArnLike => Values::Arns(raw.iter().map(|v| ArnPattern::parse(v, variables)).collect()),
+            OperatorKind::ArnLike => Values::Arns(
+                raw.iter()
+                    .map(|v| ArnPattern::parse(v, variables))
+                    .collect(),
+            ),
             OperatorKind::Null => {
                 let mut out = Vec::with_capacity(raw.len());
                 for (i, v) in raw.iter().enumerate() {
@@ -282,7 +337,7 @@ impl ConditionTest {
         let absent = found.is_none();
         if let Values::Null(expect_absent) = &self.values {
             let is_null = absent || request_values.is_empty();
-            return expect_absent.iter().any(|&want| want == is_null);
+            return expect_absent.contains(&is_null);
         }
         if absent && self.operator.if_exists {
             return true;
@@ -324,7 +379,8 @@ impl ConditionTest {
             None => {
                 if request_values.is_empty() {
                     // Nothing to compare: positive operators fail, negated hold.
-                    self.ensure_resolvable(request).map(|()| self.operator.negated)
+                    self.ensure_resolvable(request)
+                        .map(|()| self.operator.negated)
                 } else {
                     let mut any = Some(false);
                     for v in request_values {
@@ -371,7 +427,11 @@ impl ConditionTest {
     fn any_policy_value_matches(&self, value: &str, request: &Request) -> Option<bool> {
         match &self.values {
             Values::Strings(patterns) => {
-                let case = if self.operator.kind == OperatorKind::StringEqualsIgnoreCase { Case::Insensitive } else { Case::Sensitive };
+                let case = if self.operator.kind == OperatorKind::StringEqualsIgnoreCase {
+                    Case::Insensitive
+                } else {
+                    Case::Sensitive
+                };
                 for p in patterns.iter() {
                     if p.matches(value, case, request)? {
                         return Some(true);
@@ -383,13 +443,21 @@ impl ConditionTest {
                 let Some(n) = parse_number(value) else {
                     return Some(false);
                 };
-                Some(numbers.iter().any(|&p| compare(self.operator.kind, n.partial_cmp(&p))))
+                Some(
+                    numbers
+                        .iter()
+                        .any(|&p| compare(self.operator.kind, n.partial_cmp(&p))),
+                )
             }
             Values::Dates(dates) => {
                 let Some(d) = parse_date(value) else {
                     return Some(false);
                 };
-                Some(dates.iter().any(|&p| compare(self.operator.kind, Some(d.cmp(&p)))))
+                Some(
+                    dates
+                        .iter()
+                        .any(|&p| compare(self.operator.kind, Some(d.cmp(&p)))),
+                )
             }
             Values::Bools(patterns) => {
                 let Some(b) = parse_bool(value) else {

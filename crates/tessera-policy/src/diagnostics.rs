@@ -43,7 +43,10 @@ impl PolicyKind {
 
     /// Whether statements name a `Principal` (resource-based kinds).
     pub fn has_principal(&self) -> bool {
-        matches!(self, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::ResourceControl)
+        matches!(
+            self,
+            PolicyKind::Resource | PolicyKind::Trust | PolicyKind::ResourceControl
+        )
     }
 
     /// A phrase naming the kind, for messages.
@@ -172,7 +175,12 @@ impl ValidationConfig {
     /// Defaults for a kind: its usual storage, AWS's quotas, and a missing
     /// Version reported as a warning.
     pub fn for_kind(kind: PolicyKind) -> ValidationConfig {
-        ValidationConfig { kind, storage: PolicyStorage::default_for(kind), limits: SizeLimits::default(), require_current_version: false }
+        ValidationConfig {
+            kind,
+            storage: PolicyStorage::default_for(kind),
+            limits: SizeLimits::default(),
+            require_current_version: false,
+        }
     }
 }
 
@@ -301,17 +309,23 @@ pub struct ValidationReport {
 impl ValidationReport {
     /// True when there is at least one error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     /// The errors.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
     }
 
     /// The warnings.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
     }
 
     /// The message for IAM's `MalformedPolicyDocument` error: IAM's own
@@ -319,13 +333,20 @@ impl ValidationReport {
     /// policy.` otherwise; `None` when there is no error.
     pub fn aws_error_message(&self) -> Option<String> {
         let first = self.errors().next()?;
-        Some(first.aws_message.clone().unwrap_or_else(|| SYNTAX_ERRORS.to_string()))
+        Some(
+            first
+                .aws_message
+                .clone()
+                .unwrap_or_else(|| SYNTAX_ERRORS.to_string()),
+        )
     }
 
     /// True when the first error is a size quota (IAM answers
     /// `LimitExceeded` for those, not `MalformedPolicyDocument`).
     pub fn is_size_error(&self) -> bool {
-        self.errors().next().is_some_and(|d| d.code == DiagnosticCode::PolicyTooLarge)
+        self.errors()
+            .next()
+            .is_some_and(|d| d.code == DiagnosticCode::PolicyTooLarge)
     }
 }
 

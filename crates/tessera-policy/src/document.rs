@@ -9,7 +9,10 @@
 
 use crate::arn::{is_account_id, Arn, KNOWN_PARTITIONS};
 use crate::condition::{ConditionTest, Operator};
-use crate::diagnostics::{Diagnostic, DiagnosticCode, PolicyKind, Severity, ValidationConfig, ValidationReport, SYNTAX_ERRORS};
+use crate::diagnostics::{
+    Diagnostic, DiagnosticCode, PolicyKind, Severity, ValidationConfig, ValidationReport,
+    SYNTAX_ERRORS,
+};
 use crate::json::{self, Json, JsonValue, Member, Position};
 use crate::pattern::malformed_variable;
 
@@ -70,7 +73,17 @@ pub(crate) struct Document {
 }
 
 const TOP_ELEMENTS: &[&str] = &["Version", "Id", "Statement"];
-const STATEMENT_ELEMENTS: &[&str] = &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
 const PRINCIPAL_TYPES: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"];
 const TRUST_ACTIONS: &[&str] = &[
     "sts:assumerole",
@@ -109,16 +122,45 @@ struct Walker<'c> {
 }
 
 impl Walker<'_> {
-    fn report(&mut self, severity: Severity, code: DiagnosticCode, path: &str, position: Position, message: String, aws: Option<String>) {
-        self.diagnostics.push(Diagnostic { severity, code, message, path: path.to_string(), position, aws_message: aws });
+    fn report(
+        &mut self,
+        severity: Severity,
+        code: DiagnosticCode,
+        path: &str,
+        position: Position,
+        message: String,
+        aws: Option<String>,
+    ) {
+        self.diagnostics.push(Diagnostic {
+            severity,
+            code,
+            message,
+            path: path.to_string(),
+            position,
+            aws_message: aws,
+        });
     }
 
     fn error(&mut self, code: DiagnosticCode, path: &str, position: Position, message: String) {
         self.report(Severity::Error, code, path, position, message, None);
     }
 
-    fn error_aws(&mut self, code: DiagnosticCode, path: &str, position: Position, message: String, aws: &str) {
-        self.report(Severity::Error, code, path, position, message, Some(aws.to_string()));
+    fn error_aws(
+        &mut self,
+        code: DiagnosticCode,
+        path: &str,
+        position: Position,
+        message: String,
+        aws: &str,
+    ) {
+        self.report(
+            Severity::Error,
+            code,
+            path,
+            position,
+            message,
+            Some(aws.to_string()),
+        );
     }
 
     fn warning(&mut self, code: DiagnosticCode, path: &str, position: Position, message: String) {
@@ -135,14 +177,23 @@ impl Walker<'_> {
                     Some(k) => format!("; element names are case-sensitive: did you mean `{k}`?"),
                     None => format!("; {what} may contain {}", list(known)),
                 };
-                self.error_aws(DiagnosticCode::UnknownElement, &child, m.key_position, format!("unknown element `{}`{hint}", m.key), SYNTAX_ERRORS);
+                self.error_aws(
+                    DiagnosticCode::UnknownElement,
+                    &child,
+                    m.key_position,
+                    format!("unknown element `{}`{hint}", m.key),
+                    SYNTAX_ERRORS,
+                );
             }
             if members.iter().take(i).any(|earlier| earlier.key == m.key) {
                 self.error_aws(
                     DiagnosticCode::DuplicateElement,
                     &child,
                     m.key_position,
-                    format!("element `{}` appears more than once; merge the two into one", m.key),
+                    format!(
+                        "element `{}` appears more than once; merge the two into one",
+                        m.key
+                    ),
                     SYNTAX_ERRORS,
                 );
             }
@@ -150,7 +201,12 @@ impl Walker<'_> {
     }
 
     /// Reads a string or an array of strings.
-    fn strings(&mut self, value: &Json, path: &str, element: &str) -> Option<Vec<(String, Position, String)>> {
+    fn strings(
+        &mut self,
+        value: &Json,
+        path: &str,
+        element: &str,
+    ) -> Option<Vec<(String, Position, String)>> {
         match &value.value {
             JsonValue::String(s) => Some(vec![(s.clone(), value.position, path.to_string())]),
             JsonValue::Array(items) => {
@@ -165,7 +221,10 @@ impl Walker<'_> {
                                 DiagnosticCode::WrongType,
                                 &item_path,
                                 item.position,
-                                format!("`{element}` entries must be strings, found {}", item.type_name()),
+                                format!(
+                                    "`{element}` entries must be strings, found {}",
+                                    item.type_name()
+                                ),
                                 SYNTAX_ERRORS,
                             );
                             ok = false;
@@ -179,7 +238,10 @@ impl Walker<'_> {
                     DiagnosticCode::WrongType,
                     path,
                     value.position,
-                    format!("`{element}` must be a string or an array of strings, found {}", value.type_name()),
+                    format!(
+                        "`{element}` must be a string or an array of strings, found {}",
+                        value.type_name()
+                    ),
                     SYNTAX_ERRORS,
                 );
                 None
@@ -205,14 +267,27 @@ impl Walker<'_> {
             Some(m) => match &m.value.value {
                 JsonValue::String(s) => Some(s.clone()),
                 _ => {
-                    self.error_aws(DiagnosticCode::WrongType, "Id", m.value.position, format!("`Id` must be a string, found {}", m.value.type_name()), SYNTAX_ERRORS);
+                    self.error_aws(
+                        DiagnosticCode::WrongType,
+                        "Id",
+                        m.value.position,
+                        format!("`Id` must be a string, found {}", m.value.type_name()),
+                        SYNTAX_ERRORS,
+                    );
                     None
                 }
             },
             None => None,
         };
         let Some(statement_member) = find(members, "Statement") else {
-            self.error_aws(DiagnosticCode::MissingStatement, "", root.position, "the document has no `Statement`; add one statement object or an array of them".into(), SYNTAX_ERRORS);
+            self.error_aws(
+                DiagnosticCode::MissingStatement,
+                "",
+                root.position,
+                "the document has no `Statement`; add one statement object or an array of them"
+                    .into(),
+                SYNTAX_ERRORS,
+            );
             return None;
         };
         let statement_values: Vec<(String, &Json)> = match &statement_member.value.value {
@@ -227,13 +302,20 @@ impl Walker<'_> {
                 );
                 return None;
             }
-            JsonValue::Array(items) => items.iter().enumerate().map(|(i, s)| (format!("Statement[{i}]"), s)).collect(),
+            JsonValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("Statement[{i}]"), s))
+                .collect(),
             _ => {
                 self.error_aws(
                     DiagnosticCode::WrongType,
                     "Statement",
                     statement_member.value.position,
-                    format!("`Statement` must be an object or an array of objects, found {}", statement_member.value.type_name()),
+                    format!(
+                        "`Statement` must be an object or an array of objects, found {}",
+                        statement_member.value.type_name()
+                    ),
                     SYNTAX_ERRORS,
                 );
                 return None;
@@ -248,7 +330,11 @@ impl Walker<'_> {
                 None => all_ok = false,
             }
         }
-        all_ok.then_some(Document { version, id, statements })
+        all_ok.then_some(Document {
+            version,
+            id,
+            statements,
+        })
     }
 
     fn version(&mut self, members: &[Member], root_position: Position) -> LanguageVersion {
@@ -256,7 +342,13 @@ impl Walker<'_> {
         let Some(m) = find(members, "Version") else {
             let message = "no `Version`: policy variables are read as literal text; add \"Version\": \"2012-10-17\"".to_string();
             if self.config.require_current_version {
-                self.error_aws(DiagnosticCode::MissingVersion, "", root_position, message, REQUIRED);
+                self.error_aws(
+                    DiagnosticCode::MissingVersion,
+                    "",
+                    root_position,
+                    message,
+                    REQUIRED,
+                );
             } else {
                 self.warning(DiagnosticCode::MissingVersion, "", root_position, message);
             }
@@ -267,9 +359,20 @@ impl Walker<'_> {
             Some("2008-10-17") => {
                 let message = "`Version` 2008-10-17 reads policy variables as literal text; use \"2012-10-17\"".to_string();
                 if self.config.require_current_version {
-                    self.error_aws(DiagnosticCode::OldVersion, "Version", m.value.position, message, REQUIRED);
+                    self.error_aws(
+                        DiagnosticCode::OldVersion,
+                        "Version",
+                        m.value.position,
+                        message,
+                        REQUIRED,
+                    );
                 } else {
-                    self.warning(DiagnosticCode::OldVersion, "Version", m.value.position, message);
+                    self.warning(
+                        DiagnosticCode::OldVersion,
+                        "Version",
+                        m.value.position,
+                        message,
+                    );
                 }
                 LanguageVersion::Legacy
             }
@@ -288,7 +391,10 @@ impl Walker<'_> {
                     DiagnosticCode::WrongType,
                     "Version",
                     m.value.position,
-                    format!("`Version` must be the string \"2012-10-17\", found {}", m.value.type_name()),
+                    format!(
+                        "`Version` must be the string \"2012-10-17\", found {}",
+                        m.value.type_name()
+                    ),
                     SYNTAX_ERRORS,
                 );
                 LanguageVersion::Current
@@ -296,9 +402,23 @@ impl Walker<'_> {
         }
     }
 
-    fn statement(&mut self, value: &Json, path: &str, sids: &mut Vec<String>) -> Option<StatementModel> {
+    fn statement(
+        &mut self,
+        value: &Json,
+        path: &str,
+        sids: &mut Vec<String>,
+    ) -> Option<StatementModel> {
         let JsonValue::Object(members) = &value.value else {
-            self.error_aws(DiagnosticCode::WrongType, path, value.position, format!("a statement must be a JSON object, found {}", value.type_name()), SYNTAX_ERRORS);
+            self.error_aws(
+                DiagnosticCode::WrongType,
+                path,
+                value.position,
+                format!(
+                    "a statement must be a JSON object, found {}",
+                    value.type_name()
+                ),
+                SYNTAX_ERRORS,
+            );
             return None;
         };
         let errors_before = self.error_count();
@@ -313,7 +433,8 @@ impl Walker<'_> {
         if effect == Some(Effect::Allow) && not_action {
             if let Some(rs) = &resources {
                 if !not_resource && rs.iter().any(|r| r == "*") {
-                    let position = find(members, "NotAction").map_or(value.position, |m| m.key_position);
+                    let position =
+                        find(members, "NotAction").map_or(value.position, |m| m.key_position);
                     self.warning(
                         DiagnosticCode::AllowNotActionAllResources,
                         &join(path, "NotAction"),
@@ -340,17 +461,29 @@ impl Walker<'_> {
     }
 
     fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     fn sid(&mut self, members: &[Member], path: &str, sids: &mut Vec<String>) -> Option<String> {
         let m = find(members, "Sid")?;
         let sid_path = join(path, "Sid");
         let Some(sid) = m.value.as_str() else {
-            self.error_aws(DiagnosticCode::WrongType, &sid_path, m.value.position, format!("`Sid` must be a string, found {}", m.value.type_name()), SYNTAX_ERRORS);
+            self.error_aws(
+                DiagnosticCode::WrongType,
+                &sid_path,
+                m.value.position,
+                format!("`Sid` must be a string, found {}", m.value.type_name()),
+                SYNTAX_ERRORS,
+            );
             return None;
         };
-        let strict = matches!(self.config.kind, PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Trust | PolicyKind::Session);
+        let strict = matches!(
+            self.config.kind,
+            PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Trust | PolicyKind::Session
+        );
         if strict && !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
             self.error_aws(
                 DiagnosticCode::InvalidSid,
@@ -374,16 +507,29 @@ impl Walker<'_> {
         Some(sid.to_string())
     }
 
-    fn effect(&mut self, members: &[Member], path: &str, statement_position: Position) -> Option<Effect> {
+    fn effect(
+        &mut self,
+        members: &[Member],
+        path: &str,
+        statement_position: Position,
+    ) -> Option<Effect> {
         let Some(m) = find(members, "Effect") else {
-            self.error_aws(DiagnosticCode::InvalidEffect, path, statement_position, "the statement has no `Effect`; add \"Effect\": \"Allow\" or \"Deny\"".into(), SYNTAX_ERRORS);
+            self.error_aws(
+                DiagnosticCode::InvalidEffect,
+                path,
+                statement_position,
+                "the statement has no `Effect`; add \"Effect\": \"Allow\" or \"Deny\"".into(),
+                SYNTAX_ERRORS,
+            );
             return None;
         };
         let effect_path = join(path, "Effect");
         match m.value.as_str() {
             Some("Allow") => Some(Effect::Allow),
             Some("Deny") => Some(Effect::Deny),
-            Some(other) if other.eq_ignore_ascii_case("allow") || other.eq_ignore_ascii_case("deny") => {
+            Some(other)
+                if other.eq_ignore_ascii_case("allow") || other.eq_ignore_ascii_case("deny") =>
+            {
                 self.error_aws(
                     DiagnosticCode::InvalidEffect,
                     &effect_path,
@@ -394,7 +540,13 @@ impl Walker<'_> {
                 None
             }
             Some(other) => {
-                self.error_aws(DiagnosticCode::InvalidEffect, &effect_path, m.value.position, format!("`Effect` `{other}` must be \"Allow\" or \"Deny\""), SYNTAX_ERRORS);
+                self.error_aws(
+                    DiagnosticCode::InvalidEffect,
+                    &effect_path,
+                    m.value.position,
+                    format!("`Effect` `{other}` must be \"Allow\" or \"Deny\""),
+                    SYNTAX_ERRORS,
+                );
                 None
             }
             None => {
@@ -402,7 +554,10 @@ impl Walker<'_> {
                     DiagnosticCode::WrongType,
                     &effect_path,
                     m.value.position,
-                    format!("`Effect` must be the string \"Allow\" or \"Deny\", found {}", m.value.type_name()),
+                    format!(
+                        "`Effect` must be the string \"Allow\" or \"Deny\", found {}",
+                        m.value.type_name()
+                    ),
                     SYNTAX_ERRORS,
                 );
                 None
@@ -410,7 +565,12 @@ impl Walker<'_> {
         }
     }
 
-    fn actions(&mut self, members: &[Member], path: &str, statement_position: Position) -> (Vec<String>, bool) {
+    fn actions(
+        &mut self,
+        members: &[Member],
+        path: &str,
+        statement_position: Position,
+    ) -> (Vec<String>, bool) {
         const MUST_CONTAIN: &str = "Policy statement must contain actions.";
         let action = find(members, "Action");
         let not_action = find(members, "NotAction");
@@ -438,7 +598,13 @@ impl Walker<'_> {
             return (Vec::new(), negated);
         };
         if items.is_empty() {
-            self.error_aws(DiagnosticCode::MissingAction, &element_path, m.value.position, format!("`{element}` is empty; list at least one action"), MUST_CONTAIN);
+            self.error_aws(
+                DiagnosticCode::MissingAction,
+                &element_path,
+                m.value.position,
+                format!("`{element}` is empty; list at least one action"),
+                MUST_CONTAIN,
+            );
         }
         let mut out = Vec::with_capacity(items.len());
         for (action, position, item_path) in items {
@@ -479,7 +645,11 @@ impl Walker<'_> {
             );
             return;
         }
-        if vendor.is_empty() || !vendor.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '*' | '?' | '_' | '.')) {
+        if vendor.is_empty()
+            || !vendor
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '*' | '?' | '_' | '.'))
+        {
             self.error_aws(
                 DiagnosticCode::InvalidAction,
                 path,
@@ -491,7 +661,8 @@ impl Walker<'_> {
         }
         if self.config.kind == PolicyKind::Trust {
             let lower = action.to_ascii_lowercase();
-            let allowed = TRUST_ACTIONS.contains(&lower.as_str()) || (lower.starts_with("sts:") && lower.contains(['*', '?']));
+            let allowed = TRUST_ACTIONS.contains(&lower.as_str())
+                || (lower.starts_with("sts:") && lower.contains(['*', '?']));
             if !allowed {
                 self.trust_action_error(action, position, path);
             }
@@ -508,14 +679,23 @@ impl Walker<'_> {
         );
     }
 
-    fn resources(&mut self, members: &[Member], path: &str, statement_position: Position) -> (Option<Vec<String>>, bool) {
+    fn resources(
+        &mut self,
+        members: &[Member],
+        path: &str,
+        statement_position: Position,
+    ) -> (Option<Vec<String>>, bool) {
         const MUST_CONTAIN: &str = "Policy statement must contain resources.";
         let resource = find(members, "Resource");
         let not_resource = find(members, "NotResource");
         let kind = self.config.kind;
         if kind == PolicyKind::Trust {
             if let Some(m) = resource.or(not_resource) {
-                let element = if resource.is_some() { "Resource" } else { "NotResource" };
+                let element = if resource.is_some() {
+                    "Resource"
+                } else {
+                    "NotResource"
+                };
                 self.error_aws(
                     DiagnosticCode::ProhibitedResource,
                     &join(path, element),
@@ -559,7 +739,13 @@ impl Walker<'_> {
             return (None, negated);
         };
         if items.is_empty() {
-            self.error_aws(DiagnosticCode::MissingResource, &element_path, m.value.position, format!("`{element}` is empty; list at least one ARN or \"*\""), MUST_CONTAIN);
+            self.error_aws(
+                DiagnosticCode::MissingResource,
+                &element_path,
+                m.value.position,
+                format!("`{element}` is empty; list at least one ARN or \"*\""),
+                MUST_CONTAIN,
+            );
         }
         let mut out = Vec::with_capacity(items.len());
         for (resource, position, item_path) in items {
@@ -598,7 +784,9 @@ impl Walker<'_> {
         };
         if self.variables {
             if let Some(at) = resource.find("${") {
-                let colons_before = resource.get(..at).map_or(0, |head| head.matches(':').count());
+                let colons_before = resource
+                    .get(..at)
+                    .map_or(0, |head| head.matches(':').count());
                 if colons_before < 5 {
                     self.error(
                         DiagnosticCode::VariableNotAllowed,
@@ -661,7 +849,11 @@ impl Walker<'_> {
                     format!("IAM resource `{resource}` must not have a region: IAM is global; leave the fourth part empty"),
                     &format!("IAM resource {resource} cannot contain region information."),
                 );
-            } else if arn.service == "s3" && !arn.region.is_empty() && !arn.resource.starts_with("accesspoint") && !arn.region.contains('*') {
+            } else if arn.service == "s3"
+                && !arn.region.is_empty()
+                && !arn.resource.starts_with("accesspoint")
+                && !arn.region.contains('*')
+            {
                 self.error_aws(
                     DiagnosticCode::InvalidResource,
                     path,
@@ -673,7 +865,9 @@ impl Walker<'_> {
                 && arn.resource != "root"
                 && !arn.resource.starts_with('*')
                 && !arn.resource.contains("${")
-                && !IAM_RESOURCE_PREFIXES.iter().any(|p| arn.resource.starts_with(p))
+                && !IAM_RESOURCE_PREFIXES
+                    .iter()
+                    .any(|p| arn.resource.starts_with(p))
             {
                 self.error_aws(
                     DiagnosticCode::InvalidResource,
@@ -686,13 +880,23 @@ impl Walker<'_> {
         }
     }
 
-    fn principal(&mut self, members: &[Member], path: &str, statement_position: Position, effect: Option<Effect>) -> (Option<PrincipalModel>, bool) {
+    fn principal(
+        &mut self,
+        members: &[Member],
+        path: &str,
+        statement_position: Position,
+        effect: Option<Effect>,
+    ) -> (Option<PrincipalModel>, bool) {
         let principal = find(members, "Principal");
         let not_principal = find(members, "NotPrincipal");
         let kind = self.config.kind;
         if !kind.has_principal() {
             if let Some(m) = principal.or(not_principal) {
-                let element = if principal.is_some() { "Principal" } else { "NotPrincipal" };
+                let element = if principal.is_some() {
+                    "Principal"
+                } else {
+                    "NotPrincipal"
+                };
                 self.error_aws(
                     DiagnosticCode::PrincipalNotAllowed,
                     &join(path, element),
@@ -783,14 +987,34 @@ impl Walker<'_> {
         (Some(model), negated)
     }
 
-    fn check_principal_value(&mut self, principal_type: &str, value: &str, position: Position, path: &str) {
+    fn check_principal_value(
+        &mut self,
+        principal_type: &str,
+        value: &str,
+        position: Position,
+        path: &str,
+    ) {
         let aws = format!("Invalid principal in policy: \"{principal_type}\":\"{value}\"");
         if value.contains("${") {
-            self.error_aws(DiagnosticCode::VariableNotAllowed, path, position, format!("principal `{value}` has a policy variable; principals cannot use variables"), &aws);
+            self.error_aws(
+                DiagnosticCode::VariableNotAllowed,
+                path,
+                position,
+                format!(
+                    "principal `{value}` has a policy variable; principals cannot use variables"
+                ),
+                &aws,
+            );
             return;
         }
         if value.is_empty() {
-            self.error_aws(DiagnosticCode::InvalidPrincipal, path, position, format!("`{principal_type}` principal is empty"), &aws);
+            self.error_aws(
+                DiagnosticCode::InvalidPrincipal,
+                path,
+                position,
+                format!("`{principal_type}` principal is empty"),
+                &aws,
+            );
             return;
         }
         if principal_type != "AWS" || value == "*" || is_account_id(value) || is_unique_id(value) {
@@ -799,8 +1023,15 @@ impl Walker<'_> {
         let valid = Arn::parse(value).is_some_and(|arn| {
             is_account_id(arn.account)
                 && match arn.service {
-                    "iam" => arn.resource == "root" || arn.resource.starts_with("user/") || arn.resource.starts_with("role/"),
-                    "sts" => arn.resource.starts_with("assumed-role/") || arn.resource.starts_with("federated-user/"),
+                    "iam" => {
+                        arn.resource == "root"
+                            || arn.resource.starts_with("user/")
+                            || arn.resource.starts_with("role/")
+                    }
+                    "sts" => {
+                        arn.resource.starts_with("assumed-role/")
+                            || arn.resource.starts_with("federated-user/")
+                    }
                     _ => false,
                 }
         });
@@ -852,7 +1083,13 @@ impl Walker<'_> {
             }
             let Some(operator) = Operator::parse(&block.key) else {
                 let hint = suggest_operator(&block.key);
-                self.error_aws(DiagnosticCode::UnknownOperator, &block_path, block.key_position, format!("unknown condition operator `{}`{hint}", block.key), SYNTAX_ERRORS);
+                self.error_aws(
+                    DiagnosticCode::UnknownOperator,
+                    &block_path,
+                    block.key_position,
+                    format!("unknown condition operator `{}`{hint}", block.key),
+                    SYNTAX_ERRORS,
+                );
                 continue;
             };
             let JsonValue::Object(keys) = &block.value.value else {
@@ -868,10 +1105,20 @@ impl Walker<'_> {
             for (j, key) in keys.iter().enumerate() {
                 let key_path = join(&block_path, &key.key);
                 if key.key.is_empty() {
-                    self.error_aws(DiagnosticCode::InvalidConditionKey, &key_path, key.key_position, "condition key is empty; name a key such as `aws:SourceIp`".into(), SYNTAX_ERRORS);
+                    self.error_aws(
+                        DiagnosticCode::InvalidConditionKey,
+                        &key_path,
+                        key.key_position,
+                        "condition key is empty; name a key such as `aws:SourceIp`".into(),
+                        SYNTAX_ERRORS,
+                    );
                     continue;
                 }
-                if keys.iter().take(j).any(|k| k.key.eq_ignore_ascii_case(&key.key)) {
+                if keys
+                    .iter()
+                    .take(j)
+                    .any(|k| k.key.eq_ignore_ascii_case(&key.key))
+                {
                     self.error_aws(
                         DiagnosticCode::DuplicateElement,
                         &key_path,
@@ -907,19 +1154,28 @@ impl Walker<'_> {
                         }
                     }
                 }
-                match ConditionTest::compile(&block.key, operator, &key.key, &texts, self.variables) {
+                match ConditionTest::compile(&block.key, operator, &key.key, &texts, self.variables)
+                {
                     Ok(test) => tests.push(test),
                     Err((index, problem)) => {
                         if let Some((text, position, item_path)) = raw.get(index) {
                             if text.contains("${") && self.variables {
                                 continue;
                             }
-                            let aws = if matches!(problem, crate::condition::ValueError::Date) { "The policy failed legacy parsing" } else { SYNTAX_ERRORS };
+                            let aws = if matches!(problem, crate::condition::ValueError::Date) {
+                                "The policy failed legacy parsing"
+                            } else {
+                                SYNTAX_ERRORS
+                            };
                             self.error_aws(
                                 DiagnosticCode::InvalidConditionValue,
                                 item_path,
                                 *position,
-                                format!("`{}` cannot read `{text}`: expected {}", block.key, problem.expected()),
+                                format!(
+                                    "`{}` cannot read `{text}`: expected {}",
+                                    block.key,
+                                    problem.expected()
+                                ),
                                 aws,
                             );
                         }
@@ -932,7 +1188,11 @@ impl Walker<'_> {
 
     /// Reads condition values: a scalar or an array of scalars; numbers and
     /// booleans become their text.
-    fn condition_values(&mut self, value: &Json, path: &str) -> Option<Vec<(String, Position, String)>> {
+    fn condition_values(
+        &mut self,
+        value: &Json,
+        path: &str,
+    ) -> Option<Vec<(String, Position, String)>> {
         fn scalar(v: &Json) -> Option<String> {
             match &v.value {
                 JsonValue::String(s) => Some(s.clone()),
@@ -993,22 +1253,56 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn list(items: &[&str]) -> String {
-    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// IAM unique ids (`AIDA…`, `AROA…`) stand in for deleted principals.
 fn is_unique_id(value: &str) -> bool {
-    value.len() >= 16 && value.len() <= 32 && value.starts_with('A') && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    value.len() >= 16
+        && value.len() <= 32
+        && value.starts_with('A')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn suggest_operator(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
-    let bare = lower.trim_start_matches("forallvalues:").trim_start_matches("foranyvalue:");
+    let bare = lower
+        .trim_start_matches("forallvalues:")
+        .trim_start_matches("foranyvalue:");
     let known = [
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike", "NumericEquals",
-        "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals",
-        "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress",
-        "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Null",
     ];
     let bare_no_suffix = bare.trim_end_matches("ifexists");
     match known.iter().find(|k| k.eq_ignore_ascii_case(bare_no_suffix)) {
@@ -1018,8 +1312,15 @@ fn suggest_operator(name: &str) -> String {
 }
 
 /// Parses and validates `text` as a policy of `config.kind`.
-pub(crate) fn analyze(text: &str, config: &ValidationConfig) -> (Option<Document>, ValidationReport) {
-    let mut walker = Walker { config, diagnostics: Vec::new(), variables: true };
+pub(crate) fn analyze(
+    text: &str,
+    config: &ValidationConfig,
+) -> (Option<Document>, ValidationReport) {
+    let mut walker = Walker {
+        config,
+        diagnostics: Vec::new(),
+        variables: true,
+    };
     let size = policy_size(text);
     let limit = config.limits.limit_for(config.storage);
     if size > limit {
@@ -1038,13 +1339,30 @@ pub(crate) fn analyze(text: &str, config: &ValidationConfig) -> (Option<Document
     let root = match json::parse(text) {
         Ok(root) => root,
         Err(e) => {
-            let aws = if config.kind == PolicyKind::Trust { "This policy contains invalid Json" } else { SYNTAX_ERRORS };
-            walker.error_aws(DiagnosticCode::InvalidJson, "", e.position, format!("invalid JSON: {}", e.message), aws);
-            return (None, ValidationReport { diagnostics: walker.diagnostics });
+            let aws = if config.kind == PolicyKind::Trust {
+                "This policy contains invalid Json"
+            } else {
+                SYNTAX_ERRORS
+            };
+            walker.error_aws(
+                DiagnosticCode::InvalidJson,
+                "",
+                e.position,
+                format!("invalid JSON: {}", e.message),
+                aws,
+            );
+            return (
+                None,
+                ValidationReport {
+                    diagnostics: walker.diagnostics,
+                },
+            );
         }
     };
     let document = walker.document(&root);
-    let report = ValidationReport { diagnostics: walker.diagnostics };
+    let report = ValidationReport {
+        diagnostics: walker.diagnostics,
+    };
     let document = if report.has_errors() { None } else { document };
     (document, report)
 }

@@ -220,7 +220,11 @@ struct Matches<'a> {
 
 impl<'a> Matches<'a> {
     fn new() -> Self {
-        Matches { inline: [None; INLINE_MATCHES], len: 0, overflow: Vec::new() }
+        Matches {
+            inline: [None; INLINE_MATCHES],
+            len: 0,
+            overflow: Vec::new(),
+        }
     }
 
     fn push(&mut self, m: StatementMatch<'a>) {
@@ -265,7 +269,12 @@ impl<'a> Evaluation<'a> {
 
     /// The AccessDenied message AWS would give, or `None` when allowed.
     pub fn access_denied_message(&self, request: &Request) -> Option<String> {
-        access_denied_message(self.reason, request.principal().display_arn(), request.action(), request.resource())
+        access_denied_message(
+            self.reason,
+            request.principal().display_arn(),
+            request.action(),
+            request.resource(),
+        )
     }
 
     /// A readable, multi-line account of the decision.
@@ -308,12 +317,19 @@ pub fn describe_match(m: &StatementMatch<'_>) -> String {
         Some(sid) => format!("statement `{sid}` (#{})", m.statement_index),
         None => format!("statement #{}", m.statement_index),
     };
-    let level = m.level.map(|l| format!(" at level {l}")).unwrap_or_default();
+    let level = m
+        .level
+        .map(|l| format!(" at level {l}"))
+        .unwrap_or_default();
     let effect = match m.effect {
         Effect::Allow => "Allow",
         Effect::Deny => "Deny",
     };
-    format!("{} `{}`{level}, {statement}: {effect}", m.policy_type.noun(), m.policy_name())
+    format!(
+        "{} `{}`{level}, {statement}: {effect}",
+        m.policy_type.noun(),
+        m.policy_name()
+    )
 }
 
 /// Renders AWS's AccessDenied message for a denial, e.g.
@@ -321,12 +337,25 @@ pub fn describe_match(m: &StatementMatch<'_>) -> String {
 /// iam:ListUsers on resource: arn:aws:iam::123456789012:user/ because no
 /// identity-based policy allows the iam:ListUsers action`. `None` for an
 /// allowed request.
-pub fn access_denied_message(reason: Reason, principal_arn: &str, action: &str, resource: &str) -> Option<String> {
-    let head = format!("User: {principal_arn} is not authorized to perform: {action} on resource: {resource}");
+pub fn access_denied_message(
+    reason: Reason,
+    principal_arn: &str,
+    action: &str,
+    resource: &str,
+) -> Option<String> {
+    let head = format!(
+        "User: {principal_arn} is not authorized to perform: {action} on resource: {resource}"
+    );
     match reason {
         Reason::Allowed(_) => None,
-        Reason::ExplicitDeny(t) => Some(format!("{head} with an explicit deny in {}", t.with_article())),
-        Reason::ImplicitDeny(t) => Some(format!("{head} because no {} allows the {action} action", t.noun())),
+        Reason::ExplicitDeny(t) => Some(format!(
+            "{head} with an explicit deny in {}",
+            t.with_article()
+        )),
+        Reason::ImplicitDeny(t) => Some(format!(
+            "{head} because no {} allows the {action} action",
+            t.noun()
+        )),
     }
 }
 
@@ -345,7 +374,13 @@ struct Evaluator<'a, 'r> {
 }
 
 impl<'a> Evaluator<'a, '_> {
-    fn scan(&mut self, policy: &'a CompiledPolicy, policy_type: PolicyType, level: Option<usize>, into: &mut Scan) {
+    fn scan(
+        &mut self,
+        policy: &'a CompiledPolicy,
+        policy_type: PolicyType,
+        level: Option<usize>,
+        into: &mut Scan,
+    ) {
         let request = self.request;
         let principal = request.principal();
         let has_boundary = self.has_boundary;
@@ -403,7 +438,12 @@ impl<'a> Evaluator<'a, '_> {
         });
     }
 
-    fn scan_all(&mut self, policies: &'a [Arc<CompiledPolicy>], policy_type: PolicyType, level: Option<usize>) -> Scan {
+    fn scan_all(
+        &mut self,
+        policies: &'a [Arc<CompiledPolicy>],
+        policy_type: PolicyType,
+        level: Option<usize>,
+    ) -> Scan {
         let mut scan = Scan::default();
         for p in policies {
             self.scan(p, policy_type, level, &mut scan);
@@ -413,7 +453,11 @@ impl<'a> Evaluator<'a, '_> {
 
     /// Scans SCP/RCP levels: returns whether any denies, and the first level
     /// without an Allow.
-    fn scan_levels(&mut self, levels: &'a [Vec<Arc<CompiledPolicy>>], policy_type: PolicyType) -> (bool, bool) {
+    fn scan_levels(
+        &mut self,
+        levels: &'a [Vec<Arc<CompiledPolicy>>],
+        policy_type: PolicyType,
+    ) -> (bool, bool) {
         let mut deny = false;
         let mut every_level_allows = true;
         for (level, policies) in levels.iter().enumerate() {
@@ -429,12 +473,24 @@ impl<'a> Evaluator<'a, '_> {
 pub fn evaluate<'a>(set: &PolicySet<'a>, request: &Request) -> Evaluation<'a> {
     let principal = request.principal();
     let kind = principal.kind();
-    let mut ev = Evaluator { request, has_boundary: set.permissions_boundary.is_some(), matches: Matches::new() };
+    let mut ev = Evaluator {
+        request,
+        has_boundary: set.permissions_boundary.is_some(),
+        matches: Matches::new(),
+    };
 
     let scps_apply = kind.is_account_principal() && !set.service_control.is_empty();
     let rcps_apply = kind != PrincipalKind::Service && !set.resource_control.is_empty();
-    let (scp_deny, scp_allows) = if scps_apply { ev.scan_levels(set.service_control, PolicyType::ServiceControl) } else { (false, true) };
-    let (rcp_deny, rcp_allows) = if rcps_apply { ev.scan_levels(set.resource_control, PolicyType::ResourceControl) } else { (false, true) };
+    let (scp_deny, scp_allows) = if scps_apply {
+        ev.scan_levels(set.service_control, PolicyType::ServiceControl)
+    } else {
+        (false, true)
+    };
+    let (rcp_deny, rcp_allows) = if rcps_apply {
+        ev.scan_levels(set.resource_control, PolicyType::ResourceControl)
+    } else {
+        (false, true)
+    };
 
     let mut resource = Scan::default();
     if let Some(policy) = set.resource {
@@ -447,13 +503,31 @@ pub fn evaluate<'a>(set: &PolicySet<'a>, request: &Request) -> Evaluation<'a> {
     }
     let session = ev.scan_all(set.session, PolicyType::Session, None);
 
-    let reason = decide(set, request, kind, DecisionInputs { scp_deny, scp_allows, rcp_deny, rcp_allows, resource, identity, boundary, session });
+    let reason = decide(
+        set,
+        request,
+        kind,
+        DecisionInputs {
+            scp_deny,
+            scp_allows,
+            rcp_deny,
+            rcp_allows,
+            resource,
+            identity,
+            boundary,
+            session,
+        },
+    );
     let decision = match reason {
         Reason::Allowed(_) => Decision::Allowed,
         Reason::ExplicitDeny(_) => Decision::ExplicitDeny,
         Reason::ImplicitDeny(_) => Decision::ImplicitDeny,
     };
-    Evaluation { decision, reason, matches: ev.matches }
+    Evaluation {
+        decision,
+        reason,
+        matches: ev.matches,
+    }
 }
 
 struct DecisionInputs {
@@ -467,7 +541,12 @@ struct DecisionInputs {
     session: Scan,
 }
 
-fn decide(set: &PolicySet<'_>, request: &Request, kind: PrincipalKind, i: DecisionInputs) -> Reason {
+fn decide(
+    set: &PolicySet<'_>,
+    request: &Request,
+    kind: PrincipalKind,
+    i: DecisionInputs,
+) -> Reason {
     // Step 1: any explicit deny, reported in the order AWS's messages favour.
     let denials = [
         (i.scp_deny, PolicyType::ServiceControl),
@@ -487,10 +566,15 @@ fn decide(set: &PolicySet<'_>, request: &Request, kind: PrincipalKind, i: Decisi
     if !i.rcp_allows {
         return Reason::ImplicitDeny(PolicyType::ResourceControl);
     }
-    let naming = if i.resource.allow { i.resource.best_naming.unwrap_or(PrincipalMatch::Direct) } else { PrincipalMatch::None };
+    let naming = if i.resource.allow {
+        i.resource.best_naming.unwrap_or(PrincipalMatch::Direct)
+    } else {
+        PrincipalMatch::None
+    };
     let must_allow = set.resource_kind.requires_explicit_allow();
     let principal = request.principal();
-    let same_account = principal.account().is_some() && principal.account() == request.resource_account();
+    let same_account =
+        principal.account().is_some() && principal.account() == request.resource_account();
 
     match kind {
         PrincipalKind::Anonymous | PrincipalKind::Service | PrincipalKind::IdentityProvider => {
@@ -525,7 +609,10 @@ fn decide(set: &PolicySet<'_>, request: &Request, kind: PrincipalKind, i: Decisi
             if set.permissions_boundary.is_some() && !i.boundary.allow {
                 return Reason::ImplicitDeny(PolicyType::PermissionsBoundary);
             }
-            let is_session = matches!(kind, PrincipalKind::RoleSession | PrincipalKind::FederatedUser);
+            let is_session = matches!(
+                kind,
+                PrincipalKind::RoleSession | PrincipalKind::FederatedUser
+            );
             if is_session {
                 if !set.session.is_empty() {
                     if !i.session.allow {

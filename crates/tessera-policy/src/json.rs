@@ -96,7 +96,12 @@ const MAX_DEPTH: usize = 64;
 
 /// Parses `text` as one JSON value (surrounding whitespace allowed).
 pub fn parse(text: &str) -> Result<Json, JsonError> {
-    let mut parser = Parser { text, offset: 0, line: 1, column: 1 };
+    let mut parser = Parser {
+        text,
+        offset: 0,
+        line: 1,
+        column: 1,
+    };
     parser.skip_whitespace();
     let value = parser.value(0)?;
     parser.skip_whitespace();
@@ -115,15 +120,23 @@ struct Parser<'t> {
 
 impl Parser<'_> {
     fn position(&self) -> Position {
-        Position { line: self.line, column: self.column }
+        Position {
+            line: self.line,
+            column: self.column,
+        }
     }
 
     fn error(&self, message: &str) -> JsonError {
-        JsonError { position: self.position(), message: message.to_string() }
+        JsonError {
+            position: self.position(),
+            message: message.to_string(),
+        }
     }
 
     fn peek(&self) -> Option<char> {
-        self.text.get(self.offset..).and_then(|rest| rest.chars().next())
+        self.text
+            .get(self.offset..)
+            .and_then(|rest| rest.chars().next())
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -148,8 +161,17 @@ impl Parser<'_> {
         }
     }
 
-    fn expect_word(&mut self, word: &str, value: JsonValue, position: Position) -> Result<Json, JsonError> {
-        if self.text.get(self.offset..).is_some_and(|rest| rest.starts_with(word)) {
+    fn expect_word(
+        &mut self,
+        word: &str,
+        value: JsonValue,
+        position: Position,
+    ) -> Result<Json, JsonError> {
+        if self
+            .text
+            .get(self.offset..)
+            .is_some_and(|rest| rest.starts_with(word))
+        {
             for _ in word.chars() {
                 self.bump();
             }
@@ -170,7 +192,10 @@ impl Parser<'_> {
             Some('[') => self.array(depth),
             Some('"') => {
                 let s = self.string()?;
-                Ok(Json { position, value: JsonValue::String(s) })
+                Ok(Json {
+                    position,
+                    value: JsonValue::String(s),
+                })
             }
             Some('t') => self.expect_word("true", JsonValue::Bool(true), position),
             Some('f') => self.expect_word("false", JsonValue::Bool(false), position),
@@ -187,7 +212,10 @@ impl Parser<'_> {
         self.skip_whitespace();
         if self.peek() == Some('}') {
             self.bump();
-            return Ok(Json { position, value: JsonValue::Object(members) });
+            return Ok(Json {
+                position,
+                value: JsonValue::Object(members),
+            });
         }
         loop {
             self.skip_whitespace();
@@ -203,7 +231,11 @@ impl Parser<'_> {
             self.bump();
             self.skip_whitespace();
             let value = self.value(depth + 1)?;
-            members.push(Member { key, key_position, value });
+            members.push(Member {
+                key,
+                key_position,
+                value,
+            });
             self.skip_whitespace();
             match self.peek() {
                 Some(',') => self.bump(),
@@ -214,7 +246,10 @@ impl Parser<'_> {
                 _ => return Err(self.error("expected `,` or `}` in an object")),
             };
         }
-        Ok(Json { position, value: JsonValue::Object(members) })
+        Ok(Json {
+            position,
+            value: JsonValue::Object(members),
+        })
     }
 
     fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
@@ -224,7 +259,10 @@ impl Parser<'_> {
         self.skip_whitespace();
         if self.peek() == Some(']') {
             self.bump();
-            return Ok(Json { position, value: JsonValue::Array(items) });
+            return Ok(Json {
+                position,
+                value: JsonValue::Array(items),
+            });
         }
         loop {
             self.skip_whitespace();
@@ -239,7 +277,10 @@ impl Parser<'_> {
                 _ => return Err(self.error("expected `,` or `]` in an array")),
             };
         }
-        Ok(Json { position, value: JsonValue::Array(items) })
+        Ok(Json {
+            position,
+            value: JsonValue::Array(items),
+        })
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
@@ -342,7 +383,10 @@ impl Parser<'_> {
             }
         }
         let raw = self.text.get(start..self.offset).unwrap_or("").to_string();
-        Ok(Json { position, value: JsonValue::Number(raw) })
+        Ok(Json {
+            position,
+            value: JsonValue::Number(raw),
+        })
     }
 }
 
@@ -353,16 +397,28 @@ mod tests {
     #[test]
     fn positions_point_at_value_starts() {
         let doc = parse("{\n  \"a\": [1, \"x\"]\n}").unwrap();
-        let JsonValue::Object(members) = doc.value else { panic!("object expected") };
+        let JsonValue::Object(members) = doc.value else {
+            panic!("object expected")
+        };
         assert_eq!(members[0].key_position, Position { line: 2, column: 3 });
-        let JsonValue::Array(items) = &members[0].value.value else { panic!("array expected") };
-        assert_eq!(items[1].position, Position { line: 2, column: 12 });
+        let JsonValue::Array(items) = &members[0].value.value else {
+            panic!("array expected")
+        };
+        assert_eq!(
+            items[1].position,
+            Position {
+                line: 2,
+                column: 12
+            }
+        );
     }
 
     #[test]
     fn duplicate_keys_are_kept_in_order() {
         let doc = parse(r#"{"a":1,"a":2}"#).unwrap();
-        let JsonValue::Object(members) = doc.value else { panic!("object expected") };
+        let JsonValue::Object(members) = doc.value else {
+            panic!("object expected")
+        };
         assert_eq!(members.len(), 2);
     }
 

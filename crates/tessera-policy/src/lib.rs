@@ -75,27 +75,38 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod arn;
 mod compiled;
 mod condition;
 mod diagnostics;
 mod document;
+mod evaluate;
 pub mod json;
 mod pattern;
 mod request;
 mod values;
-mod evaluate;
 
 pub use arn::{is_account_id, Arn, KNOWN_PARTITIONS};
 pub use compiled::{validate, CompileError, CompiledPolicy, PrincipalMatch, StatementOutcome};
 pub use condition::{Operator, OperatorKind, SetQualifier};
-pub use diagnostics::{Diagnostic, DiagnosticCode, PolicyKind, PolicyStorage, Severity, SizeLimits, ValidationConfig, ValidationReport, SYNTAX_ERRORS};
+pub use diagnostics::{
+    Diagnostic, DiagnosticCode, PolicyKind, PolicyStorage, Severity, SizeLimits, ValidationConfig,
+    ValidationReport, SYNTAX_ERRORS,
+};
 pub use document::{policy_size, Effect, LanguageVersion};
 pub use evaluate::{
-    access_denied_message, describe_match, describe_reason, evaluate, AllowBasis, Decision, Evaluation, PolicySet, PolicyType, Reason,
-    ResourcePolicyKind, StatementMatch,
+    access_denied_message, describe_match, describe_reason, evaluate, AllowBasis, Decision,
+    Evaluation, PolicySet, PolicyType, Reason, ResourcePolicyKind, StatementMatch,
 };
 pub use json::Position;
 pub use request::{Context, ContextValue, Principal, PrincipalKind, Request, RequestError};

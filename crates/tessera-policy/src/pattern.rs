@@ -110,7 +110,10 @@ impl Pattern {
             [Piece::Literal(_)] | [] => Shape::Exact,
             _ => Shape::General,
         };
-        Pattern { pieces: pieces.into_boxed_slice(), shape }
+        Pattern {
+            pieces: pieces.into_boxed_slice(),
+            shape,
+        }
     }
 
     /// True when the pattern is a lone `*`.
@@ -132,7 +135,12 @@ impl Pattern {
     }
 
     /// Matches `text`. `None` means a variable could not be resolved.
-    pub(crate) fn matches<R: Resolve + ?Sized>(&self, text: &str, case: Case, resolver: &R) -> Option<bool> {
+    pub(crate) fn matches<R: Resolve + ?Sized>(
+        &self,
+        text: &str,
+        case: Case,
+        resolver: &R,
+    ) -> Option<bool> {
         match self.shape {
             Shape::AnyText => Some(true),
             Shape::Exact => {
@@ -181,7 +189,13 @@ fn parse_variable(text: &str) -> Option<(Piece, usize)> {
     if key.is_empty() || key.contains(['$', '{', ' ']) {
         return None;
     }
-    Some((Piece::Variable(Variable { key: key.to_ascii_lowercase().into_boxed_str(), default }), consumed))
+    Some((
+        Piece::Variable(Variable {
+            key: key.to_ascii_lowercase().into_boxed_str(),
+            default,
+        }),
+        consumed,
+    ))
 }
 
 /// Where `${` opens a variable that is not well formed, for validation.
@@ -217,14 +231,21 @@ fn prefix_len(text: &str, literal: &str, case: Case) -> Option<usize> {
 }
 
 fn chars_equal_ignoring_case(a: char, b: char) -> bool {
-    a == b || (a.is_ascii() && b.is_ascii() && a.eq_ignore_ascii_case(&b)) || a.to_lowercase().eq(b.to_lowercase())
+    a == b
+        || (a.is_ascii() && b.is_ascii() && a.eq_ignore_ascii_case(&b))
+        || a.to_lowercase().eq(b.to_lowercase())
 }
 
 /// Glob matching with single backtracking point at the last `*`: every
 /// earlier star is already satisfied by the shortest extension that works,
 /// so retrying only from the last one is enough (linear in practice,
 /// quadratic at worst, never exponential).
-fn glob<R: Resolve + ?Sized>(pieces: &[Piece], text: &str, case: Case, resolver: &R) -> Option<bool> {
+fn glob<R: Resolve + ?Sized>(
+    pieces: &[Piece],
+    text: &str,
+    case: Case,
+    resolver: &R,
+) -> Option<bool> {
     let mut p = 0usize;
     let mut t = 0usize;
     let mut backtrack: Option<(usize, usize)> = None;
@@ -281,13 +302,21 @@ mod tests {
     }
 
     fn glob_match(pattern: &str, text: &str) -> bool {
-        Pattern::parse(pattern, Wildcards::Glob, true).matches(text, Case::Sensitive, &Vars(&[])).unwrap()
+        Pattern::parse(pattern, Wildcards::Glob, true)
+            .matches(text, Case::Sensitive, &Vars(&[]))
+            .unwrap()
     }
 
     #[test]
     fn star_spans_slashes_and_colons() {
-        assert!(glob_match("arn:aws:s3:::mydata/*", "arn:aws:s3:::mydata/a/b:c"));
-        assert!(glob_match("arn:aws:iam::*", "arn:aws:iam::123456789012:user/bob"));
+        assert!(glob_match(
+            "arn:aws:s3:::mydata/*",
+            "arn:aws:s3:::mydata/a/b:c"
+        ));
+        assert!(glob_match(
+            "arn:aws:iam::*",
+            "arn:aws:iam::123456789012:user/bob"
+        ));
         assert!(!glob_match("arn:aws:s3:::mydata/*", "arn:aws:s3:::mydata"));
     }
 
@@ -314,9 +343,15 @@ mod tests {
         let vars = Vars(&[("aws:username", "bob"), ("aws:principaltag/team", "*")]);
         let p = Pattern::parse("home/${aws:username}/*", Wildcards::Glob, true);
         assert_eq!(p.matches("home/bob/x", Case::Sensitive, &vars), Some(true));
-        assert_eq!(p.matches("home/alice/x", Case::Sensitive, &vars), Some(false));
+        assert_eq!(
+            p.matches("home/alice/x", Case::Sensitive, &vars),
+            Some(false)
+        );
         let tag = Pattern::parse("team/${aws:PrincipalTag/team}", Wildcards::Glob, true);
-        assert_eq!(tag.matches("team/anything", Case::Sensitive, &vars), Some(false));
+        assert_eq!(
+            tag.matches("team/anything", Case::Sensitive, &vars),
+            Some(false)
+        );
         assert_eq!(tag.matches("team/*", Case::Sensitive, &vars), Some(true));
     }
 
@@ -325,20 +360,29 @@ mod tests {
         let p = Pattern::parse("x/${aws:userid}", Wildcards::Glob, true);
         assert_eq!(p.matches("x/1", Case::Sensitive, &Vars(&[])), None);
         let d = Pattern::parse("x/${aws:userid, 'nobody'}", Wildcards::Glob, true);
-        assert_eq!(d.matches("x/nobody", Case::Sensitive, &Vars(&[])), Some(true));
+        assert_eq!(
+            d.matches("x/nobody", Case::Sensitive, &Vars(&[])),
+            Some(true)
+        );
     }
 
     #[test]
     fn special_variables_are_literal_characters() {
         let p = Pattern::parse("a${*}b${?}c${$}", Wildcards::Glob, true);
         assert_eq!(p.matches("a*b?c$", Case::Sensitive, &Vars(&[])), Some(true));
-        assert_eq!(p.matches("aXb?c$", Case::Sensitive, &Vars(&[])), Some(false));
+        assert_eq!(
+            p.matches("aXb?c$", Case::Sensitive, &Vars(&[])),
+            Some(false)
+        );
     }
 
     #[test]
     fn without_variables_dollar_braces_are_text() {
         let p = Pattern::parse("home/${aws:username}", Wildcards::Glob, false);
-        assert_eq!(p.matches("home/${aws:username}", Case::Sensitive, &Vars(&[])), Some(true));
+        assert_eq!(
+            p.matches("home/${aws:username}", Case::Sensitive, &Vars(&[])),
+            Some(true)
+        );
     }
 
     #[test]
@@ -351,8 +395,14 @@ mod tests {
     #[test]
     fn case_insensitive_matching() {
         let p = Pattern::parse("s3:get*", Wildcards::Glob, false);
-        assert_eq!(p.matches("S3:GetObject", Case::Insensitive, &Vars(&[])), Some(true));
+        assert_eq!(
+            p.matches("S3:GetObject", Case::Insensitive, &Vars(&[])),
+            Some(true)
+        );
         let e = Pattern::parse("ÉCOLE", Wildcards::Literal, false);
-        assert_eq!(e.matches("école", Case::Insensitive, &Vars(&[])), Some(true));
+        assert_eq!(
+            e.matches("école", Case::Insensitive, &Vars(&[])),
+            Some(true)
+        );
     }
 }

@@ -45,7 +45,13 @@ impl PrincipalKind {
     /// True for principals that belong to an account and are governed by
     /// its identity policies and SCPs.
     pub fn is_account_principal(&self) -> bool {
-        matches!(self, PrincipalKind::Root | PrincipalKind::User | PrincipalKind::RoleSession | PrincipalKind::FederatedUser)
+        matches!(
+            self,
+            PrincipalKind::Root
+                | PrincipalKind::User
+                | PrincipalKind::RoleSession
+                | PrincipalKind::FederatedUser
+        )
     }
 }
 
@@ -105,9 +111,12 @@ impl Principal {
     /// `…:assumed-role/ROLE/SESSION` or `…:federated-user/NAME`. A role ARN
     /// is refused: a role acts only through a session.
     pub fn from_arn(arn: &str) -> Result<Principal, RequestError> {
-        let parsed = Arn::parse(arn).ok_or_else(|| request_error(format!("principal `{arn}` is not an ARN")))?;
+        let parsed = Arn::parse(arn)
+            .ok_or_else(|| request_error(format!("principal `{arn}` is not an ARN")))?;
         if !is_account_id(parsed.account) {
-            return Err(request_error(format!("principal `{arn}` has no 12-digit account id")));
+            return Err(request_error(format!(
+                "principal `{arn}` has no 12-digit account id"
+            )));
         }
         let account = parsed.account.to_string();
         match (parsed.service, parsed.resource) {
@@ -142,16 +151,26 @@ impl Principal {
 
     /// A session of `role_arn` (which may carry a path) named `session_name`.
     pub fn role_session(role_arn: &str, session_name: &str) -> Result<Principal, RequestError> {
-        let parsed = Arn::parse(role_arn).ok_or_else(|| request_error(format!("role `{role_arn}` is not an ARN")))?;
+        let parsed = Arn::parse(role_arn)
+            .ok_or_else(|| request_error(format!("role `{role_arn}` is not an ARN")))?;
         let Some(path_and_name) = parsed.resource.strip_prefix("role/") else {
             return Err(request_error(format!("`{role_arn}` is not a role ARN")));
         };
         if !is_account_id(parsed.account) {
-            return Err(request_error(format!("role `{role_arn}` has no 12-digit account id")));
+            return Err(request_error(format!(
+                "role `{role_arn}` has no 12-digit account id"
+            )));
         }
         let role_name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-        let arn = format!("arn:{}:sts::{}:assumed-role/{role_name}/{session_name}", parsed.partition, parsed.account);
-        let mut p = Principal::bare(PrincipalKind::RoleSession, arn, Some(parsed.account.to_string()));
+        let arn = format!(
+            "arn:{}:sts::{}:assumed-role/{role_name}/{session_name}",
+            parsed.partition, parsed.account
+        );
+        let mut p = Principal::bare(
+            PrincipalKind::RoleSession,
+            arn,
+            Some(parsed.account.to_string()),
+        );
         p.parent_arn = Some(role_arn.to_string());
         Ok(p)
     }
@@ -242,7 +261,9 @@ impl Principal {
     pub fn principal_arn(&self) -> Option<&str> {
         match self.kind {
             PrincipalKind::RoleSession => self.parent_arn.as_deref(),
-            PrincipalKind::Root | PrincipalKind::User | PrincipalKind::FederatedUser => Some(&self.arn),
+            PrincipalKind::Root | PrincipalKind::User | PrincipalKind::FederatedUser => {
+                Some(&self.arn)
+            }
             _ => None,
         }
     }
@@ -301,7 +322,10 @@ impl Context {
     pub fn insert(&mut self, key: &str, value: impl Into<ContextValue>) {
         let lower = key.to_ascii_lowercase();
         let value = value.into();
-        match self.entries.binary_search_by(|(k, _)| (**k).cmp(lower.as_str())) {
+        match self
+            .entries
+            .binary_search_by(|(k, _)| (**k).cmp(lower.as_str()))
+        {
             Ok(at) => {
                 if let Some(slot) = self.entries.get_mut(at) {
                     slot.1 = value;
@@ -317,7 +341,10 @@ impl Context {
     }
 
     pub(crate) fn get_lower(&self, lower_key: &str) -> Option<&ContextValue> {
-        let at = self.entries.binary_search_by(|(k, _)| (**k).cmp(lower_key)).ok()?;
+        let at = self
+            .entries
+            .binary_search_by(|(k, _)| (**k).cmp(lower_key))
+            .ok()?;
         self.entries.get(at).map(|(_, v)| v)
     }
 
@@ -453,11 +480,22 @@ mod tests {
 
     #[test]
     fn user_arn_derives_principal_keys() {
-        let p = Principal::from_arn("arn:aws:iam::123456789012:user/division/bob").unwrap().with_tag("team", "red");
+        let p = Principal::from_arn("arn:aws:iam::123456789012:user/division/bob")
+            .unwrap()
+            .with_tag("team", "red");
         let r = Request::new(p, "iam:ListUsers", "*");
-        assert_eq!(r.context().get("AWS:USERNAME"), Some(&ContextValue::Single("bob".into())));
-        assert_eq!(r.context().get("aws:PrincipalType"), Some(&ContextValue::Single("User".into())));
-        assert_eq!(r.context().get("aws:principaltag/team"), Some(&ContextValue::Single("red".into())));
+        assert_eq!(
+            r.context().get("AWS:USERNAME"),
+            Some(&ContextValue::Single("bob".into()))
+        );
+        assert_eq!(
+            r.context().get("aws:PrincipalType"),
+            Some(&ContextValue::Single("User".into()))
+        );
+        assert_eq!(
+            r.context().get("aws:principaltag/team"),
+            Some(&ContextValue::Single("red".into()))
+        );
         assert_eq!(r.resource_account(), Some("123456789012"));
     }
 
@@ -465,7 +503,10 @@ mod tests {
     fn assumed_role_arn_knows_its_role() {
         let p = Principal::from_arn("arn:aws:sts::123456789012:assumed-role/Admin/alice").unwrap();
         assert_eq!(p.kind(), PrincipalKind::RoleSession);
-        assert_eq!(p.principal_arn(), Some("arn:aws:iam::123456789012:role/Admin"));
+        assert_eq!(
+            p.principal_arn(),
+            Some("arn:aws:iam::123456789012:role/Admin")
+        );
         let s = Principal::role_session("arn:aws:iam::123456789012:role/path/Admin", "s1").unwrap();
         assert_eq!(s.arn(), "arn:aws:sts::123456789012:assumed-role/Admin/s1");
     }

@@ -10,7 +10,11 @@ use std::net::IpAddr;
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+')) {
+    if digits.is_empty()
+        || !digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+    {
         return None;
     }
     if !digits.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
@@ -122,7 +126,11 @@ fn parse_iso8601(t: &str) -> Option<Instant> {
             cursor = 8;
             if time.get(8..9) == Some(".") {
                 let frac_start = 9;
-                let frac_len = time.get(frac_start..)?.bytes().take_while(u8::is_ascii_digit).count();
+                let frac_len = time
+                    .get(frac_start..)?
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
                 if frac_len == 0 {
                     return None;
                 }
@@ -194,14 +202,28 @@ impl Cidr {
             return None;
         }
         let host_bits = bits - prefix;
-        let full: u128 = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
-        let mask = if host_bits >= 128 { 0 } else { full & !((1u128 << host_bits) - 1) };
-        Some(Cidr { network: value & mask, mask, v6 })
+        let full: u128 = if bits == 128 {
+            u128::MAX
+        } else {
+            (1u128 << bits) - 1
+        };
+        let mask = if host_bits >= 128 {
+            0
+        } else {
+            full & !((1u128 << host_bits) - 1)
+        };
+        Some(Cidr {
+            network: value & mask,
+            mask,
+            v6,
+        })
     }
 
     /// True when `ip` (an address, or itself a range) lies inside this network.
     pub(crate) fn contains(&self, ip: &Cidr) -> bool {
-        self.v6 == ip.v6 && ip.mask & self.mask == self.mask && ip.network & self.mask == self.network
+        self.v6 == ip.v6
+            && ip.mask & self.mask == self.mask
+            && ip.network & self.mask == self.network
     }
 }
 
@@ -219,7 +241,7 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
 /// True when `text` is well-formed base64 (standard alphabet, padded).
 pub(crate) fn is_base64(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.chunks_exact(4).remainder().is_empty() {
         return false;
     }
     let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
@@ -245,14 +267,28 @@ mod tests {
         assert_eq!(parse_date("2020-01-01"), Some(1_577_836_800 * NS));
         assert_eq!(parse_date("2020"), Some(1_577_836_800 * NS));
         assert_eq!(parse_date("2020-01"), Some(1_577_836_800 * NS));
-        assert_eq!(parse_date("2020-01-01T01:00+01:00"), Some(1_577_836_800 * NS));
-        assert_eq!(parse_date("2019-12-31T23:00:00.5-01:00"), Some(1_577_836_800 * NS + NS / 2));
+        assert_eq!(
+            parse_date("2020-01-01T01:00+01:00"),
+            Some(1_577_836_800 * NS)
+        );
+        assert_eq!(
+            parse_date("2019-12-31T23:00:00.5-01:00"),
+            Some(1_577_836_800 * NS + NS / 2)
+        );
         assert_eq!(parse_date("1577836800"), Some(1_577_836_800 * NS));
     }
 
     #[test]
     fn malformed_dates_are_rejected() {
-        for bad in ["", "2020-13-01", "2021-02-29", "2020-01-01T25:00Z", "yesterday", "2020-01-01T00:00:00", "2020/01/01"] {
+        for bad in [
+            "",
+            "2020-13-01",
+            "2021-02-29",
+            "2020-01-01T25:00Z",
+            "yesterday",
+            "2020-01-01T00:00:00",
+            "2020/01/01",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
         assert!(parse_date("2020-02-29").is_some());
@@ -266,8 +302,12 @@ mod tests {
         let v6 = Cidr::parse("2001:DB8:1234:5678::/64").unwrap();
         assert!(v6.contains(&Cidr::parse("2001:db8:1234:5678::1").unwrap()));
         assert!(!v6.contains(&Cidr::parse("192.0.2.7").unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(&Cidr::parse("8.8.8.8").unwrap()));
-        assert!(Cidr::parse("::/0").unwrap().contains(&Cidr::parse("::1").unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains(&Cidr::parse("8.8.8.8").unwrap()));
+        assert!(Cidr::parse("::/0")
+            .unwrap()
+            .contains(&Cidr::parse("::1").unwrap()));
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
         assert_eq!(Cidr::parse("10.0.0/8"), None);
     }

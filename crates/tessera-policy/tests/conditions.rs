@@ -9,23 +9,37 @@
 //! reference_policies_elements_condition ("COND", keys are case-insensitive).
 
 use std::sync::Arc;
-use tessera_policy::{evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request};
+use tessera_policy::{
+    evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request,
+};
 
 fn holds(condition: &str, context: &str, version: &str) -> bool {
     let doc = format!(
         r#"{{{version}"Statement":[{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{condition}}}]}}"#,
-        version = if version.is_empty() { String::new() } else { format!(r#""Version":"{version}","#) }
+        version = if version.is_empty() {
+            String::new()
+        } else {
+            format!(r#""Version":"{version}","#)
+        }
     );
     let policy = CompiledPolicy::compile_kind("under-test", &doc, PolicyKind::Identity)
         .unwrap_or_else(|e| panic!("{condition} does not compile: {e}"));
     let identity = [Arc::new(policy)];
-    let set = PolicySet { identity: &identity, ..PolicySet::default() };
+    let set = PolicySet {
+        identity: &identity,
+        ..PolicySet::default()
+    };
     let principal = Principal::from_arn("arn:aws:iam::123456789012:user/bob").unwrap();
     let mut request = Request::new(principal, "s3:GetObject", "arn:aws:s3:::bucket/key");
     let context: serde_json::Value = serde_json::from_str(context).unwrap();
     for (key, value) in context.as_object().unwrap() {
         let value = match value {
-            serde_json::Value::Array(items) => ContextValue::Multi(items.iter().map(|v| v.as_str().unwrap().to_string()).collect()),
+            serde_json::Value::Array(items) => ContextValue::Multi(
+                items
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect(),
+            ),
             serde_json::Value::Null => continue,
             other => ContextValue::Single(other.as_str().unwrap().to_string()),
         };
@@ -179,7 +193,13 @@ fn every_documented_condition_behaviour() {
             failures.push(format!("{condition} with {context}: expected {expected}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
 }
 
 // VAR: without Version 2012-10-17 (or with 2008-10-17) variables are literal text.
@@ -188,6 +208,10 @@ fn variables_are_literal_without_the_current_version() {
     let condition = r#"{"StringEquals":{"a:x":"${aws:username}"}}"#;
     assert!(holds(condition, r#"{"a:x":"${aws:username}"}"#, ""));
     assert!(!holds(condition, r#"{"a:x":"bob"}"#, ""));
-    assert!(holds(condition, r#"{"a:x":"${aws:username}"}"#, "2008-10-17"));
+    assert!(holds(
+        condition,
+        r#"{"a:x":"${aws:username}"}"#,
+        "2008-10-17"
+    ));
     assert!(holds(condition, r#"{"a:x":"bob"}"#, "2012-10-17"));
 }

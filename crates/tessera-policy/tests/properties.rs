@@ -9,16 +9,45 @@ use proptest::prelude::*;
 use reference::{reference_decide, RefDecision, RefKind, RefPolicies, RefRequest};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tessera_policy::{evaluate, validate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request, ValidationConfig};
+use tessera_policy::{
+    evaluate, validate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal,
+    Request, ValidationConfig,
+};
 
 const ACCOUNT: &str = "111111111111";
 const OTHER: &str = "222222222222";
 
-const ACTIONS: &[&str] = &["s3:GetObject", "s3:PutObject", "iam:ListUsers", "ec2:RunInstances"];
-const ACTION_PATTERNS: &[&str] = &["*", "s3:*", "s3:Get*", "S3:getobject", "iam:List*", "ec2:RunInstances", "s3:?utObject", "*:Get*"];
-const RESOURCES: &[&str] = &["arn:aws:s3:::b/k", "arn:aws:s3:::b/dir/k", "arn:aws:s3:::other/k", "*", "arn:aws:iam::111111111111:user/bob"];
-const RESOURCE_PATTERNS: &[&str] =
-    &["*", "arn:aws:s3:::b/*", "arn:aws:s3:::*", "arn:aws:s3:::b/k", "arn:aws:s3:::?ther/*", "arn:aws:iam::111111111111:user/*"];
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "iam:ListUsers",
+    "ec2:RunInstances",
+];
+const ACTION_PATTERNS: &[&str] = &[
+    "*",
+    "s3:*",
+    "s3:Get*",
+    "S3:getobject",
+    "iam:List*",
+    "ec2:RunInstances",
+    "s3:?utObject",
+    "*:Get*",
+];
+const RESOURCES: &[&str] = &[
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::b/dir/k",
+    "arn:aws:s3:::other/k",
+    "*",
+    "arn:aws:iam::111111111111:user/bob",
+];
+const RESOURCE_PATTERNS: &[&str] = &[
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::?ther/*",
+    "arn:aws:iam::111111111111:user/*",
+];
 
 fn conditions() -> Vec<Value> {
     vec![
@@ -58,23 +87,37 @@ fn statement(with_principal: bool) -> impl Strategy<Value = Value> {
         prop::option::weighted(0.4, prop::sample::select(conditions())),
         prop::sample::select(principals()),
     )
-        .prop_map(move |(allow, actions, not_action, resources, not_resource, condition, principal)| {
-            let mut s = serde_json::Map::new();
-            s.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
-            s.insert(if not_action { "NotAction" } else { "Action" }.into(), json!(actions));
-            s.insert(if not_resource { "NotResource" } else { "Resource" }.into(), json!(resources));
-            if let Some(c) = condition {
-                s.insert("Condition".into(), c);
-            }
-            if with_principal {
-                s.insert("Principal".into(), principal);
-            }
-            Value::Object(s)
-        })
+        .prop_map(
+            move |(allow, actions, not_action, resources, not_resource, condition, principal)| {
+                let mut s = serde_json::Map::new();
+                s.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
+                s.insert(
+                    if not_action { "NotAction" } else { "Action" }.into(),
+                    json!(actions),
+                );
+                s.insert(
+                    if not_resource {
+                        "NotResource"
+                    } else {
+                        "Resource"
+                    }
+                    .into(),
+                    json!(resources),
+                );
+                if let Some(c) = condition {
+                    s.insert("Condition".into(), c);
+                }
+                if with_principal {
+                    s.insert("Principal".into(), principal);
+                }
+                Value::Object(s)
+            },
+        )
 }
 
 fn policy(with_principal: bool) -> impl Strategy<Value = Value> {
-    prop::collection::vec(statement(with_principal), 1..4).prop_map(|statements| json!({"Version": "2012-10-17", "Statement": statements}))
+    prop::collection::vec(statement(with_principal), 1..4)
+        .prop_map(|statements| json!({"Version": "2012-10-17", "Statement": statements}))
 }
 
 #[derive(Debug, Clone)]
@@ -89,15 +132,28 @@ struct Case {
 
 fn context() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
     let one = |key: &'static str, values: Vec<Vec<&'static str>>| {
-        prop::option::of(prop::sample::select(values)).prop_map(move |v| v.map(|v| (key.to_string(), v.into_iter().map(String::from).collect::<Vec<_>>())))
+        prop::option::of(prop::sample::select(values)).prop_map(move |v| {
+            v.map(|v| {
+                (
+                    key.to_string(),
+                    v.into_iter().map(String::from).collect::<Vec<_>>(),
+                )
+            })
+        })
     };
     (
         one("aws:PrincipalTag/team", vec![vec!["red"], vec!["blue"]]),
         one("s3:prefix", vec![vec!["home/x"], vec!["other"]]),
         one("s3:max-keys", vec![vec!["3"], vec!["7"]]),
         one("aws:SecureTransport", vec![vec!["true"], vec!["false"]]),
-        one("aws:SourceIp", vec![vec!["10.1.2.3"], vec!["192.0.2.1"], vec!["203.0.113.5"]]),
-        one("aws:TagKeys", vec![vec![], vec!["a"], vec!["a", "c"], vec!["b", "a"]]),
+        one(
+            "aws:SourceIp",
+            vec![vec!["10.1.2.3"], vec!["192.0.2.1"], vec!["203.0.113.5"]],
+        ),
+        one(
+            "aws:TagKeys",
+            vec![vec![], vec!["a"], vec!["a", "c"], vec!["b", "a"]],
+        ),
     )
         .prop_map(|(a, b, c, d, e, f)| [a, b, c, d, e, f].into_iter().flatten().collect())
 }
@@ -115,38 +171,84 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(&[ACCOUNT, ACCOUNT, OTHER][..]),
         context(),
     )
-        .prop_map(|(identity, boundary, session, resource, scps, caller, action, resource_arn, resource_account, context)| Case {
-            policies: RefPolicies { identity, boundary, session, resource, scps },
-            caller,
-            action,
-            resource: resource_arn,
-            resource_account,
-            context,
-        })
+        .prop_map(
+            |(
+                identity,
+                boundary,
+                session,
+                resource,
+                scps,
+                caller,
+                action,
+                resource_arn,
+                resource_account,
+                context,
+            )| Case {
+                policies: RefPolicies {
+                    identity,
+                    boundary,
+                    session,
+                    resource,
+                    scps,
+                },
+                caller,
+                action,
+                resource: resource_arn,
+                resource_account,
+                context,
+            },
+        )
 }
 
 fn caller(index: usize) -> (Principal, RefKind, String, String) {
     let user = format!("arn:aws:iam::{ACCOUNT}:user/bob");
     match index {
-        0 => (Principal::from_arn(&user).unwrap(), RefKind::User, user, ACCOUNT.into()),
+        0 => (
+            Principal::from_arn(&user).unwrap(),
+            RefKind::User,
+            user,
+            ACCOUNT.into(),
+        ),
         1 => {
             let session = format!("arn:aws:sts::{ACCOUNT}:assumed-role/app/s1");
-            (Principal::from_arn(&session).unwrap(), RefKind::RoleSession, session, ACCOUNT.into())
+            (
+                Principal::from_arn(&session).unwrap(),
+                RefKind::RoleSession,
+                session,
+                ACCOUNT.into(),
+            )
         }
         2 => {
             let root = format!("arn:aws:iam::{ACCOUNT}:root");
-            (Principal::from_arn(&root).unwrap(), RefKind::Root, root, ACCOUNT.into())
+            (
+                Principal::from_arn(&root).unwrap(),
+                RefKind::Root,
+                root,
+                ACCOUNT.into(),
+            )
         }
         3 => {
             let eve = format!("arn:aws:iam::{OTHER}:user/eve");
-            (Principal::from_arn(&eve).unwrap(), RefKind::User, eve, OTHER.into())
+            (
+                Principal::from_arn(&eve).unwrap(),
+                RefKind::User,
+                eve,
+                OTHER.into(),
+            )
         }
-        _ => (Principal::anonymous(), RefKind::Anonymous, String::new(), String::new()),
+        _ => (
+            Principal::anonymous(),
+            RefKind::Anonymous,
+            String::new(),
+            String::new(),
+        ),
     }
 }
 
 fn compile_all(kind: PolicyKind, docs: &[Value]) -> Vec<Arc<CompiledPolicy>> {
-    docs.iter().map(|d| Arc::new(CompiledPolicy::compile_kind("generated", &d.to_string(), kind).unwrap())).collect()
+    docs.iter()
+        .map(|d| Arc::new(CompiledPolicy::compile_kind("generated", &d.to_string(), kind).unwrap()))
+        .collect()
 }
 
 proptest! {
@@ -224,11 +326,46 @@ proptest! {
 /// validation and compilation rather than failing at the first element.
 fn arbitrary_policy_json() -> impl Strategy<Value = Value> {
     let words = prop::sample::select(vec![
-        "Version", "2012-10-17", "2008-10-17", "Statement", "Effect", "Allow", "Deny", "Action", "NotAction", "Resource", "NotResource",
-        "Principal", "NotPrincipal", "AWS", "Service", "Condition", "StringLike", "ForAllValues:StringEquals", "NumericLessThanIfExists",
-        "DateGreaterThan", "IpAddress", "ArnLike", "Null", "Bool", "BinaryEquals", "*", "s3:*", "arn:aws:s3:::b/${aws:username}",
-        "${aws:PrincipalTag/team, 'x'}", "10.0.0.0/8", "::/0", "2020-01-01T00:00:00Z", "123456789012", "arn:aws:iam::123456789012:root",
-        "aws:SourceIp", "aws:username", "${", "}", "Sid", "",
+        "Version",
+        "2012-10-17",
+        "2008-10-17",
+        "Statement",
+        "Effect",
+        "Allow",
+        "Deny",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Principal",
+        "NotPrincipal",
+        "AWS",
+        "Service",
+        "Condition",
+        "StringLike",
+        "ForAllValues:StringEquals",
+        "NumericLessThanIfExists",
+        "DateGreaterThan",
+        "IpAddress",
+        "ArnLike",
+        "Null",
+        "Bool",
+        "BinaryEquals",
+        "*",
+        "s3:*",
+        "arn:aws:s3:::b/${aws:username}",
+        "${aws:PrincipalTag/team, 'x'}",
+        "10.0.0.0/8",
+        "::/0",
+        "2020-01-01T00:00:00Z",
+        "123456789012",
+        "arn:aws:iam::123456789012:root",
+        "aws:SourceIp",
+        "aws:username",
+        "${",
+        "}",
+        "Sid",
+        "",
     ]);
     let leaf = prop_oneof![
         words.clone().prop_map(|w| json!(w)),
@@ -240,7 +377,12 @@ fn arbitrary_policy_json() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::vec((words.clone(), inner), 0..5).prop_map(|members| {
-                Value::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                Value::Object(
+                    members
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
+                )
             }),
         ]
     })

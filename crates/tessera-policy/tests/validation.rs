@@ -2,7 +2,9 @@
 //! document, the expected finding code, and IAM's own message where the
 //! recorded IAM responses (`MalformedPolicyDocument`) show it.
 
-use tessera_policy::{validate, DiagnosticCode as C, PolicyKind as K, Position, Severity, ValidationConfig};
+use tessera_policy::{
+    validate, DiagnosticCode as C, PolicyKind as K, Position, Severity, ValidationConfig,
+};
 
 const V: &str = r#""Version":"2012-10-17","#;
 
@@ -85,22 +87,57 @@ fn each_malformed_document_gets_its_code_and_iam_message() {
             failures.push(format!("{kind:?} {doc}\n  got  {got:?}\n  want {want:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn valid_documents_have_no_errors() {
     let docs = [
-        (K::Identity, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":["arn:aws:s3:::example_bucket","*"]}}"#),
-        (K::Identity, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:iam:::user/example"}}"#),
-        (K::Identity, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{}}}"#),
-        (K::Identity, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateGreaterThan":{"a":[]}}}}"#),
-        (K::Identity, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":"Department"}}}}"#),
-        (K::Identity, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}}"#),
-        (K::Trust, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#),
-        (K::Trust, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/Okta"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"]}]}"#),
-        (K::Resource, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:root","arn:aws:sts::123456789012:assumed-role/R/s"]},"Action":"s3:*","Resource":"*"}]}"#),
-        (K::ResourceControl, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#),
+        (
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":["arn:aws:s3:::example_bucket","*"]}}"#,
+        ),
+        (
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:iam:::user/example"}}"#,
+        ),
+        (
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{}}}"#,
+        ),
+        (
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateGreaterThan":{"a":[]}}}}"#,
+        ),
+        (
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":"Department"}}}}"#,
+        ),
+        (
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}}"#,
+        ),
+        (
+            K::Trust,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ),
+        (
+            K::Trust,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/Okta"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"]}]}"#,
+        ),
+        (
+            K::Resource,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:root","arn:aws:sts::123456789012:assumed-role/R/s"]},"Action":"s3:*","Resource":"*"}]}"#,
+        ),
+        (
+            K::ResourceControl,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#,
+        ),
     ];
     for (kind, doc) in docs {
         let report = validate(doc, &ValidationConfig::for_kind(kind));
@@ -114,44 +151,92 @@ fn errors_point_at_line_and_column_with_a_json_path() {
     let report = validate(doc, &ValidationConfig::for_kind(K::Identity));
     let e = report.errors().next().unwrap();
     assert_eq!(e.path, "Statement[0].Action[1]");
-    assert_eq!(e.position, Position { line: 4, column: 52 });
+    assert_eq!(
+        e.position,
+        Position {
+            line: 4,
+            column: 52
+        }
+    );
     assert!(e.message.contains("`s3:Get:Object`"), "{}", e.message);
 }
 
 #[test]
 fn warnings_for_missing_version_trust_not_action_and_not_principal_allow() {
     let codes = |kind, doc: &str| -> Vec<(Severity, C)> {
-        validate(doc, &ValidationConfig::for_kind(kind)).diagnostics.iter().map(|d| (d.severity, d.code)).collect()
+        validate(doc, &ValidationConfig::for_kind(kind))
+            .diagnostics
+            .iter()
+            .map(|d| (d.severity, d.code))
+            .collect()
     };
-    assert_eq!(codes(K::Identity, r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#), vec![(Severity::Warning, C::MissingVersion)]);
-    assert_eq!(codes(K::Identity, r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#), vec![(Severity::Warning, C::OldVersion)]);
     assert_eq!(
-        codes(K::Identity, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#),
+        codes(
+            K::Identity,
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#
+        ),
+        vec![(Severity::Warning, C::MissingVersion)]
+    );
+    assert_eq!(
+        codes(
+            K::Identity,
+            r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#
+        ),
+        vec![(Severity::Warning, C::OldVersion)]
+    );
+    assert_eq!(
+        codes(
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#
+        ),
         vec![(Severity::Warning, C::AllowNotActionAllResources)]
     );
     assert_eq!(
-        codes(K::Resource, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*"}}"#),
+        codes(
+            K::Resource,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*"}}"#
+        ),
         vec![(Severity::Warning, C::AllowWithNotPrincipal)]
     );
     assert_eq!(
-        codes(K::Identity, r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}"}}"#),
-        vec![(Severity::Warning, C::MissingVersion), (Severity::Warning, C::VariablesAreLiteral)]
+        codes(
+            K::Identity,
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}"}}"#
+        ),
+        vec![
+            (Severity::Warning, C::MissingVersion),
+            (Severity::Warning, C::VariablesAreLiteral)
+        ]
     );
 }
 
 // CreatePolicy refuses documents without Version 2012-10-17 (recorded IAM responses).
 #[test]
 fn managed_policies_can_require_the_current_version() {
-    let config = ValidationConfig { require_current_version: true, ..ValidationConfig::for_kind(K::Identity) };
-    let report = validate(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#, &config);
-    assert_eq!(report.aws_error_message().as_deref(), Some("Policy document must be version 2012-10-17 or greater."));
+    let config = ValidationConfig {
+        require_current_version: true,
+        ..ValidationConfig::for_kind(K::Identity)
+    };
+    let report = validate(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        &config,
+    );
+    assert_eq!(
+        report.aws_error_message().as_deref(),
+        Some("Policy document must be version 2012-10-17 or greater.")
+    );
 }
 
 // Size quotas per policy type, whitespace not counted.
 #[test]
 fn size_limits_per_policy_type() {
     let statement = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket-with-a-long-name/*"}"#;
-    let doc = |n: usize| format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, vec![statement; n].join(",\n    "));
+    let doc = |n: usize| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            vec![statement; n].join(",\n    ")
+        )
+    };
     let size = |n: usize| tessera_policy::policy_size(&doc(n));
     let fits = |kind: K, limit: usize| {
         let n = (1..200).take_while(|&n| size(n) <= limit).last().unwrap();
@@ -162,10 +247,16 @@ fn size_limits_per_policy_type() {
     assert!(fits(K::Identity, 6_144));
     assert!(fits(K::Session, 2_048));
     assert!(fits(K::ServiceControl, 5_120));
-    let inline_user = ValidationConfig { storage: tessera_policy::PolicyStorage::InlineUser, ..ValidationConfig::for_kind(K::Identity) };
+    let inline_user = ValidationConfig {
+        storage: tessera_policy::PolicyStorage::InlineUser,
+        ..ValidationConfig::for_kind(K::Identity)
+    };
     assert!(validate(&doc(30), &inline_user).is_size_error());
     let report = validate(&doc(100), &ValidationConfig::for_kind(K::Identity));
-    assert_eq!(report.aws_error_message().as_deref(), Some("Cannot exceed quota for PolicySize: 6144"));
+    assert_eq!(
+        report.aws_error_message().as_deref(),
+        Some("Cannot exceed quota for PolicySize: 6144")
+    );
     // Whitespace does not count.
     assert_eq!(tessera_policy::policy_size("{ \"a\" :\n\t1 }"), 7);
 }

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 use tessera_policy::{
-    describe_reason, evaluate, validate, CompiledPolicy, ContextValue, Evaluation, PolicyKind, PolicySet, PolicyType,
-    Principal, Reason, Request, ResourcePolicyKind, StatementOutcome, ValidationConfig,
+    describe_reason, evaluate, validate, CompiledPolicy, ContextValue, Evaluation, PolicyKind,
+    PolicySet, PolicyType, Principal, Reason, Request, ResourcePolicyKind, StatementOutcome,
+    ValidationConfig,
 };
 
 /// Work with IAM policy documents offline.
@@ -109,7 +110,10 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
 }
 
 fn run_validate(args: &ValidateArgs) -> ExitCode {
-    let config = ValidationConfig { require_current_version: args.require_version, ..ValidationConfig::for_kind(args.kind) };
+    let config = ValidationConfig {
+        require_current_version: args.require_version,
+        ..ValidationConfig::for_kind(args.kind)
+    };
     let mut failed = false;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -124,8 +128,16 @@ fn run_validate(args: &ValidateArgs) -> ExitCode {
         };
         let report = validate(&text, &config);
         for d in &report.diagnostics {
-            let at = if d.path.is_empty() { String::new() } else { format!(" (at {})", d.path) };
-            let _ = writeln!(out, "{file}:{}:{}: {}: {}{at}", d.position.line, d.position.column, d.severity, d.message);
+            let at = if d.path.is_empty() {
+                String::new()
+            } else {
+                format!(" (at {})", d.path)
+            };
+            let _ = writeln!(
+                out,
+                "{file}:{}:{}: {}: {}{at}",
+                d.position.line, d.position.column, d.severity, d.message
+            );
         }
         failed |= report.has_errors();
     }
@@ -166,24 +178,40 @@ fn document_text(value: &Value, name: &str) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
         Value::Object(_) => Ok(value.to_string()),
-        other => Err(format!("{name}: a policy must be a JSON object or a JSON string, found {other}")),
+        other => Err(format!(
+            "{name}: a policy must be a JSON object or a JSON string, found {other}"
+        )),
     }
 }
 
 fn compile_doc(value: &Value, name: &str, kind: PolicyKind) -> Result<Arc<CompiledPolicy>, String> {
     let text = document_text(value, name)?;
-    CompiledPolicy::compile_kind(name, &text, kind).map(Arc::new).map_err(|e| format!("{name}: {e}"))
+    CompiledPolicy::compile_kind(name, &text, kind)
+        .map(Arc::new)
+        .map_err(|e| format!("{name}: {e}"))
 }
 
-fn compile_list(value: Option<&Value>, name: &str, kind: PolicyKind) -> Result<Vec<Arc<CompiledPolicy>>, String> {
+fn compile_list(
+    value: Option<&Value>,
+    name: &str,
+    kind: PolicyKind,
+) -> Result<Vec<Arc<CompiledPolicy>>, String> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items.iter().enumerate().map(|(i, d)| compile_doc(d, &format!("{name}[{i}]"), kind)).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, d)| compile_doc(d, &format!("{name}[{i}]"), kind))
+            .collect(),
         Some(_) => Err(format!("{name}: expected an array of policies")),
     }
 }
 
-fn compile_levels(value: Option<&Value>, name: &str, kind: PolicyKind) -> Result<Vec<Vec<Arc<CompiledPolicy>>>, String> {
+fn compile_levels(
+    value: Option<&Value>,
+    name: &str,
+    kind: PolicyKind,
+) -> Result<Vec<Vec<Arc<CompiledPolicy>>>, String> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(levels)) => levels
@@ -194,7 +222,9 @@ fn compile_levels(value: Option<&Value>, name: &str, kind: PolicyKind) -> Result
                 single => compile_doc(single, &format!("{name}[{i}]"), kind).map(|p| vec![p]),
             })
             .collect(),
-        Some(_) => Err(format!("{name}: expected an array of levels, root first, each an array of policies")),
+        Some(_) => Err(format!(
+            "{name}: expected an array of levels, root first, each an array of policies"
+        )),
     }
 }
 
@@ -202,7 +232,8 @@ fn compile_levels(value: Option<&Value>, name: &str, kind: PolicyKind) -> Result
 /// the role's trust policy.
 fn is_assume_role(action: &str, resource: &str) -> bool {
     action.to_ascii_lowercase().starts_with("sts:assumerole")
-        && tessera_policy::Arn::parse(resource).is_some_and(|arn| arn.service == "iam" && arn.resource.starts_with("role/"))
+        && tessera_policy::Arn::parse(resource)
+            .is_some_and(|arn| arn.service == "iam" && arn.resource.starts_with("role/"))
 }
 
 fn parse_principal(text: &str) -> Result<Principal, String> {
@@ -223,10 +254,16 @@ fn context_value(key: &str, value: &Value) -> Result<ContextValue, String> {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        other => Err(format!("context key `{key}`: values must be strings, numbers or booleans, found {other}")),
+        other => Err(format!(
+            "context key `{key}`: values must be strings, numbers or booleans, found {other}"
+        )),
     };
     match value {
-        Value::Array(items) => items.iter().map(scalar).collect::<Result<Vec<_>, _>>().map(ContextValue::Multi),
+        Value::Array(items) => items
+            .iter()
+            .map(scalar)
+            .collect::<Result<Vec<_>, _>>()
+            .map(ContextValue::Multi),
         other => scalar(other).map(ContextValue::Single),
     }
 }
@@ -251,8 +288,16 @@ fn build_case(case: &Value) -> Result<(CompiledCase, Request), String> {
     }
     let trust = is_assume_role(action, resource);
     let mut compiled = CompiledCase {
-        identity: compile_list(case.get("identityPolicies"), "identityPolicies", PolicyKind::Identity)?,
-        session: compile_list(case.get("sessionPolicies"), "sessionPolicies", PolicyKind::Session)?,
+        identity: compile_list(
+            case.get("identityPolicies"),
+            "identityPolicies",
+            PolicyKind::Identity,
+        )?,
+        session: compile_list(
+            case.get("sessionPolicies"),
+            "sessionPolicies",
+            PolicyKind::Session,
+        )?,
         scps: compile_levels(case.get("scps"), "scps", PolicyKind::ServiceControl)?,
         rcps: compile_levels(case.get("rcps"), "rcps", PolicyKind::ResourceControl)?,
         ..CompiledCase::default()
@@ -261,7 +306,11 @@ fn build_case(case: &Value) -> Result<(CompiledCase, Request), String> {
         compiled.boundary = Some(compile_doc(b, "permissionsBoundary", PolicyKind::Boundary)?);
     }
     if let Some(r) = case.get("resourcePolicy").filter(|v| !v.is_null()) {
-        let kind = if trust { PolicyKind::Trust } else { PolicyKind::Resource };
+        let kind = if trust {
+            PolicyKind::Trust
+        } else {
+            PolicyKind::Resource
+        };
         compiled.resource = Some(compile_doc(r, "resourcePolicy", kind)?);
     }
     if trust {
@@ -327,7 +376,11 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
         let case: Value = match serde_json::from_str(&line) {
             Ok(v) => v,
             Err(e) => {
-                let _ = writeln!(out, "{}", json!({"id": Value::Null, "error": format!("line {}: not JSON: {e}", number + 1)}));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    json!({"id": Value::Null, "error": format!("line {}: not JSON: {e}", number + 1)})
+                );
                 continue;
             }
         };
@@ -347,7 +400,8 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
         let _ = writeln!(out, "{answer}");
     }
     if let Some(times) = args.repeat {
-        let sets: Vec<(PolicySet<'_>, &Request)> = ready.iter().map(|(c, r)| (c.set(), r)).collect();
+        let sets: Vec<(PolicySet<'_>, &Request)> =
+            ready.iter().map(|(c, r)| (c.set(), r)).collect();
         let start = Instant::now();
         let mut decisions = 0u64;
         for _ in 0..times {
@@ -357,21 +411,35 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
             }
         }
         let seconds = start.elapsed().as_secs_f64();
-        let rate = if seconds > 0.0 { decisions as f64 / seconds } else { f64::INFINITY };
-        eprintln!("{decisions} decisions in {seconds:.3} s: {rate:.0} decisions/s (evaluation only)");
+        let rate = if seconds > 0.0 {
+            decisions as f64 / seconds
+        } else {
+            f64::INFINITY
+        };
+        eprintln!(
+            "{decisions} decisions in {seconds:.3} s: {rate:.0} decisions/s (evaluation only)"
+        );
     }
     ExitCode::SUCCESS
 }
 
 fn read_policy(path: &str, kind: PolicyKind) -> Result<Arc<CompiledPolicy>, String> {
-    let text = fs::read_to_string(path).map_err(|e| format!("{path}: cannot read the file: {e}"))?;
-    CompiledPolicy::compile_kind(path, &text, kind).map(Arc::new).map_err(|e| {
-        e.report
-            .errors()
-            .map(|d| format!("{path}:{}:{}: error: {}", d.position.line, d.position.column, d.message))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("{path}: cannot read the file: {e}"))?;
+    CompiledPolicy::compile_kind(path, &text, kind)
+        .map(Arc::new)
+        .map_err(|e| {
+            e.report
+                .errors()
+                .map(|d| {
+                    format!(
+                        "{path}:{}:{}: error: {}",
+                        d.position.line, d.position.column, d.message
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
 }
 
 fn simulate(args: &SimulateArgs) -> Result<String, String> {
@@ -382,28 +450,56 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
     }
     let mut context: Vec<(String, Vec<String>)> = Vec::new();
     for entry in &args.context {
-        let (key, value) = entry.split_once('=').ok_or_else(|| format!("--context `{entry}` must be key=value"))?;
-        match context.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        let (key, value) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("--context `{entry}` must be key=value"))?;
+        match context
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
             Some((_, values)) => values.push(value.to_string()),
             None => context.push((key.to_string(), vec![value.to_string()])),
         }
     }
     for (key, mut values) in context {
-        let value = if values.len() == 1 { ContextValue::Single(values.remove(0)) } else { ContextValue::Multi(values) };
+        let value = if values.len() == 1 {
+            ContextValue::Single(values.remove(0))
+        } else {
+            ContextValue::Multi(values)
+        };
         request = request.with_context(&key, value);
     }
     let trust = is_assume_role(&args.action, &args.resource);
     let mut case = CompiledCase {
-        identity: args.identity.iter().map(|p| read_policy(p, PolicyKind::Identity)).collect::<Result<_, _>>()?,
-        session: args.session_policy.iter().map(|p| read_policy(p, PolicyKind::Session)).collect::<Result<_, _>>()?,
-        scps: args.scp.iter().map(|p| read_policy(p, PolicyKind::ServiceControl).map(|p| vec![p])).collect::<Result<_, _>>()?,
+        identity: args
+            .identity
+            .iter()
+            .map(|p| read_policy(p, PolicyKind::Identity))
+            .collect::<Result<_, _>>()?,
+        session: args
+            .session_policy
+            .iter()
+            .map(|p| read_policy(p, PolicyKind::Session))
+            .collect::<Result<_, _>>()?,
+        scps: args
+            .scp
+            .iter()
+            .map(|p| read_policy(p, PolicyKind::ServiceControl).map(|p| vec![p]))
+            .collect::<Result<_, _>>()?,
         ..CompiledCase::default()
     };
     if let Some(b) = &args.boundary {
         case.boundary = Some(read_policy(b, PolicyKind::Boundary)?);
     }
     if let Some(r) = &args.resource_policy {
-        case.resource = Some(read_policy(r, if trust { PolicyKind::Trust } else { PolicyKind::Resource })?);
+        case.resource = Some(read_policy(
+            r,
+            if trust {
+                PolicyKind::Trust
+            } else {
+                PolicyKind::Resource
+            },
+        )?);
     }
     if trust {
         case.resource_kind = ResourcePolicyKind::RoleTrust;
@@ -411,7 +507,12 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
     let set = case.set();
     let eval = evaluate(&set, &request);
     let mut text = String::new();
-    text.push_str(&format!("principal: {}\naction:    {}\nresource:  {}\n\n", request.principal().display_arn(), request.action(), request.resource()));
+    text.push_str(&format!(
+        "principal: {}\naction:    {}\nresource:  {}\n\n",
+        request.principal().display_arn(),
+        request.action(),
+        request.resource()
+    ));
     text.push_str(&eval.explain());
     if let Some(message) = eval.access_denied_message(&request) {
         text.push_str(&format!("\nAccessDenied: {message}\n"));
@@ -434,13 +535,25 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
                 let why = match outcome {
                     Some(StatementOutcome::Applies) => "applies".to_string(),
                     Some(StatementOutcome::ActionNotMatched) => "action does not match".to_string(),
-                    Some(StatementOutcome::ResourceNotMatched) => "resource does not match".to_string(),
-                    Some(StatementOutcome::PrincipalNotMatched) => "principal does not match".to_string(),
-                    Some(StatementOutcome::ConditionFailed { operator, key }) => format!("condition {operator} on {key} does not hold"),
+                    Some(StatementOutcome::ResourceNotMatched) => {
+                        "resource does not match".to_string()
+                    }
+                    Some(StatementOutcome::PrincipalNotMatched) => {
+                        "principal does not match".to_string()
+                    }
+                    Some(StatementOutcome::ConditionFailed { operator, key }) => {
+                        format!("condition {operator} on {key} does not hold")
+                    }
                     None => continue,
                 };
-                let sid = policy.sid(index).map(|s| format!("`{s}` ")).unwrap_or_default();
-                text.push_str(&format!("  - {} statement {sid}#{index}: {why}\n", policy.name()));
+                let sid = policy
+                    .sid(index)
+                    .map(|s| format!("`{s}` "))
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "  - {} statement {sid}#{index}: {why}\n",
+                    policy.name()
+                ));
             }
         }
     }

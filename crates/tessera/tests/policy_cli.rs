@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tessera-policy-cli-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("tessera-policy-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -16,7 +17,10 @@ fn write(dir: &std::path::Path, file: &str, text: &str) -> String {
 }
 
 fn tessera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -26,7 +30,11 @@ fn stdout(o: &Output) -> String {
 #[test]
 fn validate_reports_file_line_column_and_fails_on_errors() {
     let dir = scratch("validate");
-    let good = write(&dir, "good.json", r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#);
+    let good = write(
+        &dir,
+        "good.json",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
+    );
     let bad = write(&dir, "bad.json", "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:Get:Object\", \"Resource\": \"*\"}\n}\n");
     let ok = tessera(&["policy", "validate", &good]);
     assert!(ok.status.success(), "{}", stdout(&ok));
@@ -34,19 +42,36 @@ fn validate_reports_file_line_column_and_fails_on_errors() {
     let failed = tessera(&["policy", "validate", &good, &bad]);
     assert!(!failed.status.success());
     let text = stdout(&failed);
-    assert!(text.starts_with(&format!("{bad}:3:46: error: action `s3:Get:Object` has more than one `:`")), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "{bad}:3:46: error: action `s3:Get:Object` has more than one `:`"
+        )),
+        "{text}"
+    );
 }
 
 #[test]
 fn validate_type_selects_the_grammar_and_warnings_do_not_fail() {
     let dir = scratch("validate-type");
-    let trust = write(&dir, "trust.json", r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}}"#);
+    let trust = write(
+        &dir,
+        "trust.json",
+        r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}}"#,
+    );
     let as_trust = tessera(&["policy", "validate", "--type", "trust", &trust]);
     assert!(as_trust.status.success());
-    assert!(stdout(&as_trust).contains(": warning: no `Version`"), "{}", stdout(&as_trust));
+    assert!(
+        stdout(&as_trust).contains(": warning: no `Version`"),
+        "{}",
+        stdout(&as_trust)
+    );
     let as_identity = tessera(&["policy", "validate", &trust]);
     assert!(!as_identity.status.success());
-    assert!(stdout(&as_identity).contains("must not name a `Principal`"), "{}", stdout(&as_identity));
+    assert!(
+        stdout(&as_identity).contains("must not name a `Principal`"),
+        "{}",
+        stdout(&as_identity)
+    );
 }
 
 #[test]
@@ -56,29 +81,43 @@ fn evaluate_answers_each_case_in_order_and_keeps_going_after_errors() {
     let deny_ip = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyIPRange","Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":["192.0.2.0/24","203.0.113.0/24"]}}}]}"#;
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob"},"Action":"sts:AssumeRole"}]}"#;
     let scp_deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:AttachRolePolicy","Resource":"*","Condition":{"StringEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}}]}"#;
-    let full = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let full =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     let lines = [
         format!(r#"{{"id":1,"identityPolicies":[{allow_get},{deny_ip}],"request":{{"principal":"arn:aws:iam::123456789012:user/bob","action":"s3:GetObject","resource":"arn:aws:s3:::mydata/a","context":{{"aws:SourceIp":"192.0.2.7"}}}}}}"#),
         format!(r#"{{"id":"two","identityPolicies":[{allow_get},{deny_ip}],"request":{{"principal":"arn:aws:iam::123456789012:user/bob","action":"s3:GetObject","resource":"arn:aws:s3:::mydata/a","context":{{"aws:SourceIp":"198.51.100.1"}}}}}}"#),
         r#"{"id":3,"identityPolicies":["{not json"],"request":{"principal":"arn:aws:iam::123456789012:user/bob","action":"s3:GetObject"}}"#.to_string(),
-        format!(r#"{{"id":4,"request":{{"principal":"arn:aws:iam::123456789012:user/bob","action":"iam:ListUsers","resource":"arn:aws:iam::123456789012:user/"}}}}"#),
+        r#"{"id":4,"request":{"principal":"arn:aws:iam::123456789012:user/bob","action":"iam:ListUsers","resource":"arn:aws:iam::123456789012:user/"}}"#.to_string(),
         format!(r#"{{"id":5,"resourcePolicy":{trust},"request":{{"principal":"arn:aws:iam::123456789012:user/bob","action":"sts:AssumeRole","resource":"arn:aws:iam::123456789012:role/app"}}}}"#),
         format!(r#"{{"id":6,"identityPolicies":[{full}],"scps":[[{full}],[{full},{scp_deny}]],"request":{{"principal":"arn:aws:sts::123456789012:assumed-role/admin/s","action":"iam:AttachRolePolicy","resource":"arn:aws:iam::123456789012:role/app","context":{{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}}}}}"#),
         r#"{"id":7,"identityPolicies":[],"resourcePolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]},"request":{"principal":"anonymous","action":"s3:GetObject","resource":"arn:aws:s3:::public/x","resourceAccount":"123456789012"}}"#.to_string(),
     ];
     let cases = write(&dir, "cases.jsonl", &lines.join("\n"));
     let out = tessera(&["policy", "evaluate", "--cases", &cases, "--repeat", "10"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let answers: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(answers.len(), 7);
     let decision = |i: usize| answers[i]["decision"].as_str().unwrap_or("").to_string();
     assert_eq!(answers[0]["id"], 1);
     assert_eq!(decision(0), "allowed");
-    assert_eq!(answers[0]["explanation"]["matchedStatements"][0]["sid"], "AllowGetObject");
+    assert_eq!(
+        answers[0]["explanation"]["matchedStatements"][0]["sid"],
+        "AllowGetObject"
+    );
     assert_eq!(decision(1), "explicitDeny");
     assert_eq!(answers[1]["explanation"]["deniedBy"], "identity");
     assert_eq!(answers[2]["id"], 3);
-    assert!(answers[2]["error"].as_str().unwrap().contains("identityPolicies[0]"));
+    assert!(answers[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("identityPolicies[0]"));
     assert_eq!(decision(3), "implicitDeny");
     assert_eq!(
         answers[3]["explanation"]["accessDeniedMessage"],
@@ -94,14 +133,36 @@ fn evaluate_answers_each_case_in_order_and_keeps_going_after_errors() {
 #[test]
 fn simulate_explains_a_decision() {
     let dir = scratch("simulate");
-    let identity = write(&dir, "id.json", r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:Get*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#);
-    let boundary = write(&dir, "boundary.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#);
+    let identity = write(
+        &dir,
+        "id.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:Get*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#,
+    );
+    let boundary = write(
+        &dir,
+        "boundary.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+    );
     let args = |secure: &'static str| {
         vec![
-            "policy".to_string(), "simulate".into(), "--identity".into(), identity.clone(), "--boundary".into(), boundary.clone(),
-            "--principal".into(), "arn:aws:iam::123456789012:user/bob".into(), "--action".into(), "s3:GetObject".into(),
-            "--resource".into(), "arn:aws:s3:::b/k".into(), "--context".into(), format!("aws:SecureTransport={secure}"),
-            "--context".into(), "aws:TagKeys=a".into(), "--context".into(), "aws:TagKeys=b".into(),
+            "policy".to_string(),
+            "simulate".into(),
+            "--identity".into(),
+            identity.clone(),
+            "--boundary".into(),
+            boundary.clone(),
+            "--principal".into(),
+            "arn:aws:iam::123456789012:user/bob".into(),
+            "--action".into(),
+            "s3:GetObject".into(),
+            "--resource".into(),
+            "arn:aws:s3:::b/k".into(),
+            "--context".into(),
+            format!("aws:SecureTransport={secure}"),
+            "--context".into(),
+            "aws:TagKeys=a".into(),
+            "--context".into(),
+            "aws:TagKeys=b".into(),
         ]
     };
     let run = |a: Vec<String>| {
@@ -110,11 +171,18 @@ fn simulate_explains_a_decision() {
     };
     let allowed = run(args("true"));
     assert!(allowed.status.success());
-    assert!(stdout(&allowed).contains("decision: allowed"), "{}", stdout(&allowed));
+    assert!(
+        stdout(&allowed).contains("decision: allowed"),
+        "{}",
+        stdout(&allowed)
+    );
     assert!(stdout(&allowed).contains("statement `Read` (#0): Allow"));
     let denied = run(args("false"));
     let text = stdout(&denied);
     assert!(text.contains("decision: implicitDeny"), "{text}");
     assert!(text.contains("AccessDenied: User: arn:aws:iam::123456789012:user/bob is not authorized to perform: s3:GetObject"), "{text}");
-    assert!(text.contains("condition Bool on aws:SecureTransport does not hold"), "{text}");
+    assert!(
+        text.contains("condition Bool on aws:SecureTransport does not hold"),
+        "{text}"
+    );
 }

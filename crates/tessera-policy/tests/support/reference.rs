@@ -53,7 +53,9 @@ pub fn glob(pattern: &[char], text: &[char]) -> bool {
     match (pattern.first(), text.first()) {
         (None, None) => true,
         (None, Some(_)) => false,
-        (Some('*'), _) => glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..])),
+        (Some('*'), _) => {
+            glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..]))
+        }
         (Some('?'), Some(_)) => glob(&pattern[1..], &text[1..]),
         (Some(p), Some(t)) => p == t && glob(&pattern[1..], &text[1..]),
         (Some(_), None) => false,
@@ -61,7 +63,10 @@ pub fn glob(pattern: &[char], text: &[char]) -> bool {
 }
 
 fn glob_str(pattern: &str, text: &str) -> bool {
-    glob(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+    glob(
+        &pattern.chars().collect::<Vec<_>>(),
+        &text.chars().collect::<Vec<_>>(),
+    )
 }
 
 fn list(v: Option<&Value>) -> Vec<String> {
@@ -89,7 +94,11 @@ fn statements(policy: &Value) -> Vec<&Value> {
 }
 
 fn context_values<'a>(request: &'a RefRequest, key: &str) -> Option<&'a Vec<String>> {
-    request.context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    request
+        .context
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 fn ipv4(text: &str) -> Option<u32> {
@@ -106,8 +115,14 @@ fn ipv4(text: &str) -> Option<u32> {
 
 fn in_cidr(ip: &str, cidr: &str) -> bool {
     let (net, bits) = cidr.split_once('/').unwrap_or((cidr, "32"));
-    let (Some(ip), Some(net), Ok(bits)) = (ipv4(ip), ipv4(net), bits.parse::<u32>()) else { return false };
-    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let (Some(ip), Some(net), Ok(bits)) = (ipv4(ip), ipv4(net), bits.parse::<u32>()) else {
+        return false;
+    };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
     ip & mask == net & mask
 }
 
@@ -152,7 +167,9 @@ fn condition_holds(operator: &str, key: &str, values: &[String], request: &RefRe
         "all" => request_values.iter().all(|rv| one(rv)),
         "any" => request_values.iter().any(|rv| one(rv)),
         _ => {
-            let any_match = request_values.iter().any(|rv| values.iter().any(|pv| value_matches(positive, rv, pv)));
+            let any_match = request_values
+                .iter()
+                .any(|rv| values.iter().any(|pv| value_matches(positive, rv, pv)));
             any_match != negated
         }
     }
@@ -174,8 +191,14 @@ fn naming(principal: Option<&Value>, request: &RefRequest) -> u8 {
             3
         } else if request.kind == RefKind::RoleSession && entry == request.role_arn {
             2
-        } else if entry == request.account || entry == format!("arn:aws:iam::{}:root", request.account) {
-            if request.kind == RefKind::Root { 3 } else { 1 }
+        } else if entry == request.account
+            || entry == format!("arn:aws:iam::{}:root", request.account)
+        {
+            if request.kind == RefKind::Root {
+                3
+            } else {
+                1
+            }
         } else {
             0
         };
@@ -190,9 +213,21 @@ fn scan(policy: &Value, request: &RefRequest) -> (Option<u8>, bool) {
     let mut deny = false;
     for s in statements(policy) {
         let action = request.action.to_ascii_lowercase();
-        let action_hit = |key: &str| list(s.get(key)).iter().any(|a| glob_str(&a.to_ascii_lowercase(), &action));
-        let action_ok = if s.get("NotAction").is_some() { !action_hit("NotAction") } else { action_hit("Action") };
-        let resource_hit = |key: &str| list(s.get(key)).iter().any(|r| glob_str(r, &request.resource));
+        let action_hit = |key: &str| {
+            list(s.get(key))
+                .iter()
+                .any(|a| glob_str(&a.to_ascii_lowercase(), &action))
+        };
+        let action_ok = if s.get("NotAction").is_some() {
+            !action_hit("NotAction")
+        } else {
+            action_hit("Action")
+        };
+        let resource_hit = |key: &str| {
+            list(s.get(key))
+                .iter()
+                .any(|r| glob_str(r, &request.resource))
+        };
         let resource_ok = if s.get("NotResource").is_some() {
             !resource_hit("NotResource")
         } else if s.get("Resource").is_some() {
@@ -203,7 +238,10 @@ fn scan(policy: &Value, request: &RefRequest) -> (Option<u8>, bool) {
         let level = naming(s.get("Principal"), request);
         let conditions_ok = match s.get("Condition") {
             Some(Value::Object(blocks)) => blocks.iter().all(|(op, keys)| {
-                keys.as_object().map_or(false, |keys| keys.iter().all(|(k, v)| condition_holds(op, k, &list(Some(v)), request)))
+                keys.as_object().is_some_and(|keys| {
+                    keys.iter()
+                        .all(|(k, v)| condition_holds(op, k, &list(Some(v)), request))
+                })
             }),
             _ => true,
         };
@@ -261,9 +299,19 @@ pub fn reference_decide(policies: &RefPolicies, request: &RefRequest) -> RefDeci
     }
     let level = resource_level.unwrap_or(0);
     match request.kind {
-        RefKind::Anonymous => return if level > 0 { RefDecision::Allowed } else { RefDecision::ImplicitDeny },
+        RefKind::Anonymous => {
+            return if level > 0 {
+                RefDecision::Allowed
+            } else {
+                RefDecision::ImplicitDeny
+            }
+        }
         RefKind::Root => {
-            return if request.account == request.resource_account || level > 0 { RefDecision::Allowed } else { RefDecision::ImplicitDeny };
+            return if request.account == request.resource_account || level > 0 {
+                RefDecision::Allowed
+            } else {
+                RefDecision::ImplicitDeny
+            };
         }
         _ => {}
     }
