@@ -345,3 +345,30 @@ fn closed_connections_are_replaced() {
         put(&backend, "k2", b"v");
     }
 }
+
+/// `connect` keeps the store where the connection's `search_path` points,
+/// here set through the URL.
+#[test]
+fn connect_uses_the_search_path_of_the_url() {
+    let schema = Schema::new();
+    let mut admin =
+        Client::connect(&schema.url, NoTls).expect("the test database accepts connections");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA \"{}\"", schema.name))
+        .expect("the schema is created");
+    let separator = if schema.url.contains('?') { '&' } else { '?' };
+    let url = format!(
+        "{}{separator}options=-c%20search_path%3D{}",
+        schema.url, schema.name
+    );
+    let backend = PostgresBackend::connect(&url).expect("the store opens");
+    assert_eq!(backend.kind(), "postgres");
+    put(&backend, "k", b"v");
+    assert_eq!(schema.versions(), latest());
+    let stored: i64 = schema
+        .client()
+        .query_one("SELECT COUNT(*) FROM items", &[])
+        .expect("the items table is in the schema")
+        .get(0);
+    assert_eq!(stored, 1);
+}

@@ -36,7 +36,7 @@
 //!
 //! # Usage
 //!
-//! Transactions are closures. The helpers [`read`] and [`write`] carry a
+//! Transactions are closures. The helpers [`read()`] and [`write()`] carry a
 //! result (and, for writes, a domain error) out of the closure:
 //!
 //! ```
