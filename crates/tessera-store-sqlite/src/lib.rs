@@ -15,6 +15,10 @@
 //! ([`SqliteBackend::open_in_memory`]) has only the writer connection, and
 //! reads queue behind writes.
 //!
+//! A database file the backend creates is readable by its owner only (mode
+//! `0600` on Unix, which SQLite gives its `-wal` and `-shm` files too); an
+//! existing file keeps the mode it has.
+//!
 //! Commits are durable (`synchronous = FULL`): writes are rare control-plane
 //! operations, so the cost of one `fsync` per commit is paid gladly.
 //!
@@ -144,9 +148,13 @@ impl SqliteBackend {
                 ))
             })?;
         }
+        let created = !path.exists();
         let mut connection = Connection::open(path).map_err(|e| {
             StoreError::Backend(format!("sqlite: opening `{}`: {e}", path.display()))
         })?;
+        if created {
+            restrict_to_owner(path)?;
+        }
         configure(&connection)?;
         let mode: String = connection
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
@@ -224,6 +232,25 @@ impl ReaderPool {
             idle.push(connection);
         }
     }
+}
+
+/// Makes a newly created database file readable by its owner only, before
+/// SQLite creates its `-wal` and `-shm` files, which take the same mode:
+/// the values may hold sealed secrets.
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        StoreError::Backend(format!(
+            "sqlite: restricting `{}` to its owner: {e}",
+            path.display()
+        ))
+    })
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// Settings every connection needs.

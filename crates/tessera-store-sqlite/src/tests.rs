@@ -195,3 +195,20 @@ fn errors_and_debug_output_hold_no_values() {
     );
     assert!(!debug.contains("sk-very-secret-value"), "{debug}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("tessera.db");
+    let backend = SqliteBackend::open(&path).expect("the database opens");
+    put(&backend, "k", b"v");
+    for name in ["tessera.db", "tessera.db-wal", "tessera.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .expect("the file exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} has mode {:o}", mode & 0o777);
+    }
+}
