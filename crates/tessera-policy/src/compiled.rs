@@ -15,7 +15,7 @@ use crate::condition::ConditionTest;
 use crate::diagnostics::{PolicyKind, ValidationConfig, ValidationReport};
 use crate::document::{analyze, Document, Effect, LanguageVersion, PrincipalModel, StatementModel};
 use crate::pattern::{Case, Pattern, Wildcards};
-use crate::request::{Principal, PrincipalKind, Request};
+use crate::request::{service_hash, Principal, PrincipalKind, Request};
 
 /// A validated, compiled policy, ready to evaluate. Immutable; share it
 /// with `Arc` across threads.
@@ -51,6 +51,8 @@ enum ActionPattern {
     Any,
     /// A literal service prefix and a pattern for the action name.
     Service {
+        /// Hash of `service`, compared before the text.
+        hash: u64,
         service: Box<str>,
         name: Pattern,
     },
@@ -93,8 +95,9 @@ pub(crate) struct PrincipalMatcher {
     canonical: Box<[Box<str>]>,
 }
 
-/// The statements (by index) that can match one service prefix.
-type ServiceEntry = (Box<str>, Box<[u32]>);
+/// The statements (by index) that can match one service prefix, keyed by
+/// the prefix's hash (then the prefix itself, to rule out collisions).
+type ServiceEntry = (u64, Box<str>, Box<[u32]>);
 
 /// Statement candidates per service prefix.
 #[derive(Clone, Debug, Default)]
@@ -294,12 +297,16 @@ impl CompiledPolicy {
     pub(crate) fn for_each_candidate(&self, request: &Request, mut visit: impl FnMut(u32)) {
         let action = request.action_lower();
         let service = action.split_once(':').map_or(action, |(s, _)| s);
+        let hash = request.service_hash();
         let specific: &[u32] = match self
             .index
             .by_service
-            .binary_search_by(|(s, _)| (**s).cmp(service))
+            .binary_search_by(|(h, _, _)| h.cmp(&hash))
         {
-            Ok(at) => self.index.by_service.get(at).map_or(&[], |(_, list)| list),
+            Ok(at) => match self.index.by_service.get(at) {
+                Some((_, name, list)) if **name == *service => list,
+                _ => &[],
+            },
             Err(_) => &[],
         };
         let always = &self.index.always;
@@ -366,6 +373,7 @@ fn compile_action(action: &str) -> ActionPattern {
     }
     match lower.split_once(':') {
         Some((service, name)) if !service.contains(['*', '?']) => ActionPattern::Service {
+            hash: service_hash(service),
             service: service.into(),
             name: Pattern::parse(name, Wildcards::Glob, false),
         },
@@ -436,12 +444,22 @@ fn build_index(statements: &[CompiledStatement]) -> ActionIndex {
             None => always.push(i),
         }
     }
-    by_service.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut keyed: Vec<ServiceEntry> = by_service
+        .into_iter()
+        .map(|(s, ids)| (service_hash(&s), s, ids.into_boxed_slice()))
+        .collect();
+    keyed.sort_by_key(|entry| entry.0);
+    // Two prefixes sharing a hash would make lookups ambiguous: then every
+    // statement is a candidate, which is slower but still exact.
+    if keyed.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+        let every: Box<[u32]> = (0..u32::try_from(statements.len()).unwrap_or(u32::MAX)).collect();
+        return ActionIndex {
+            by_service: Box::new([]),
+            always: every,
+        };
+    }
     ActionIndex {
-        by_service: by_service
-            .into_iter()
-            .map(|(s, ids)| (s, ids.into_boxed_slice()))
-            .collect(),
+        by_service: keyed.into_boxed_slice(),
         always: always.into_boxed_slice(),
     }
 }
@@ -450,12 +468,18 @@ impl ActionMatcher {
     pub(crate) fn matches(&self, request: &Request) -> bool {
         let action = request.action_lower();
         let (service, name) = action.split_once(':').unwrap_or((action, ""));
+        let hash = request.service_hash();
         let any = self.patterns.iter().any(|p| match p {
             ActionPattern::Any => true,
             ActionPattern::Service {
+                hash: h,
                 service: s,
                 name: n,
-            } => **s == *service && n.matches(name, Case::Sensitive, request).unwrap_or(false),
+            } => {
+                *h == hash
+                    && **s == *service
+                    && n.matches(name, Case::Sensitive, request).unwrap_or(false)
+            }
             ActionPattern::Whole(p) => p.matches(action, Case::Sensitive, request).unwrap_or(false),
         });
         any != self.negated

@@ -365,6 +365,8 @@ pub struct Request {
     principal: Principal,
     action: String,
     action_lower: String,
+    /// Hash of the lowercased service prefix, for the per-policy index.
+    service_hash: u64,
     resource: String,
     resource_account: Option<String>,
     context: Context,
@@ -399,9 +401,16 @@ impl Request {
         for (k, v) in &principal.tags {
             context.insert(&format!("aws:PrincipalTag/{k}"), v.as_str());
         }
+        let action_lower = action.to_ascii_lowercase();
+        let service_hash = service_hash(
+            action_lower
+                .split_once(':')
+                .map_or(action_lower.as_str(), |(s, _)| s),
+        );
         Request {
             action: action.to_string(),
-            action_lower: action.to_ascii_lowercase(),
+            action_lower,
+            service_hash,
             resource: resource.to_string(),
             resource_account: None,
             principal,
@@ -441,6 +450,10 @@ impl Request {
         &self.action_lower
     }
 
+    pub(crate) fn service_hash(&self) -> u64 {
+        self.service_hash
+    }
+
     /// The resource as given.
     pub fn resource(&self) -> &str {
         &self.resource
@@ -461,6 +474,14 @@ impl Request {
             _ => self.principal.account(),
         }
     }
+}
+
+/// FNV-1a over a service prefix: lets the action index and the action
+/// matchers compare one integer before they compare text.
+pub(crate) fn service_hash(service: &str) -> u64 {
+    service.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Resolve for Request {
