@@ -80,7 +80,13 @@ impl TesseraProcess {
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let mut command = Command::new(tessera_bin());
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--account-id", ACCOUNT_ID])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--account-id",
+                ACCOUNT_ID,
+            ])
             .arg("--data-dir")
             .arg(data_dir.path())
             .env_remove("TESSERA_DATABASE_URL")

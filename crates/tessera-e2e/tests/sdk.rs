@@ -17,9 +17,16 @@ fn user_credentials(key: &aws_sdk_iam::types::AccessKey) -> Credentials {
 async fn root_identity_is_the_account_root(backend: Backend) {
     let server = TesseraProcess::start(backend);
     let sts = server.sts(server.root_credentials()).await;
-    let who = sts.get_caller_identity().send().await.expect("GetCallerIdentity");
+    let who = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity");
     assert_eq!(who.account(), Some(ACCOUNT_ID));
-    assert_eq!(who.arn(), Some(format!("arn:aws:iam::{ACCOUNT_ID}:root").as_str()));
+    assert_eq!(
+        who.arn(),
+        Some(format!("arn:aws:iam::{ACCOUNT_ID}:root").as_str())
+    );
 }
 
 async fn user_lifecycle_with_keys_and_denial(backend: Backend) {
@@ -36,13 +43,21 @@ async fn user_lifecycle_with_keys_and_denial(backend: Backend) {
         .user
         .expect("user in response");
     assert!(user.user_id().starts_with("AIDA"));
-    assert_eq!(user.arn(), format!("arn:aws:iam::{ACCOUNT_ID}:user/engineering/alice"));
+    assert_eq!(
+        user.arn(),
+        format!("arn:aws:iam::{ACCOUNT_ID}:user/engineering/alice")
+    );
 
     let duplicate = iam.create_user().user_name("ALICE").send().await;
     let err = duplicate.expect_err("names are unique case-insensitively");
     assert_eq!(err.code(), Some("EntityAlreadyExists"));
 
-    let got = iam.get_user().user_name("alice").send().await.expect("GetUser");
+    let got = iam
+        .get_user()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("GetUser");
     assert_eq!(got.user.expect("user").user_name(), "alice");
 
     let key = iam
@@ -54,19 +69,37 @@ async fn user_lifecycle_with_keys_and_denial(backend: Backend) {
         .access_key
         .expect("key");
     assert!(key.access_key_id().starts_with("AKIA"));
-    iam.create_access_key().user_name("alice").send().await.expect("second key");
+    iam.create_access_key()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("second key");
     let third = iam.create_access_key().user_name("alice").send().await;
     let err = third.expect_err("quota of two keys");
     assert_eq!(err.code(), Some("LimitExceeded"));
-    assert_eq!(err.message(), Some("Cannot exceed quota for AccessKeysPerUser: 2"));
+    assert_eq!(
+        err.message(),
+        Some("Cannot exceed quota for AccessKeysPerUser: 2")
+    );
 
     let alice_sts = server.sts(user_credentials(&key)).await;
-    let who = alice_sts.get_caller_identity().send().await.expect("alice's identity");
-    assert_eq!(who.arn(), Some(format!("arn:aws:iam::{ACCOUNT_ID}:user/engineering/alice").as_str()));
+    let who = alice_sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("alice's identity");
+    assert_eq!(
+        who.arn(),
+        Some(format!("arn:aws:iam::{ACCOUNT_ID}:user/engineering/alice").as_str())
+    );
     assert_eq!(who.user_id(), Some(user.user_id()));
 
     let alice_iam = server.iam(user_credentials(&key)).await;
-    let denied = alice_iam.list_users().send().await.expect_err("no policy allows it");
+    let denied = alice_iam
+        .list_users()
+        .send()
+        .await
+        .expect_err("no policy allows it");
     assert_eq!(denied.code(), Some("AccessDenied"));
     assert_eq!(
         denied.message(),
@@ -76,7 +109,10 @@ async fn user_lifecycle_with_keys_and_denial(backend: Backend) {
     );
 
     let conflict = iam.delete_user().user_name("alice").send().await;
-    assert_eq!(conflict.expect_err("user has keys").code(), Some("DeleteConflict"));
+    assert_eq!(
+        conflict.expect_err("user has keys").code(),
+        Some("DeleteConflict")
+    );
 
     let keys = iam
         .list_access_keys()
@@ -94,8 +130,15 @@ async fn user_lifecycle_with_keys_and_denial(backend: Backend) {
             .expect("DeleteAccessKey");
     }
     let after_delete = alice_sts.get_caller_identity().send().await;
-    assert_eq!(after_delete.expect_err("deleted key").code(), Some("InvalidClientTokenId"));
-    iam.delete_user().user_name("alice").send().await.expect("DeleteUser");
+    assert_eq!(
+        after_delete.expect_err("deleted key").code(),
+        Some("InvalidClientTokenId")
+    );
+    iam.delete_user()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("DeleteUser");
     let gone = iam.get_user().user_name("alice").send().await;
     assert_eq!(gone.expect_err("deleted").code(), Some("NoSuchEntity"));
 }

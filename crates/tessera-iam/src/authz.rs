@@ -10,7 +10,9 @@
 use std::net::IpAddr;
 
 use serde_json::Value;
-use tessera_policy::{evaluate, Context, Decision as EngineDecision, PolicySet, Principal, Request};
+use tessera_policy::{
+    evaluate, Context, Decision as EngineDecision, PolicySet, Principal, Request,
+};
 use time::OffsetDateTime;
 
 use crate::caller::Caller;
@@ -125,11 +127,18 @@ pub fn engine_request(
     context.insert("aws:PrincipalArn", caller.arn());
     context.insert("aws:PrincipalAccount", caller.account());
     context.insert("aws:PrincipalType", caller.principal_type());
-    context.insert("aws:CurrentTime", crate::ops::iso8601(facts.now.unix_timestamp()));
+    context.insert(
+        "aws:CurrentTime",
+        crate::ops::iso8601(facts.now.unix_timestamp()),
+    );
     context.insert("aws:EpochTime", facts.now.unix_timestamp().to_string());
     context.insert(
         "aws:SecureTransport",
-        if facts.secure_transport { "true" } else { "false" },
+        if facts.secure_transport {
+            "true"
+        } else {
+            "false"
+        },
     );
     context.insert("aws:RequestedRegion", facts.region.as_str());
     if let Some(ip) = facts.source_ip {

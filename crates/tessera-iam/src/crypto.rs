@@ -81,7 +81,9 @@ impl Kek {
         }
         let mut bytes = [0u8; 32];
         for (i, out) in bytes.iter_mut().enumerate() {
-            let pair = text.get(i * 2..i * 2 + 2).ok_or(CryptoError::MalformedKek)?;
+            let pair = text
+                .get(i * 2..i * 2 + 2)
+                .ok_or(CryptoError::MalformedKek)?;
             *out = u8::from_str_radix(pair, 16).map_err(|_| CryptoError::MalformedKek)?;
         }
         Ok(Self::from_bytes(&bytes))

@@ -110,7 +110,14 @@ fn random_chars(random: &dyn Random, len: usize, alphabet: &[u8]) -> String {
     let mask = alphabet.len() - 1;
     bytes
         .iter()
-        .map(|b| char::from(alphabet.get(usize::from(*b) & mask).copied().unwrap_or(b'A')))
+        .map(|b| {
+            char::from(
+                alphabet
+                    .get(usize::from(*b) & mask)
+                    .copied()
+                    .unwrap_or(b'A'),
+            )
+        })
         .collect()
 }
 

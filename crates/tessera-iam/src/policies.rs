@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use tessera_policy::{CompiledPolicy, PolicyKind, PolicyStorage, ValidationConfig, ValidationReport};
+use tessera_policy::{
+    CompiledPolicy, PolicyKind, PolicyStorage, ValidationConfig, ValidationReport,
+};
 
 use crate::IamError;
 
@@ -55,7 +57,9 @@ pub struct CompiledPolicies {
 }
 
 /// Compiles a principal's inline policies (name, document).
-pub fn compile_inline<'a>(policies: impl Iterator<Item = (&'a String, &'a String)>) -> CompiledPolicies {
+pub fn compile_inline<'a>(
+    policies: impl Iterator<Item = (&'a String, &'a String)>,
+) -> CompiledPolicies {
     let config = inline_user_config();
     let mut compiled = CompiledPolicies::default();
     for (name, document) in policies {
@@ -73,6 +77,10 @@ pub fn compile_inline<'a>(policies: impl Iterator<Item = (&'a String, &'a String
 /// A policy document as IAM returns it: URL-encoded (RFC 3986).
 pub fn url_encode_document(document: &str) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
     utf8_percent_encode(document, ENCODE).to_string()
 }

@@ -169,7 +169,11 @@ impl Snapshot {
     }
 }
 
-fn decode_logged<T: serde::de::DeserializeOwned>(namespace: &str, key: &str, value: &[u8]) -> Option<T> {
+fn decode_logged<T: serde::de::DeserializeOwned>(
+    namespace: &str,
+    key: &str,
+    value: &[u8],
+) -> Option<T> {
     match records::decode(namespace, key, value) {
         Ok(v) => Some(v),
         Err(error) => {

@@ -54,19 +54,25 @@ pub struct Outgoing {
 pub async fn handle(state: Arc<AppState>, request: Incoming) -> Outgoing {
     let request_id = ids::new_request_id(state.random.as_ref());
     match process(&state, &request).await {
-        Ok(Answer { model, operation, output }) => {
-            match model.encode_output(operation, &output, &request_id) {
-                Ok(body) => Outgoing { status: 200, body, request_id },
-                Err(error) => {
-                    tracing::error!(operation, %error, "response could not be encoded");
-                    let failure = tessera_wire::common_error(
+        Ok(Answer {
+            model,
+            operation,
+            output,
+        }) => match model.encode_output(operation, &output, &request_id) {
+            Ok(body) => Outgoing {
+                status: 200,
+                body,
+                request_id,
+            },
+            Err(error) => {
+                tracing::error!(operation, %error, "response could not be encoded");
+                let failure = tessera_wire::common_error(
                         "InternalFailure",
                         "The request processing has failed because of an unknown error, exception or failure.",
                     );
-                    error_answer(model, &failure, request_id)
-                }
+                error_answer(model, &failure, request_id)
             }
-        }
+        },
         Err(Failure { model, error }) => error_answer(model, &error, request_id),
     }
 }
@@ -124,7 +130,10 @@ fn guess_model(params: &[(String, String)]) -> &'static ServiceModel {
 
 async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Failure> {
     let fallback = tessera_wire::iam();
-    let params = query_params(request).map_err(|error| Failure { model: fallback, error })?;
+    let params = query_params(request).map_err(|error| Failure {
+        model: fallback,
+        error,
+    })?;
     let guessed = guess_model(&params);
     let fail = |model: &'static ServiceModel| move |error: ApiError| Failure { model, error };
 
@@ -169,10 +178,16 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         error: tessera_wire::common_error("MissingAction", "Missing Action"),
     })?;
     if !model.has_operation(action) {
-        return Err(Failure { model, error: model.invalid_action(action) });
+        return Err(Failure {
+            model,
+            error: model.invalid_action(action),
+        });
     }
     let Some(operation) = ops::find(service, action) else {
-        return Err(Failure { model, error: model.not_implemented(action) });
+        return Err(Failure {
+            model,
+            error: model.not_implemented(action),
+        });
     };
     let input = model.decode_input(action, &params).map_err(fail(model))?;
 

@@ -74,7 +74,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         let kek = kek.clone();
         let random = Arc::clone(&random);
         tokio::task::spawn_blocking(move || {
-            bootstrap::ensure_default_account(store.as_ref(), &requested, now, random.as_ref(), &kek)
+            bootstrap::ensure_default_account(
+                store.as_ref(),
+                &requested,
+                now,
+                random.as_ref(),
+                &kek,
+            )
         })
         .await??
     };
@@ -120,12 +126,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 
     axum::serve(
         listener,
-        crate::http::router(Arc::clone(&state))
-            .into_make_service_with_connect_info::<SocketAddr>(),
+        crate::http::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>(),
     )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")?;
 
     refresher.abort();
     flusher.abort();

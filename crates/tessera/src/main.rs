@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "tessera", version, about = "Self-hosted, AWS-compatible IAM and STS")]
+#[command(
+    name = "tessera",
+    version,
+    about = "Self-hosted, AWS-compatible IAM and STS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +83,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         refresh_interval: Duration::from_millis(args.refresh_interval_ms.max(10)),
         last_used_flush_interval: Duration::from_secs(10),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(error) => {
             eprintln!("tessera: cannot start the async runtime: {error}");

@@ -15,9 +15,7 @@ use super::{
 use crate::caller::Caller;
 use crate::crypto::Secret;
 use crate::ids::{self, IdKind};
-use crate::records::{
-    self, AccessKeyRecord, KeyOwner, KeyStatus, NS_ACCESS_KEY, NS_OWNER_KEY,
-};
+use crate::records::{self, AccessKeyRecord, KeyOwner, KeyStatus, NS_ACCESS_KEY, NS_OWNER_KEY};
 use crate::snapshot::Snapshot;
 use crate::IamError;
 
@@ -196,9 +194,18 @@ fn list_access_keys(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErro
             Err(Outcome::Store(e)) => return Err(e),
         };
         let prefix = records::owner_key_prefix(account, &target.owner);
-        let (ids, next) = page(tx, NS_OWNER_KEY, &prefix, marker.as_deref(), max_items, |key, _| {
-            Ok(Some(key.strip_prefix(prefix.as_str()).unwrap_or(key).to_string()))
-        })?;
+        let (ids, next) = page(
+            tx,
+            NS_OWNER_KEY,
+            &prefix,
+            marker.as_deref(),
+            max_items,
+            |key, _| {
+                Ok(Some(
+                    key.strip_prefix(prefix.as_str()).unwrap_or(key).to_string(),
+                ))
+            },
+        )?;
         let mut keys = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(key) = records::get::<AccessKeyRecord>(tx, NS_ACCESS_KEY, &id)? {

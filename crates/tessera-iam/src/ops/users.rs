@@ -10,9 +10,7 @@ use super::{
 use crate::arn;
 use crate::caller::Caller;
 use crate::ids::{self, IdKind};
-use crate::records::{
-    self, KeyOwner, Tag, UserRecord, NS_OWNER_KEY, NS_USER, NS_USER_ID,
-};
+use crate::records::{self, KeyOwner, Tag, UserRecord, NS_OWNER_KEY, NS_USER, NS_USER_ID};
 use crate::snapshot::Snapshot;
 use crate::IamError;
 
@@ -171,7 +169,11 @@ fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
         (None, Caller::Root { account }) => {
             // The root user has no IAM user entity; AWS answers with the
             // account's identity.
-            let created = ctx.snapshot.account(account).map(|a| a.created).unwrap_or(0);
+            let created = ctx
+                .snapshot
+                .account(account)
+                .map(|a| a.created)
+                .unwrap_or(0);
             return Ok(json!({ "User": {
                 "UserId": account,
                 "Arn": arn::root(account),
@@ -224,10 +226,17 @@ fn list_users(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let marker = input_str(input, "Marker").map(decode_marker).transpose()?;
     let prefix = format!("{account}/");
     let (users, next) = tessera_store::read(ctx.store, |tx| {
-        page(tx, NS_USER, &prefix, marker.as_deref(), max_items, |key, value| {
-            let user: UserRecord = records::decode(NS_USER, key, value)?;
-            Ok(user.path.starts_with(&path_prefix).then_some(user))
-        })
+        page(
+            tx,
+            NS_USER,
+            &prefix,
+            marker.as_deref(),
+            max_items,
+            |key, value| {
+                let user: UserRecord = records::decode(NS_USER, key, value)?;
+                Ok(user.path.starts_with(&path_prefix).then_some(user))
+            },
+        )
     })?;
     let mut out = json!({
         "Users": users.iter().map(|u| user_output(u, false)).collect::<Vec<_>>(),
