@@ -1,0 +1,334 @@
+//! The operations, in process, on an in-memory SQLite store: the invariants
+//! that end-to-end tests can only see from outside.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tessera_iam::authz::{authorize, Decision, RequestFacts};
+use tessera_iam::caller::Caller;
+use tessera_iam::crypto::Kek;
+use tessera_iam::ids::SeededRandom;
+use tessera_iam::ops::{self, LastUsedLookup, OpContext, Service};
+use tessera_iam::quotas::Quotas;
+use tessera_iam::records::LastUsedRecord;
+use tessera_iam::snapshot::SnapshotCell;
+use tessera_iam::{bootstrap, IamError};
+use tessera_store::Backend;
+use tessera_store_sqlite::SqliteBackend;
+use time::OffsetDateTime;
+
+const ACCOUNT: &str = "123456789012";
+
+struct NoUses;
+
+impl LastUsedLookup for NoUses {
+    fn last_used(&self, _: &str) -> Option<LastUsedRecord> {
+        None
+    }
+}
+
+struct World {
+    store: Arc<dyn Backend>,
+    cell: SnapshotCell,
+    kek: Kek,
+    random: SeededRandom,
+    quotas: Quotas,
+    root_secret: String,
+}
+
+impl World {
+    fn new() -> World {
+        let store: Arc<dyn Backend> = Arc::new(SqliteBackend::open_in_memory().expect("store"));
+        let random = SeededRandom::new(42);
+        let (kek, _) = Kek::generate(&random);
+        let boot = bootstrap::ensure_default_account(
+            store.as_ref(),
+            ACCOUNT,
+            1_700_000_000,
+            &random,
+            &kek,
+        )
+        .expect("bootstrap");
+        let (_, secret) = boot.new_root_key.expect("a new root key");
+        let cell = SnapshotCell::new(kek.clone());
+        cell.refresh(store.as_ref()).expect("refresh");
+        World {
+            store,
+            cell,
+            kek,
+            random,
+            quotas: Quotas::default(),
+            root_secret: secret.expose().to_string(),
+        }
+    }
+
+    fn root() -> Caller {
+        Caller::Root {
+            account: ACCOUNT.into(),
+        }
+    }
+
+    fn call(&self, caller: &Caller, name: &str, input: Value) -> Result<Value, IamError> {
+        let service = if name == "GetCallerIdentity" {
+            Service::Sts
+        } else {
+            Service::Iam
+        };
+        let op = ops::find(service, name).expect("implemented");
+        let snapshot = self.cell.load();
+        let ctx = OpContext {
+            store: self.store.as_ref(),
+            snapshot: &snapshot,
+            caller,
+            now: OffsetDateTime::from_unix_timestamp(1_700_000_100).expect("time"),
+            random: &self.random,
+            kek: &self.kek,
+            quotas: &self.quotas,
+            last_used: &NoUses,
+        };
+        let out = (op.handler)(&ctx, &input);
+        self.cell.refresh(self.store.as_ref()).expect("refresh");
+        out
+    }
+
+    fn all_stored_bytes(&self) -> Vec<u8> {
+        let changes = self.store.changes_since(0).expect("read");
+        changes
+            .changes
+            .into_iter()
+            .flat_map(|c| c.value.unwrap_or_default())
+            .collect()
+    }
+}
+
+#[test]
+fn bootstrap_is_idempotent_and_keeps_the_first_account() {
+    let world = World::new();
+    let again = bootstrap::ensure_default_account(
+        world.store.as_ref(),
+        "999999999999",
+        1_800_000_000,
+        &world.random,
+        &world.kek,
+    )
+    .expect("second bootstrap");
+    assert_eq!(again.account_id, ACCOUNT);
+    assert!(again.new_root_key.is_none());
+}
+
+#[test]
+fn secrets_are_never_stored_in_plaintext() {
+    let world = World::new();
+    world
+        .call(&World::root(), "CreateUser", json!({"UserName": "alice"}))
+        .expect("create user");
+    let created = world
+        .call(
+            &World::root(),
+            "CreateAccessKey",
+            json!({"UserName": "alice"}),
+        )
+        .expect("create key");
+    let secret = created["AccessKey"]["SecretAccessKey"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let stored = world.all_stored_bytes();
+    for needle in [secret.as_bytes(), world.root_secret.as_bytes()] {
+        assert!(
+            !stored.windows(needle.len()).any(|w| w == needle),
+            "a secret was found in the store"
+        );
+    }
+    // The snapshot opened it, so the key can sign.
+    let key_id = created["AccessKey"]["AccessKeyId"].as_str().expect("id");
+    let entry = world
+        .cell
+        .load()
+        .access_key(key_id)
+        .cloned()
+        .expect("key in snapshot");
+    assert_eq!(entry.secret.expose(), secret);
+}
+
+#[test]
+fn racing_create_access_key_never_leaves_three_keys() {
+    let world = Arc::new(World::new());
+    world
+        .call(&World::root(), "CreateUser", json!({"UserName": "racer"}))
+        .expect("create user");
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let world = Arc::clone(&world);
+            std::thread::spawn(move || {
+                world
+                    .call(
+                        &World::root(),
+                        "CreateAccessKey",
+                        json!({"UserName": "racer"}),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| e.code)
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 2);
+    assert!(outcomes
+        .iter()
+        .all(|o| o.is_ok() || *o == Err("LimitExceeded")));
+    let listed = world
+        .call(
+            &World::root(),
+            "ListAccessKeys",
+            json!({"UserName": "racer"}),
+        )
+        .expect("list");
+    assert_eq!(
+        listed["AccessKeyMetadata"].as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_refused_write_changes_nothing() {
+    let world = World::new();
+    world
+        .call(&World::root(), "CreateUser", json!({"UserName": "bob"}))
+        .expect("create");
+    let before = world.store.changes_since(0).expect("read").revision;
+    let err = world
+        .call(&World::root(), "CreateUser", json!({"UserName": "BOB"}))
+        .expect_err("duplicate");
+    assert_eq!(err.code, "EntityAlreadyExists");
+    let err = world
+        .call(
+            &World::root(),
+            "PutUserPolicy",
+            json!({"UserName": "bob", "PolicyName": "p", "PolicyDocument": "{"}),
+        )
+        .expect_err("malformed");
+    assert_eq!(err.code, "MalformedPolicyDocument");
+    assert_eq!(world.store.changes_since(0).expect("read").revision, before);
+}
+
+#[test]
+fn deleted_users_leave_the_snapshot_and_their_policies_with_them() {
+    let world = World::new();
+    let user = world
+        .call(&World::root(), "CreateUser", json!({"UserName": "carol"}))
+        .expect("create");
+    let user_id = user["User"]["UserId"].as_str().expect("id").to_string();
+    world
+        .call(
+            &World::root(),
+            "PutUserPolicy",
+            json!({"UserName": "carol", "PolicyName": "p",
+                   "PolicyDocument": r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#}),
+        )
+        .expect("policy");
+    assert_eq!(
+        world
+            .cell
+            .load()
+            .user_policies(&user_id)
+            .map(|p| p.identity.len()),
+        Some(1)
+    );
+    let conflict = world
+        .call(&World::root(), "DeleteUser", json!({"UserName": "carol"}))
+        .expect_err("has a policy");
+    assert_eq!(
+        conflict.message,
+        "Cannot delete entity, must delete policies first."
+    );
+    world
+        .call(
+            &World::root(),
+            "DeleteUserPolicy",
+            json!({"UserName": "carol", "PolicyName": "p"}),
+        )
+        .expect("delete policy");
+    world
+        .call(&World::root(), "DeleteUser", json!({"UserName": "carol"}))
+        .expect("delete user");
+    let snapshot = world.cell.load();
+    assert!(snapshot.user_by_name(ACCOUNT, "carol").is_none());
+    assert!(snapshot.user_by_id(&user_id).is_none());
+    assert!(snapshot.user_policies(&user_id).is_none());
+}
+
+fn facts() -> RequestFacts {
+    RequestFacts {
+        now: OffsetDateTime::from_unix_timestamp(1_700_000_100).expect("time"),
+        source_ip: Some("192.0.2.7".parse().expect("ip")),
+        user_agent: Some("test".into()),
+        secure_transport: false,
+        region: "us-east-1".into(),
+    }
+}
+
+fn decide(world: &World, caller: &Caller, operation: &str, input: Value) -> Decision {
+    let op = ops::find(Service::Iam, operation).expect("implemented");
+    let snapshot = world.cell.load();
+    let target = op.target(&snapshot, caller, &input);
+    authorize(&snapshot, caller, op, &target, &input, &facts())
+}
+
+#[test]
+fn identity_policies_decide_with_conditions_and_explicit_deny_wins() {
+    let world = World::new();
+    let user = world
+        .call(
+            &World::root(),
+            "CreateUser",
+            json!({"UserName": "dave", "Tags": [{"Key": "team", "Value": "blue"}]}),
+        )
+        .expect("create");
+    let dave = Caller::User {
+        account: ACCOUNT.into(),
+        user_id: user["User"]["UserId"].as_str().expect("id").into(),
+        name: "dave".into(),
+        path: "/".into(),
+    };
+    assert!(matches!(
+        decide(&world, &dave, "ListUsers", json!({})),
+        Decision::Deny { .. }
+    ));
+    let put = |name: &str, doc: &str| {
+        world
+            .call(
+                &World::root(),
+                "PutUserPolicy",
+                json!({"UserName": "dave", "PolicyName": name, "PolicyDocument": doc}),
+            )
+            .expect("put policy");
+    };
+    put(
+        "by-ip-and-tag",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:List*","Resource":"*",
+            "Condition":{"IpAddress":{"aws:SourceIp":"192.0.2.0/24"},"StringEquals":{"aws:PrincipalTag/team":"blue"}}}}"#,
+    );
+    assert_eq!(
+        decide(&world, &dave, "ListUsers", json!({})),
+        Decision::Allow
+    );
+    put(
+        "deny-keys",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"iam:ListAccessKeys","Resource":"*"}}"#,
+    );
+    match decide(&world, &dave, "ListAccessKeys", json!({})) {
+        Decision::Deny { message } => assert!(
+            message.ends_with("with an explicit deny in an identity-based policy"),
+            "{message}"
+        ),
+        Decision::Allow => panic!("explicit deny must win"),
+    }
+    assert_eq!(
+        decide(&world, &dave, "ListUsers", json!({})),
+        Decision::Allow
+    );
+}
