@@ -150,8 +150,13 @@ pub struct PolicySet<'a> {
     /// What kind of resource policy it is.
     pub resource_kind: ResourcePolicyKind,
     /// SCPs of the caller's account, one entry per level, root first.
+    /// Leave empty for the management account and for service-linked
+    /// roles, which SCPs do not restrict. SCPs apply only to account
+    /// principals (users, role and federated-user sessions, the root).
     pub service_control: &'a [Vec<Arc<CompiledPolicy>>],
     /// RCPs of the resource's account, one entry per level, root first.
+    /// Leave empty for resources of the management account. RCPs apply to
+    /// every caller except AWS service principals.
     pub resource_control: &'a [Vec<Arc<CompiledPolicy>>],
 }
 

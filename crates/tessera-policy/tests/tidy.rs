@@ -23,8 +23,16 @@ fn every_module_starts_with_a_module_comment() {
     }
     let missing: Vec<_> = files
         .iter()
-        .filter(|f| !std::fs::read_to_string(f).unwrap().trim_start().starts_with("//!"))
+        .filter(|f| {
+            !std::fs::read_to_string(f)
+                .unwrap()
+                .trim_start()
+                .starts_with("//!")
+        })
         .map(|f| f.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a leading `//!` comment: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading `//!` comment: {missing:?}"
+    );
 }
