@@ -186,42 +186,27 @@ async fn list_users_paginates(backend: Backend) {
     assert_eq!(names, expected);
 }
 
-#[tokio::test]
-async fn sqlite_root_identity_is_the_account_root() {
-    root_identity_is_the_account_root(Backend::Sqlite).await;
+/// Runs each scenario once per store, as its own test.
+macro_rules! on_both_stores {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(tessera_e2e::Backend::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(tessera_e2e::Backend::Postgres).await;
+            })*
+        }
+    };
 }
 
-#[tokio::test]
-async fn postgres_root_identity_is_the_account_root() {
-    root_identity_is_the_account_root(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_user_lifecycle_with_keys_and_denial() {
-    user_lifecycle_with_keys_and_denial(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_user_lifecycle_with_keys_and_denial() {
-    user_lifecycle_with_keys_and_denial(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_wrong_secret_is_refused() {
-    wrong_secret_is_refused(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_wrong_secret_is_refused() {
-    wrong_secret_is_refused(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_list_users_paginates() {
-    list_users_paginates(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_list_users_paginates() {
-    list_users_paginates(Backend::Postgres).await;
-}
+on_both_stores!(
+    root_identity_is_the_account_root,
+    user_lifecycle_with_keys_and_denial,
+    wrong_secret_is_refused,
+    list_users_paginates,
+);

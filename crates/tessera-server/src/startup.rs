@@ -195,35 +195,35 @@ async fn open_store(options: &ServeOptions) -> anyhow::Result<Arc<dyn Backend>> 
 }
 
 fn spawn_refresher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            let state = Arc::clone(&state);
-            let result =
-                tokio::task::spawn_blocking(move || state.snapshot.refresh(state.store.as_ref()))
-                    .await;
-            match result {
-                Ok(Ok(_)) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "snapshot refresh failed; will retry"),
-                Err(error) => tracing::warn!(%error, "snapshot refresh task failed"),
-            }
-        }
+    spawn_periodic(state, every, "snapshot refresh", |state| {
+        state.snapshot.refresh(state.store.as_ref()).map(drop)
     })
 }
 
 fn spawn_last_used_flusher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
+    spawn_periodic(state, every, "last-used flush", |state| {
+        state.last_used.flush().map(drop)
+    })
+}
+
+/// Runs blocking store `work` every `every`, off the async threads. A
+/// failure is logged and the work retried at the next tick.
+fn spawn_periodic(
+    state: Arc<AppState>,
+    every: Duration,
+    what: &'static str,
+    work: fn(&AppState) -> Result<(), tessera_store::StoreError>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             let state = Arc::clone(&state);
-            if let Ok(Err(error)) =
-                tokio::task::spawn_blocking(move || state.last_used.flush()).await
-            {
-                tracing::warn!(%error, "last-used times could not be saved; will retry");
+            match tokio::task::spawn_blocking(move || work(&state)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "{what} failed; will retry"),
+                Err(error) => tracing::warn!(%error, "{what} task failed"),
             }
         }
     })
