@@ -86,6 +86,19 @@ pub fn authorize(
     }
 }
 
+/// The existing user a resource ARN names, if any.
+fn user_of_resource<'s>(
+    snapshot: &'s Snapshot,
+    account: &str,
+    resource: &str,
+) -> Option<&'s crate::records::UserRecord> {
+    let rest = resource.strip_prefix(&format!("arn:aws:iam::{account}:user/"))?;
+    let name = rest.rsplit('/').next()?;
+    snapshot
+        .user_by_name(account, name)
+        .filter(|user| user.arn() == resource)
+}
+
 fn no_identity_policy_message(caller: &Caller, target: &Target) -> String {
     format!(
         "User: {} is not authorized to perform: {} on resource: {} because no identity-based policy allows the {} action",
@@ -146,6 +159,13 @@ pub fn engine_request(
     }
     if let Some(agent) = &facts.user_agent {
         context.insert("aws:UserAgent", agent.as_str());
+    }
+    // Tags of the user the request acts on (aws:ResourceTag, iam:ResourceTag).
+    if let Some(user) = user_of_resource(snapshot, caller.account(), &target.resource) {
+        for tag in &user.tags {
+            context.insert(&format!("aws:ResourceTag/{}", tag.key), tag.value.as_str());
+            context.insert(&format!("iam:ResourceTag/{}", tag.key), tag.value.as_str());
+        }
     }
     // Tags in the request (CreateUser, TagUser, …).
     if let Some(tags) = input.get("Tags").and_then(Value::as_array) {

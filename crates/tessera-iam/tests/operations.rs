@@ -332,3 +332,48 @@ fn identity_policies_decide_with_conditions_and_explicit_deny_wins() {
         Decision::Allow
     );
 }
+
+#[test]
+fn resource_tags_of_the_target_user_reach_conditions() {
+    let world = World::new();
+    let admin = world
+        .call(&World::root(), "CreateUser", json!({"UserName": "erin"}))
+        .expect("create");
+    world
+        .call(
+            &World::root(),
+            "CreateUser",
+            json!({"UserName": "blue", "Tags": [{"Key": "team", "Value": "blue"}]}),
+        )
+        .expect("create");
+    world
+        .call(
+            &World::root(),
+            "CreateUser",
+            json!({"UserName": "red", "Tags": [{"Key": "team", "Value": "red"}]}),
+        )
+        .expect("create");
+    world
+        .call(
+            &World::root(),
+            "PutUserPolicy",
+            json!({"UserName": "erin", "PolicyName": "blue-only", "PolicyDocument":
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*",
+                    "Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}}"#}),
+        )
+        .expect("policy");
+    let erin = Caller::User {
+        account: ACCOUNT.into(),
+        user_id: admin["User"]["UserId"].as_str().expect("id").into(),
+        name: "erin".into(),
+        path: "/".into(),
+    };
+    assert_eq!(
+        decide(&world, &erin, "GetUser", json!({"UserName": "blue"})),
+        Decision::Allow
+    );
+    assert!(matches!(
+        decide(&world, &erin, "GetUser", json!({"UserName": "red"})),
+        Decision::Deny { .. }
+    ));
+}
