@@ -12,13 +12,16 @@ pub trait Random: Send + Sync {
     fn fill(&self, buf: &mut [u8]);
 }
 
-/// The operating system's random source.
+/// The production random source: a per-thread cryptographically secure
+/// generator (ChaCha) seeded and periodically reseeded from the operating
+/// system. It costs no system call per draw, which matters because every
+/// request draws a request id.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;
 
 impl Random for OsRandom {
     fn fill(&self, buf: &mut [u8]) {
-        rand::rngs::OsRng.fill_bytes(buf);
+        rand::thread_rng().fill_bytes(buf);
     }
 }
 
@@ -123,19 +126,20 @@ fn random_chars(random: &dyn Random, len: usize, alphabet: &[u8]) -> String {
 
 /// A request id in the UUID format AWS uses.
 pub fn new_request_id(random: &dyn Random) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = [0u8; 16];
     random.fill(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -168,10 +172,22 @@ mod tests {
     }
 
     #[test]
-    fn request_ids_look_like_uuids() {
+    fn request_ids_look_like_version_4_uuids() {
         let r = SeededRandom::new(4);
         let id = new_request_id(&r);
         assert_eq!(id.len(), 36);
-        assert_eq!(id.matches('-').count(), 4);
+        let groups: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('4'));
+        assert!(matches!(
+            groups[3].chars().next(),
+            Some('8' | '9' | 'a' | 'b')
+        ));
+        assert!(id
+            .chars()
+            .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 }

@@ -27,13 +27,28 @@ impl LastUsedTracker {
         }
     }
 
-    /// Records a use of `access_key_id`.
-    pub fn record(&self, access_key_id: &str, used: LastUsedRecord) {
+    /// Records a use of `access_key_id` at `date` (seconds since the epoch)
+    /// for `service` in `region`. A key used again for the same service and
+    /// region only has its date moved: no allocation on the request path.
+    pub fn record(&self, access_key_id: &str, date: i64, service: &str, region: &str) {
         let mut pending = match self.pending.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        pending.insert(access_key_id.to_string(), used);
+        if let Some(known) = pending.get_mut(access_key_id) {
+            if known.service == service && known.region == region {
+                known.date = known.date.max(date);
+                return;
+            }
+        }
+        pending.insert(
+            access_key_id.to_string(),
+            LastUsedRecord {
+                date,
+                service: service.to_string(),
+                region: region.to_string(),
+            },
+        );
     }
 
     /// Persists the uses recorded since the last flush. Uses of keys that

@@ -14,7 +14,7 @@ use tessera_iam::authz::{self, Decision, RequestFacts};
 use tessera_iam::caller::Caller;
 use tessera_iam::ids;
 use tessera_iam::ops::{self, OpContext, Service};
-use tessera_iam::records::{KeyStatus, LastUsedRecord};
+use tessera_iam::records::KeyStatus;
 use tessera_iam::snapshot::Snapshot;
 use tessera_sigv4::{RequestParts, SecretKey, SigV4Error, VerifiedRequest};
 use tessera_wire::{ApiError, ServiceModel};
@@ -32,8 +32,8 @@ pub struct Incoming {
     pub query: String,
     /// Header names and values as received.
     pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
+    /// The body, as received (no copy).
+    pub body: axum::body::Bytes,
     /// The client's address, when the listener knows it.
     pub peer: Option<std::net::SocketAddr>,
 }
@@ -147,7 +147,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         path: &request.path,
         query: &request.query,
         headers: &headers,
-        body: &request.body,
+        body: request.body.as_ref(),
     };
     let signed = tessera_sigv4::parse(&parts)
         .map_err(|e| sigv4_error(&e))
@@ -303,11 +303,9 @@ fn authenticate(
     let verified = state.verifier.verify(signed, parts, &secret, now)?;
     state.last_used.record(
         &key.access_key_id,
-        LastUsedRecord {
-            date: unix_seconds(now),
-            service: verified.service().to_string(),
-            region: verified.region().to_string(),
-        },
+        unix_seconds(now),
+        verified.service(),
+        verified.region(),
     );
     Ok((verified, caller))
 }
