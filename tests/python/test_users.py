@@ -192,3 +192,27 @@ def test_both_backends_serve_the_same_behaviour(any_backend_server):
     with pytest.raises(ClientError) as e:
         iam.create_user(UserName="GRACE")
     assert error(e)[0] == "EntityAlreadyExists"
+
+
+def test_a_lost_key_encryption_key_stops_the_server_instead_of_locking_out_keys(tmp_path):
+    server = Server(tmp_path / "data").start()
+    server.client("iam").create_user(UserName="keeper")
+    assert server.stop() == 0
+    kek = (tmp_path / "data" / "kek")
+    original = kek.read_text()
+    kek.unlink()
+    refused = Server(tmp_path / "data")
+    with pytest.raises(RuntimeError) as e:
+        refused.start()
+    assert "key-encryption key" in str(e.value) and "is missing" in str(e.value)
+    # A different KEK is refused too: it would not open the stored secrets.
+    kek.write_text("0" * 64 + "\n")
+    with pytest.raises(RuntimeError) as e:
+        Server(tmp_path / "data").start()
+    assert "cannot be opened with this key-encryption key" in str(e.value)
+    kek.write_text(original)
+    again = Server(tmp_path / "data").start()
+    try:
+        assert again.client("iam").get_user(UserName="keeper")["User"]["UserName"] == "keeper"
+    finally:
+        again.stop()

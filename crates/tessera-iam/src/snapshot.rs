@@ -46,9 +46,17 @@ pub struct Snapshot {
     /// Compiled identity policies by user id.
     user_policies: HashMap<String, Arc<CompiledPolicies>>,
     keys: HashMap<String, Arc<KeyEntry>>,
+    /// Access keys whose sealed secret the KEK could not open.
+    unopenable_keys: usize,
 }
 
 impl Snapshot {
+    /// How many stored access keys could not be opened with the KEK: a
+    /// wrong or replaced KEK, or corrupted data. Such keys cannot sign.
+    pub fn unopenable_keys(&self) -> usize {
+        self.unopenable_keys
+    }
+
     /// The store revision this snapshot reflects.
     pub fn revision(&self) -> u64 {
         self.revision
@@ -152,6 +160,7 @@ impl Snapshot {
                                 );
                             }
                             Err(error) => {
+                                next.unopenable_keys += 1;
                                 tracing::error!(
                                     access_key_id = %record.access_key_id,
                                     %error,

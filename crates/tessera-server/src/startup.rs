@@ -54,7 +54,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let mut options = options;
     options.data_dir = std::path::absolute(&options.data_dir)
         .with_context(|| format!("cannot resolve {}", options.data_dir.display()))?;
-    let kek = load_or_create_kek(&options.data_dir, random.as_ref())?;
+    let kek = load_or_create_kek(&options, random.as_ref())?;
     let store = open_store(&options).await?;
 
     let requested = match &options.account_id {
@@ -113,6 +113,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     {
         let state = Arc::clone(&state);
         tokio::task::spawn_blocking(move || state.snapshot.refresh(state.store.as_ref())).await??;
+    }
+    let unopenable = state.snapshot.load().unopenable_keys();
+    if unopenable > 0 {
+        bail!(
+            "{unopenable} stored access key(s) cannot be opened with this key-encryption key; \
+             start with the KEK the data was written with ({KEK_ENV} or the `kek` file in the data directory)"
+        );
     }
 
     let listener = tokio::net::TcpListener::bind(options.listen)
@@ -283,16 +290,26 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Loads the KEK from `TESSERA_KEK`, else from `DATA_DIR/kek`, creating the
-/// file (mode 0600) with a new random key on first start.
-fn load_or_create_kek(data_dir: &Path, random: &dyn Random) -> anyhow::Result<Kek> {
+/// file (mode 0600) with a new random key on first start. An existing
+/// embedded database without its KEK file is refused: a new KEK could not
+/// open the secrets already stored.
+fn load_or_create_kek(options: &ServeOptions, random: &dyn Random) -> anyhow::Result<Kek> {
     if let Ok(text) = std::env::var(KEK_ENV) {
         return Kek::from_hex(&text).with_context(|| format!("{KEK_ENV} is malformed"));
     }
-    let path = data_dir.join("kek");
+    let path = options.data_dir.join("kek");
     if path.exists() {
         let text = fs::read_to_string(&path)
             .with_context(|| format!("cannot read the key-encryption key {}", path.display()))?;
         return Kek::from_hex(&text).with_context(|| format!("{} is malformed", path.display()));
+    }
+    let database = options.data_dir.join("tessera.db");
+    if options.database_url.is_none() && database.exists() {
+        bail!(
+            "{} exists but its key-encryption key {} is missing; restore the file or set {KEK_ENV}",
+            database.display(),
+            path.display()
+        );
     }
     let (kek, text) = Kek::generate(random);
     write_private_file(&path, format!("{text}\n").as_bytes())?;
