@@ -30,8 +30,9 @@ pub struct Incoming {
     pub path: String,
     /// The raw query string, without `?`.
     pub query: String,
-    /// Header names and values as received.
-    pub headers: Vec<(String, String)>,
+    /// The headers as received. A value that is not visible ASCII is seen
+    /// as empty by SigV4, so a signature over it cannot match.
+    pub headers: axum::http::HeaderMap,
     /// The body, as received (no copy).
     pub body: axum::body::Bytes,
     /// The client's address, when the listener knows it.
@@ -140,7 +141,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
     let headers: Vec<(&str, &str)> = request
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("")))
         .collect();
     let parts = RequestParts {
         method: &request.method,
@@ -197,9 +198,9 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         source_ip: request.peer.map(|p| p.ip()),
         user_agent: request
             .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
-            .map(|(_, v)| v.clone()),
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         secure_transport: false,
         region: verified.region().to_string(),
     };
