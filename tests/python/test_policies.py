@@ -130,3 +130,40 @@ def test_inline_policy_size_quota(server, make_user):
     code, message, status = error(e)
     assert (code, status) == ("LimitExceeded", 409)
     assert message == f"Maximum policy size of 2048 bytes exceeded for user {name}"
+
+
+def test_principal_and_resource_tags_decide(server, make_user):
+    name, key_id, secret = make_user("lena")
+    iam = server.client("iam")
+    iam.create_user(UserName="blue-target", Tags=[{"Key": "team", "Value": "blue"}])
+    iam.create_user(UserName="red-target", Tags=[{"Key": "team", "Value": "red"}])
+    iam.put_user_policy(UserName=name, PolicyName="same-team", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+                       "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}}]}))
+    lena = server.client("iam", key_id, secret)
+    with pytest.raises(ClientError):
+        lena.get_user(UserName="blue-target")  # lena has no team tag yet
+    iam.tag_user(UserName=name, Tags=[{"Key": "team", "Value": "blue"}])
+    assert lena.get_user(UserName="blue-target")["User"]["UserName"] == "blue-target"
+    with pytest.raises(ClientError) as e:
+        lena.get_user(UserName="red-target")
+    assert error(e)[0] == "AccessDenied"
+    iam.untag_user(UserName=name, TagKeys=["team"])
+    with pytest.raises(ClientError):
+        lena.get_user(UserName="blue-target")
+
+
+def test_tag_quota_and_duplicates(server, make_user):
+    name, _, _ = make_user()
+    iam = server.client("iam")
+    iam.tag_user(UserName=name, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    with pytest.raises(ClientError) as e:
+        iam.tag_user(UserName=name, Tags=[{"Key": "one-more", "Value": "v"}])
+    assert error(e) == ("LimitExceeded", "The number of tags has reached the maximum limit.", 409)
+    iam.tag_user(UserName=name, Tags=[{"Key": "K0", "Value": "replaced"}])  # same key, other case
+    tags = {t["Key"].lower(): t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
+    assert len(tags) == 50 and tags["k0"] == "replaced"
+    with pytest.raises(ClientError) as e:
+        iam.tag_user(UserName=name, Tags=[{"Key": "x", "Value": "1"}, {"Key": "X", "Value": "2"}])
+    assert error(e) == ("InvalidInput", "Duplicate tag keys found.", 400)

@@ -189,3 +189,70 @@ def test_get_caller_identity_with_iam_user_credentials(server, rec):
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
     rec.call("caller-identity-user", sts.get_caller_identity)
     rec.assert_matches(recorded(STS, "test_get_caller_identity_with_iam_user_credentials"))
+
+
+def test_user_update(server, rec):
+    iam = server.client("iam")
+    rec.placeholder("alpha-user", "<user-name:1>")
+    rec.placeholder("beta-user", "<user-name:2>")
+    rec.placeholder("moved-here", "<new-path>")
+    created = iam.create_user(UserName="alpha-user")
+    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
+    rec.answers["create-user"] = rec.normalize(created)
+    rec.call("update-user", iam.update_user, UserName="alpha-user", NewUserName="beta-user", NewPath="/moved-here/")
+    rec.call("get-updated-user", iam.get_user, UserName="beta-user")
+    rec.call("get-old-user-error", iam.get_user, UserName="alpha-user")
+    rec.assert_matches(recorded(IAM_USERS, "test_user_update"))
+
+
+def test_user_rename_preserves_access_key_identity_and_metadata(server, rec):
+    iam = server.client("iam")
+    rec.placeholder("alpha-user", "<user-name:1>")
+    rec.placeholder("beta-user", "<user-name:2>")
+    created = iam.create_user(UserName="alpha-user")
+    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
+    rec.answers["create-user"] = rec.normalize(created)
+    key = iam.create_access_key(UserName="alpha-user")["AccessKey"]
+    rec.placeholder(key["AccessKeyId"], "<access-key-id:1>")
+    sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    rec.call("identity-before-rename", sts.get_caller_identity)
+    rec.call("list-access-keys-before-rename", iam.list_access_keys, UserName="alpha-user")
+    iam.update_user(UserName="alpha-user", NewUserName="beta-user")
+    rec.call("get-user-after-update", iam.get_user, UserName="beta-user")
+    rec.call("identity-after-rename", sts.get_caller_identity)
+    rec.call("list-access-keys-after-rename", iam.list_access_keys, UserName="beta-user")
+    identity = {k: rec.answers[k] for k in ("create-user", "identity-before-rename", "get-user-after-update", "identity-after-rename")}
+    metadata = {k: rec.answers[k] for k in ("create-user", "list-access-keys-before-rename", "get-user-after-update", "list-access-keys-after-rename")}
+    rec.answers = identity
+    rec.assert_matches(recorded(IAM_USERS, "test_user_rename_preserves_access_key_identity"))
+    rec.answers = metadata
+    rec.assert_matches(recorded(IAM_USERS, "test_user_rename_updates_access_key_metadata"))
+
+
+def test_user_tags(server, rec):
+    iam = server.client("iam")
+    rec.placeholder("alpha-user", "<user-name:1>")
+    tags = [{"Key": "Environment", "Value": "Test"}, {"Key": "Team", "Value": "Platform"}]
+    created = iam.create_user(UserName="alpha-user", Tags=tags)
+    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
+    rec.answers["create-user-with-tags"] = rec.normalize(created)
+    rec.call("list-user-tags", iam.list_user_tags, UserName="alpha-user")
+    rec.call("get-user-with-tags", iam.get_user, UserName="alpha-user")
+    rec.assert_matches(recorded(IAM_USERS, "test_user_tag_lifecycle"))
+
+    rec.answers = {}
+    iam.create_user(UserName="beta-user")
+    rec.placeholder("beta-user", "<user-name:1>")
+    rec.call("list-user-tags-before-tag", iam.list_user_tags, UserName="beta-user")
+    rec.call("tag-user", iam.tag_user, UserName="beta-user",
+             Tags=[{"Key": "key-1", "Value": "value-1"}, {"Key": "key-2", "Value": "value-2"}])
+    rec.call("list-user-tags-after-tag", iam.list_user_tags, UserName="beta-user")
+    rec.call("untag-user", iam.untag_user, UserName="beta-user", TagKeys=["key-2"])
+    rec.call("list-user-tags-after-untag", iam.list_user_tags, UserName="beta-user")
+    rec.assert_matches(recorded(IAM_USERS, "test_user_tag_operations"))
+
+    rec.answers = {}
+    rec.call("tag-nonexistent-user-error", iam.tag_user, UserName="nonexistent-user", Tags=[{"Key": "k", "Value": "v"}])
+    rec.call("untag-nonexistent-user-error", iam.untag_user, UserName="nonexistent-user", TagKeys=["k"])
+    rec.call("list-tags-nonexistent-user-error", iam.list_user_tags, UserName="nonexistent-user")
+    rec.assert_matches(recorded(IAM_USERS, "test_user_tag_errors"))

@@ -180,6 +180,14 @@ pub fn engine_request(
             }
         }
         context.insert("aws:TagKeys", keys);
+    } else if let Some(keys) = input.get("TagKeys").and_then(Value::as_array) {
+        // UntagUser and friends name only the keys.
+        let keys: Vec<String> = keys
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        context.insert("aws:TagKeys", keys);
     }
     let mut request = Request::new(principal, &target.action, &target.resource)
         .with_resource_account(caller.account());

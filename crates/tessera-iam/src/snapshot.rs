@@ -125,8 +125,17 @@ impl Snapshot {
                 }
                 NS_USER => {
                     if let Some(old) = next.users_by_key.remove(key) {
-                        next.users_by_id.remove(&old.user_id);
-                        next.user_policies.remove(&old.user_id);
+                        // A rename puts the new key and deletes the old one
+                        // in the same revision, in key order: only drop the
+                        // id entry if it is still this record's.
+                        let still_this_record = next
+                            .users_by_id
+                            .get(&old.user_id)
+                            .is_some_and(|current| Arc::ptr_eq(current, &old));
+                        if still_this_record {
+                            next.users_by_id.remove(&old.user_id);
+                            next.user_policies.remove(&old.user_id);
+                        }
                     }
                     if let Some(user) =
                         value.and_then(|v| decode_logged::<UserRecord>(NS_USER, key, v))

@@ -377,3 +377,49 @@ fn resource_tags_of_the_target_user_reach_conditions() {
         Decision::Deny { .. }
     ));
 }
+
+#[test]
+fn renaming_to_a_name_that_sorts_first_keeps_the_user_and_its_policies() {
+    let world = World::new();
+    let created = world
+        .call(&World::root(), "CreateUser", json!({"UserName": "zed"}))
+        .expect("create");
+    let user_id = created["User"]["UserId"].as_str().expect("id").to_string();
+    world
+        .call(
+            &World::root(),
+            "PutUserPolicy",
+            json!({"UserName": "zed", "PolicyName": "p", "PolicyDocument":
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#}),
+        )
+        .expect("policy");
+    world
+        .call(
+            &World::root(),
+            "UpdateUser",
+            json!({"UserName": "zed", "NewUserName": "amy", "NewPath": "/ops/"}),
+        )
+        .expect("rename");
+    let snapshot = world.cell.load();
+    assert!(snapshot.user_by_name(ACCOUNT, "zed").is_none());
+    let renamed = snapshot.user_by_id(&user_id).expect("still known by id");
+    assert_eq!(
+        (renamed.name.as_str(), renamed.path.as_str()),
+        ("amy", "/ops/")
+    );
+    assert_eq!(
+        snapshot.user_policies(&user_id).map(|p| p.identity.len()),
+        Some(1)
+    );
+    let taken = world
+        .call(&World::root(), "CreateUser", json!({"UserName": "bea"}))
+        .and_then(|_| {
+            world.call(
+                &World::root(),
+                "UpdateUser",
+                json!({"UserName": "amy", "NewUserName": "BEA"}),
+            )
+        })
+        .expect_err("name taken");
+    assert_eq!(taken.message, "User with name BEA already exists.");
+}

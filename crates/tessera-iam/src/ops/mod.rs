@@ -10,6 +10,7 @@
 mod access_keys;
 mod sts;
 mod user_policies;
+mod user_tags;
 mod users;
 
 use serde_json::Value;
@@ -121,6 +122,7 @@ static OPERATIONS: &[Operation] = &[
     users::CREATE_USER,
     users::GET_USER,
     users::LIST_USERS,
+    users::UPDATE_USER,
     users::DELETE_USER,
     access_keys::CREATE_ACCESS_KEY,
     access_keys::LIST_ACCESS_KEYS,
@@ -131,6 +133,9 @@ static OPERATIONS: &[Operation] = &[
     user_policies::GET_USER_POLICY,
     user_policies::LIST_USER_POLICIES,
     user_policies::DELETE_USER_POLICY,
+    user_tags::TAG_USER,
+    user_tags::UNTAG_USER,
+    user_tags::LIST_USER_TAGS,
 ];
 
 /// The implemented operation `name` of `service`, if any.

@@ -66,6 +66,17 @@ pub(super) const LIST_USERS: Operation = Operation {
     handler: list_users,
 };
 
+pub(super) const UPDATE_USER: Operation = Operation {
+    service: Service::Iam,
+    name: "UpdateUser",
+    resource: |snapshot: &Snapshot, caller: &Caller, input: &Value| {
+        named_user_arn(snapshot, caller, input_str(input, "UserName").unwrap_or(""))
+    },
+    always_allowed: false,
+    touches_store: true,
+    handler: update_user,
+};
+
 pub(super) const DELETE_USER: Operation = Operation {
     service: Service::Iam,
     name: "DeleteUser",
@@ -92,7 +103,7 @@ pub(super) fn user_output(user: &UserRecord, with_tags: bool) -> Value {
     out
 }
 
-fn tags_output(tags: &[Tag]) -> Value {
+pub(super) fn tags_output(tags: &[Tag]) -> Value {
     Value::Array(
         tags.iter()
             .map(|t| json!({"Key": t.key, "Value": t.value}))
@@ -100,8 +111,9 @@ fn tags_output(tags: &[Tag]) -> Value {
     )
 }
 
-/// Reads the `Tags` member, refusing duplicate keys as IAM does.
-fn input_tags(input: &Value) -> Result<Vec<Tag>, IamError> {
+/// Reads the `Tags` member, refusing duplicate keys as IAM does (IAM tag
+/// keys are unique case-insensitively).
+pub(super) fn input_tags(input: &Value) -> Result<Vec<Tag>, IamError> {
     let Some(list) = input.get("Tags").and_then(Value::as_array) else {
         return Ok(Vec::new());
     };
@@ -110,9 +122,7 @@ fn input_tags(input: &Value) -> Result<Vec<Tag>, IamError> {
         let key = input_str(item, "Key").unwrap_or_default().to_string();
         let value = input_str(item, "Value").unwrap_or_default().to_string();
         if tags.iter().any(|t| t.key.eq_ignore_ascii_case(&key)) {
-            return Err(IamError::invalid_input(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-            ));
+            return Err(IamError::invalid_input("Duplicate tag keys found."));
         }
         tags.push(Tag { key, value });
     }
@@ -270,6 +280,40 @@ fn delete_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
         }
         tx.delete(NS_USER, &records::user_key(account, name))?;
         tx.delete(NS_USER_ID, &user.user_id)?;
+        Ok(())
+    })?;
+    Ok(json!({}))
+}
+
+/// `UpdateUser`: a new name and/or path. The user id, keys and policies stay
+/// with the user; keys and policies follow because they refer to the id.
+fn update_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let name = required_str(input, "UserName")?;
+    let new_name = input_str(input, "NewUserName");
+    let new_path = input_str(input, "NewPath");
+    let account = ctx.caller.account();
+    tessera_store::write(ctx.store, |tx| {
+        let mut user = records::require_user(tx, account, name)?;
+        let old_key = records::user_key(account, name);
+        if let Some(new_name) = new_name {
+            let new_key = records::user_key(account, new_name);
+            if new_key != old_key && tx.get(NS_USER, &new_key)?.is_some() {
+                return Err(Outcome::Domain(IamError::new(
+                    "EntityAlreadyExists",
+                    format!("User with name {new_name} already exists."),
+                )));
+            }
+            user.name = new_name.to_string();
+        }
+        if let Some(path) = new_path {
+            user.path = path.to_string();
+        }
+        let new_key = records::user_key(account, &user.name);
+        if new_key != old_key {
+            tx.delete(NS_USER, &old_key)?;
+        }
+        records::put(tx, NS_USER, &new_key, &user)?;
+        tx.put(NS_USER_ID, &user.user_id, new_key.as_bytes())?;
         Ok(())
     })?;
     Ok(json!({}))
