@@ -121,3 +121,41 @@ def test_modelled_but_unimplemented_operation_names_itself(server):
     with pytest.raises(ClientError) as e:
         iam.list_server_certificates()
     assert "ListServerCertificates" in e.value.response["Error"]["Message"]
+
+
+def raw_post(server, body, headers):
+    req = urllib.request.Request(server.endpoint + "/", data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_malformed_authorization_header_is_incomplete_signature(server):
+    key_id, _ = server.root_keys()
+    status, body = raw_post(server, "Action=GetCallerIdentity&Version=2011-06-15", {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Amz-Date": "20260101T000000Z",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={key_id}/20260101/us-east-1/sts/aws4_request",
+    })
+    import xml.etree.ElementTree as ET
+    ns = {"a": "https://sts.amazonaws.com/doc/2011-06-15/"}
+    error = ET.fromstring(body).find("a:Error", ns)
+    assert status == 400
+    assert error.find("a:Code", ns).text == "IncompleteSignature"
+    message = error.find("a:Message", ns).text
+    assert "Authorization header requires 'Signature' parameter." in message
+    assert "Authorization header requires 'SignedHeaders' parameter." in message
+
+
+def test_request_signed_twenty_minutes_ago_has_expired(server, monkeypatch):
+    import datetime as dt
+    import botocore.auth
+    real = botocore.auth.get_current_datetime
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: real() - dt.timedelta(minutes=20))
+    with pytest.raises(ClientError) as e:
+        server.client("sts").get_caller_identity()
+    assert error_code(e) == "SignatureDoesNotMatch"
+    message = e.value.response["Error"]["Message"]
+    assert message.startswith("Signature expired: ") and message.endswith(" - 15 min.)")
