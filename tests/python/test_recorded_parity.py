@@ -66,6 +66,14 @@ class Recorder:
             return value
         return value
 
+    def create_user(self, iam, name, key="create-user", **kwargs):
+        """Creates a user, makes its id the `<user-id:1>` placeholder and keeps
+        the answer under `key`, as the recordings begin."""
+        created = iam.create_user(UserName=name, **kwargs)
+        self.placeholder(created["User"]["UserId"], "<user-id:1>")
+        self.answers[key] = self.normalize(created)
+        return created
+
     def assert_matches(self, expected):
         for key, answer in self.answers.items():
             assert key in expected, f"{key} is not in the recording"
@@ -80,9 +88,7 @@ def rec():
 def test_user_lifecycle(server, rec):
     iam = server.client("iam")
     rec.placeholder("parity-user", "<user-name:1>")
-    created = rec.call("create-user", iam.create_user, UserName="parity-user")
-    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
-    rec.answers["create-user"] = rec.normalize(created)
+    rec.create_user(iam, "parity-user")
     rec.call("get-user", iam.get_user, UserName="parity-user")
     rec.call("list-users", iam.list_users)
     rec.call("delete-user", iam.delete_user, UserName="parity-user")
@@ -93,9 +99,7 @@ def test_user_lifecycle(server, rec):
 def test_user_errors(server, rec):
     iam = server.client("iam")
     rec.placeholder("parity-user", "<user-name:1>")
-    created = iam.create_user(UserName="parity-user")
-    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
-    rec.answers["create-user"] = rec.normalize(created)
+    rec.create_user(iam, "parity-user")
     rec.call("create-duplicate-user-error", iam.create_user, UserName="parity-user")
     rec.call("get-nonexistent-user-error", iam.get_user, UserName="nonexistent-user")
     rec.call("delete-nonexistent-user-error", iam.delete_user, UserName="nonexistent-user")
@@ -105,9 +109,7 @@ def test_user_errors(server, rec):
 def test_delete_user_with_inline_policy(server, rec):
     iam = server.client("iam")
     rec.placeholder("parity-user", "<user-name:1>")
-    created = iam.create_user(UserName="parity-user")
-    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
-    rec.answers["create-user"] = rec.normalize(created)
+    rec.create_user(iam, "parity-user")
     iam.put_user_policy(UserName="parity-user", PolicyName="p", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}))
     rec.call("delete-user-with-inline-policy-error", iam.delete_user, UserName="parity-user")
@@ -182,9 +184,7 @@ def test_user_inline_policy_lifecycle(server, rec):
 def test_get_caller_identity_with_iam_user_credentials(server, rec):
     iam = server.client("iam")
     rec.placeholder("parity-user", "<user-name:1>")
-    created = iam.create_user(UserName="parity-user")
-    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
-    rec.answers["create-user"] = rec.normalize(created)
+    rec.create_user(iam, "parity-user")
     key = iam.create_access_key(UserName="parity-user")["AccessKey"]
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
     rec.call("caller-identity-user", sts.get_caller_identity)
@@ -196,9 +196,7 @@ def test_user_update(server, rec):
     rec.placeholder("alpha-user", "<user-name:1>")
     rec.placeholder("beta-user", "<user-name:2>")
     rec.placeholder("moved-here", "<new-path>")
-    created = iam.create_user(UserName="alpha-user")
-    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
-    rec.answers["create-user"] = rec.normalize(created)
+    rec.create_user(iam, "alpha-user")
     rec.call("update-user", iam.update_user, UserName="alpha-user", NewUserName="beta-user", NewPath="/moved-here/")
     rec.call("get-updated-user", iam.get_user, UserName="beta-user")
     rec.call("get-old-user-error", iam.get_user, UserName="alpha-user")
@@ -209,9 +207,7 @@ def test_user_rename_preserves_access_key_identity_and_metadata(server, rec):
     iam = server.client("iam")
     rec.placeholder("alpha-user", "<user-name:1>")
     rec.placeholder("beta-user", "<user-name:2>")
-    created = iam.create_user(UserName="alpha-user")
-    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
-    rec.answers["create-user"] = rec.normalize(created)
+    rec.create_user(iam, "alpha-user")
     key = iam.create_access_key(UserName="alpha-user")["AccessKey"]
     rec.placeholder(key["AccessKeyId"], "<access-key-id:1>")
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
@@ -233,9 +229,7 @@ def test_user_tags(server, rec):
     iam = server.client("iam")
     rec.placeholder("alpha-user", "<user-name:1>")
     tags = [{"Key": "Environment", "Value": "Test"}, {"Key": "Team", "Value": "Platform"}]
-    created = iam.create_user(UserName="alpha-user", Tags=tags)
-    rec.placeholder(created["User"]["UserId"], "<user-id:1>")
-    rec.answers["create-user-with-tags"] = rec.normalize(created)
+    rec.create_user(iam, "alpha-user", key="create-user-with-tags", Tags=tags)
     rec.call("list-user-tags", iam.list_user_tags, UserName="alpha-user")
     rec.call("get-user-with-tags", iam.get_user, UserName="alpha-user")
     rec.assert_matches(recorded(IAM_USERS, "test_user_tag_lifecycle"))
