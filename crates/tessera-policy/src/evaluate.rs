@@ -160,6 +160,42 @@ pub struct PolicySet<'a> {
     pub resource_control: &'a [Vec<Arc<CompiledPolicy>>],
 }
 
+/// An owned [`PolicySet`]: for callers that keep compiled policies (a case
+/// file, a principal in a snapshot) and evaluate against them many times.
+/// [`OwnedPolicySet::as_set`] borrows it at no cost.
+#[derive(Clone, Debug, Default)]
+pub struct OwnedPolicySet {
+    /// Identity-based policies.
+    pub identity: Vec<Arc<CompiledPolicy>>,
+    /// The permissions boundary, if one is set.
+    pub permissions_boundary: Option<Arc<CompiledPolicy>>,
+    /// Session policies.
+    pub session: Vec<Arc<CompiledPolicy>>,
+    /// The resource-based policy, if any.
+    pub resource: Option<Arc<CompiledPolicy>>,
+    /// What the resource policy is.
+    pub resource_kind: ResourcePolicyKind,
+    /// SCPs, one list per level, root first.
+    pub service_control: Vec<Vec<Arc<CompiledPolicy>>>,
+    /// RCPs, one list per level, root first.
+    pub resource_control: Vec<Vec<Arc<CompiledPolicy>>>,
+}
+
+impl OwnedPolicySet {
+    /// The set as [`evaluate`] takes it.
+    pub fn as_set(&self) -> PolicySet<'_> {
+        PolicySet {
+            identity: &self.identity,
+            permissions_boundary: self.permissions_boundary.as_deref(),
+            session: &self.session,
+            resource: self.resource.as_deref(),
+            resource_kind: self.resource_kind,
+            service_control: &self.service_control,
+            resource_control: &self.resource_control,
+        }
+    }
+}
+
 /// Why the decision came out as it did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {

@@ -106,7 +106,7 @@ pub use diagnostics::{
 pub use document::{policy_size, Effect, LanguageVersion};
 pub use evaluate::{
     access_denied_message, describe_match, describe_reason, evaluate, AllowBasis, Decision,
-    Evaluation, PolicySet, PolicyType, Reason, ResourcePolicyKind, StatementMatch,
+    Evaluation, OwnedPolicySet, PolicySet, PolicyType, Reason, ResourcePolicyKind, StatementMatch,
 };
 pub use json::Position;
 pub use request::{Context, ContextValue, Principal, PrincipalKind, Request, RequestError};

@@ -11,8 +11,8 @@
 
 use std::sync::Arc;
 use tessera_policy::{
-    access_denied_message, evaluate, CompiledPolicy, Decision, PolicyKind, PolicySet, PolicyType,
-    Principal, Reason, Request, ResourcePolicyKind,
+    access_denied_message, evaluate, CompiledPolicy, Decision, OwnedPolicySet, PolicyKind,
+    PolicySet, PolicyType, Principal, Reason, Request, ResourcePolicyKind,
 };
 
 const ACCOUNT: &str = "123456789012";
@@ -37,39 +37,37 @@ fn allow_resource(principal_json: &str, action: &str) -> String {
 
 #[derive(Default)]
 struct Scenario {
-    identity: Vec<Arc<CompiledPolicy>>,
-    boundary: Option<Arc<CompiledPolicy>>,
-    session: Vec<Arc<CompiledPolicy>>,
-    resource: Option<Arc<CompiledPolicy>>,
-    resource_kind: ResourcePolicyKind,
-    scps: Vec<Vec<Arc<CompiledPolicy>>>,
-    rcps: Vec<Vec<Arc<CompiledPolicy>>>,
+    policies: OwnedPolicySet,
 }
 
 impl Scenario {
     fn identity(mut self, doc: &str) -> Self {
-        self.identity.push(compile(PolicyKind::Identity, doc));
+        self.policies
+            .identity
+            .push(compile(PolicyKind::Identity, doc));
         self
     }
     fn boundary(mut self, doc: &str) -> Self {
-        self.boundary = Some(compile(PolicyKind::Boundary, doc));
+        self.policies.permissions_boundary = Some(compile(PolicyKind::Boundary, doc));
         self
     }
     fn session(mut self, doc: &str) -> Self {
-        self.session.push(compile(PolicyKind::Session, doc));
+        self.policies
+            .session
+            .push(compile(PolicyKind::Session, doc));
         self
     }
     fn resource(mut self, doc: &str) -> Self {
-        self.resource = Some(compile(PolicyKind::Resource, doc));
+        self.policies.resource = Some(compile(PolicyKind::Resource, doc));
         self
     }
     fn trust(mut self, doc: &str) -> Self {
-        self.resource = Some(compile(PolicyKind::Trust, doc));
-        self.resource_kind = ResourcePolicyKind::RoleTrust;
+        self.policies.resource = Some(compile(PolicyKind::Trust, doc));
+        self.policies.resource_kind = ResourcePolicyKind::RoleTrust;
         self
     }
     fn scp_level(mut self, docs: &[&str]) -> Self {
-        self.scps.push(
+        self.policies.service_control.push(
             docs.iter()
                 .map(|d| compile(PolicyKind::ServiceControl, d))
                 .collect(),
@@ -77,7 +75,7 @@ impl Scenario {
         self
     }
     fn rcp_level(mut self, docs: &[&str]) -> Self {
-        self.rcps.push(
+        self.policies.resource_control.push(
             docs.iter()
                 .map(|d| compile(PolicyKind::ResourceControl, d))
                 .collect(),
@@ -85,16 +83,7 @@ impl Scenario {
         self
     }
     fn reason(&self, request: &Request) -> Reason {
-        let set = PolicySet {
-            identity: &self.identity,
-            permissions_boundary: self.boundary.as_deref(),
-            session: &self.session,
-            resource: self.resource.as_deref(),
-            resource_kind: self.resource_kind,
-            service_control: &self.scps,
-            resource_control: &self.rcps,
-        };
-        evaluate(&set, request).reason()
+        evaluate(&self.policies.as_set(), request).reason()
     }
     fn decide(&self, request: &Request) -> Decision {
         match self.reason(request) {

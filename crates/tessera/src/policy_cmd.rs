@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 use tessera_policy::{
-    describe_reason, evaluate, validate, CompiledPolicy, ContextValue, Evaluation, PolicyKind,
-    PolicySet, PolicyType, Principal, Reason, Request, ResourcePolicyKind, StatementOutcome,
-    ValidationConfig,
+    describe_reason, evaluate, validate, CompiledPolicy, ContextValue, Evaluation, OwnedPolicySet,
+    PolicyKind, PolicySet, PolicyType, Principal, Reason, Request, ResourcePolicyKind,
+    StatementOutcome, ValidationConfig,
 };
 
 /// Work with IAM policy documents offline.
@@ -148,32 +148,6 @@ fn run_validate(args: &ValidateArgs) -> ExitCode {
     }
 }
 
-/// The policies of one case, compiled.
-#[derive(Default)]
-struct CompiledCase {
-    identity: Vec<Arc<CompiledPolicy>>,
-    boundary: Option<Arc<CompiledPolicy>>,
-    session: Vec<Arc<CompiledPolicy>>,
-    resource: Option<Arc<CompiledPolicy>>,
-    resource_kind: ResourcePolicyKind,
-    scps: Vec<Vec<Arc<CompiledPolicy>>>,
-    rcps: Vec<Vec<Arc<CompiledPolicy>>>,
-}
-
-impl CompiledCase {
-    fn set(&self) -> PolicySet<'_> {
-        PolicySet {
-            identity: &self.identity,
-            permissions_boundary: self.boundary.as_deref(),
-            session: &self.session,
-            resource: self.resource.as_deref(),
-            resource_kind: self.resource_kind,
-            service_control: &self.scps,
-            resource_control: &self.rcps,
-        }
-    }
-}
-
 fn document_text(value: &Value, name: &str) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
@@ -268,7 +242,7 @@ fn context_value(key: &str, value: &Value) -> Result<ContextValue, String> {
     }
 }
 
-fn build_case(case: &Value) -> Result<(CompiledCase, Request), String> {
+fn build_case(case: &Value) -> Result<(OwnedPolicySet, Request), String> {
     let request = case.get("request").ok_or("the case has no `request`")?;
     let field = |name: &str| request.get(name).and_then(Value::as_str);
     let principal = parse_principal(field("principal").ok_or("`request.principal` is missing")?)?;
@@ -287,7 +261,7 @@ fn build_case(case: &Value) -> Result<(CompiledCase, Request), String> {
         }
     }
     let trust = is_assume_role(action, resource);
-    let mut compiled = CompiledCase {
+    let mut compiled = OwnedPolicySet {
         identity: compile_list(
             case.get("identityPolicies"),
             "identityPolicies",
@@ -298,12 +272,13 @@ fn build_case(case: &Value) -> Result<(CompiledCase, Request), String> {
             "sessionPolicies",
             PolicyKind::Session,
         )?,
-        scps: compile_levels(case.get("scps"), "scps", PolicyKind::ServiceControl)?,
-        rcps: compile_levels(case.get("rcps"), "rcps", PolicyKind::ResourceControl)?,
-        ..CompiledCase::default()
+        service_control: compile_levels(case.get("scps"), "scps", PolicyKind::ServiceControl)?,
+        resource_control: compile_levels(case.get("rcps"), "rcps", PolicyKind::ResourceControl)?,
+        ..OwnedPolicySet::default()
     };
     if let Some(b) = case.get("permissionsBoundary").filter(|v| !v.is_null()) {
-        compiled.boundary = Some(compile_doc(b, "permissionsBoundary", PolicyKind::Boundary)?);
+        compiled.permissions_boundary =
+            Some(compile_doc(b, "permissionsBoundary", PolicyKind::Boundary)?);
     }
     if let Some(r) = case.get("resourcePolicy").filter(|v| !v.is_null()) {
         let kind = if trust {
@@ -361,7 +336,7 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut ready: Vec<(CompiledCase, Request)> = Vec::new();
+    let mut ready: Vec<(OwnedPolicySet, Request)> = Vec::new();
     for (number, line) in BufReader::new(file).lines().enumerate() {
         let line = match line {
             Ok(l) => l,
@@ -388,7 +363,7 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
         let answer = match build_case(&case) {
             Ok((compiled, request)) => {
                 let answer = {
-                    let set = compiled.set();
+                    let set = compiled.as_set();
                     let eval = evaluate(&set, &request);
                     json!({"id": id, "decision": eval.decision().as_str(), "explanation": explanation(&eval, &request)})
                 };
@@ -401,7 +376,7 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
     }
     if let Some(times) = args.repeat {
         let sets: Vec<(PolicySet<'_>, &Request)> =
-            ready.iter().map(|(c, r)| (c.set(), r)).collect();
+            ready.iter().map(|(c, r)| (c.as_set(), r)).collect();
         let start = Instant::now();
         let mut decisions = 0u64;
         for _ in 0..times {
@@ -470,7 +445,7 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
         request = request.with_context(&key, value);
     }
     let trust = is_assume_role(&args.action, &args.resource);
-    let mut case = CompiledCase {
+    let mut case = OwnedPolicySet {
         identity: args
             .identity
             .iter()
@@ -481,15 +456,15 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
             .iter()
             .map(|p| read_policy(p, PolicyKind::Session))
             .collect::<Result<_, _>>()?,
-        scps: args
+        service_control: args
             .scp
             .iter()
             .map(|p| read_policy(p, PolicyKind::ServiceControl).map(|p| vec![p]))
             .collect::<Result<_, _>>()?,
-        ..CompiledCase::default()
+        ..OwnedPolicySet::default()
     };
     if let Some(b) = &args.boundary {
-        case.boundary = Some(read_policy(b, PolicyKind::Boundary)?);
+        case.permissions_boundary = Some(read_policy(b, PolicyKind::Boundary)?);
     }
     if let Some(r) = &args.resource_policy {
         case.resource = Some(read_policy(
@@ -504,7 +479,7 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
     if trust {
         case.resource_kind = ResourcePolicyKind::RoleTrust;
     }
-    let set = case.set();
+    let set = case.as_set();
     let eval = evaluate(&set, &request);
     let mut text = String::new();
     text.push_str(&format!(
@@ -521,17 +496,30 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
         let policies: Vec<&CompiledPolicy> = match missing {
             PolicyType::Identity => case.identity.iter().map(|p| &**p).collect(),
             PolicyType::Session => case.session.iter().map(|p| &**p).collect(),
-            PolicyType::PermissionsBoundary => case.boundary.iter().map(|p| &**p).collect(),
+            PolicyType::PermissionsBoundary => {
+                case.permissions_boundary.iter().map(|p| &**p).collect()
+            }
             PolicyType::Resource => case.resource.iter().map(|p| &**p).collect(),
-            PolicyType::ServiceControl => case.scps.iter().flatten().map(|p| &**p).collect(),
-            PolicyType::ResourceControl => case.rcps.iter().flatten().map(|p| &**p).collect(),
+            PolicyType::ServiceControl => case
+                .service_control
+                .iter()
+                .flatten()
+                .map(|p| &**p)
+                .collect(),
+            PolicyType::ResourceControl => case
+                .resource_control
+                .iter()
+                .flatten()
+                .map(|p| &**p)
+                .collect(),
         };
         if !policies.is_empty() {
             text.push_str(&format!("\nwhy no {} allows it:\n", missing.noun()));
         }
         for policy in policies {
             for index in 0..policy.statement_count() {
-                let outcome = policy.check_statement(index, &request, case.boundary.is_some());
+                let outcome =
+                    policy.check_statement(index, &request, case.permissions_boundary.is_some());
                 let why = match outcome {
                     Some(StatementOutcome::Applies) => "applies".to_string(),
                     Some(StatementOutcome::ActionNotMatched) => "action does not match".to_string(),
