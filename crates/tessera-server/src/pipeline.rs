@@ -213,13 +213,11 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         });
     }
 
-    let now_odt = to_offset(now);
+    let now = facts.now;
     let output = if operation.touches_store {
         let state = Arc::clone(state);
-        let snapshot = Arc::clone(&snapshot);
-        let caller = caller.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let result = run_operation(&state, &snapshot, &caller, operation, &input, now_odt);
+            let result = run_operation(&state, &snapshot, &caller, operation, &input, now);
             // The caller's next request must see its own change.
             if let Err(error) = state.snapshot.refresh(state.store.as_ref()) {
                 tracing::error!(%error, "snapshot refresh after a write failed");
@@ -235,9 +233,8 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
             }
         }
     } else {
-        run_operation(state, &snapshot, &caller, operation, &input, now_odt)
+        run_operation(state, &snapshot, &caller, operation, &input, now)
     };
-    drop(verified);
     let output = output.map_err(|e| Failure {
         model,
         error: model.error(e.code, e.message),
