@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Tessera, from a fresh machine:
-#   1. formatting and lints (cargo fmt --check, cargo clippy -D warnings);
+#   1. formatting, lints and docs (cargo fmt --check, cargo clippy -D warnings,
+#      cargo doc with warnings denied);
 #   2. a Python venv (.venv) with the pinned aws CLI, boto3 and pytest;
 #   3. a throwaway PostgreSQL cluster from the machine's PostgreSQL binaries,
 #      unless TESSERA_TEST_POSTGRES_URL is already set;
@@ -26,6 +27,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "Python environment (.venv)"
 if [ ! -x .venv/bin/python ]; then

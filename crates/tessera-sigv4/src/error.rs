@@ -13,7 +13,7 @@
 //!   Token": the AWS Query APIs' common errors list the code with 403.
 //! - `IncompleteSignature` (400): "Authorization header requires 'Credential'
 //!   parameter. … Authorization=…", "Date must be in ISO-8601 'basic format'.
-//!   Got '…'. See http://en.wikipedia.org/wiki/ISO_8601", "Unsupported AWS
+//!   Got '…'. See `http://en.wikipedia.org/wiki/ISO_8601`", "Unsupported AWS
 //!   'algorithm': '…' (only AWS4-HMAC-SHA256 for now). ", "Credential must
 //!   have exactly 5 slash-delimited elements, e.g.
 //!   keyid/date/region/service/term, got '…'".
