@@ -247,25 +247,14 @@ fn connection_errors_name_no_password() {
 }
 
 #[test]
-fn errors_and_debug_output_hold_no_values() {
+fn debug_output_holds_no_values_nor_the_url() {
+    // Errors and the change log are covered by the conformance suite; this
+    // is the backend's own Debug output, which must not show the URL.
     let schema = Schema::new();
     let backend =
         PostgresBackend::connect_with_schema(&schema.url, &schema.name).expect("the store opens");
-    let secret = b"sk-very-secret-value";
-    let mut error = None;
-    backend
-        .read(&mut |tx| {
-            error = tx.put("test", "k", secret).err();
-            Ok(())
-        })
-        .expect("the read succeeds");
-    let message = error.expect("a read transaction refuses a put").to_string();
-    assert!(!message.contains("sk-very-secret-value"), "{message}");
-    put(&backend, "k", secret);
-    let debug = format!(
-        "{backend:?} {:?}",
-        backend.changes_since(0).expect("changes are readable")
-    );
+    put(&backend, "k", b"sk-very-secret-value");
+    let debug = format!("{backend:?}");
     assert!(!debug.contains("sk-very-secret-value"), "{debug}");
     assert!(!debug.contains(&url()), "{debug}");
 }

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{Backend, Change, ChangeSet, StoreError};
+use crate::{Backend, Change, ChangeSet, StoreError, Transaction};
 
 /// Opens stores for the checks.
 pub trait Fixture: Sync {
@@ -44,6 +44,47 @@ where
 {
     fn open(&self, handles: usize) -> Vec<Box<dyn Backend>> {
         self(handles)
+    }
+}
+
+/// A backend handle that keeps alive what its database needs (a temporary
+/// directory, a test schema) for as long as the handle lives, for fixtures.
+pub struct Guarded<G> {
+    backend: Box<dyn Backend>,
+    _guard: G,
+}
+
+impl<G: Send + Sync + 'static> Guarded<G> {
+    /// `backend`, keeping `guard` alive with it.
+    pub fn boxed(backend: impl Backend, guard: G) -> Box<dyn Backend> {
+        Box::new(Guarded {
+            backend: Box::new(backend),
+            _guard: guard,
+        })
+    }
+}
+
+impl<G: Send + Sync + 'static> Backend for Guarded<G> {
+    fn kind(&self) -> &'static str {
+        self.backend.kind()
+    }
+
+    fn read(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.backend.read(work)
+    }
+
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.backend.write(work)
+    }
+
+    fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
+        self.backend.changes_since(revision)
     }
 }
 
@@ -73,6 +114,7 @@ macro_rules! conformance_tests {
             racing_writers_never_exceed_a_limit,
             concurrent_increments_lose_no_update,
             followers_never_miss_a_change,
+            stored_values_stay_out_of_errors_and_debug_output,
         );
     };
     (@each $fixture:expr; $($check:ident),* $(,)?) => {
@@ -1246,4 +1288,25 @@ pub fn followers_never_miss_a_change(fixture: &dyn Fixture) {
         "the follower missed a change"
     );
     assert_eq!(count(&*first, "g", ""), (WRITERS * WRITES) as u64);
+}
+
+/// Values may be sealed secrets: a refused write's error and the change
+/// log's `Debug` output never show them.
+pub fn stored_values_stay_out_of_errors_and_debug_output(fixture: &dyn Fixture) {
+    const SECRET: &str = "sk-very-secret-value";
+    let store = open_one(fixture);
+    let mut error = None;
+    store
+        .read(&mut |tx| {
+            error = tx.put("test", "k", SECRET.as_bytes()).err();
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("the read failed: {e}"));
+    let message = error
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| panic!("a read transaction accepted a put"));
+    assert!(!message.contains(SECRET), "{message}");
+    put(&*store, "test", "k", SECRET.as_bytes());
+    let debug = format!("{:?}", changes_since(&*store, 0));
+    assert!(!debug.contains(SECRET), "{debug}");
 }

@@ -212,6 +212,32 @@ pub trait Backend: Send + Sync + 'static {
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError>;
 }
 
+/// A shared backend is a backend: several handles (an `Arc` per node
+/// component, or per test handle) use one store.
+impl<T: Backend + ?Sized> Backend for std::sync::Arc<T> {
+    fn kind(&self) -> &'static str {
+        (**self).kind()
+    }
+
+    fn read(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        (**self).read(work)
+    }
+
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        (**self).write(work)
+    }
+
+    fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
+        (**self).changes_since(revision)
+    }
+}
+
 /// Runs a read transaction and returns what the closure produced.
 pub fn read<T>(
     backend: &dyn Backend,
