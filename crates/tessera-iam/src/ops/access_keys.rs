@@ -7,9 +7,9 @@
 use serde_json::{json, Value};
 use tessera_store::{Outcome, Transaction};
 
-use super::users::{page, target_user_arn};
+use super::users::target_user_arn;
 use super::{
-    decode_marker, encode_marker, input_str, input_u64, iso8601, required_str, OpContext,
+    decode_marker, encode_marker, input_str, input_u64, iso8601, page, required_str, OpContext,
     Operation, Service, DEFAULT_MAX_ITEMS,
 };
 use crate::caller::Caller;

@@ -211,5 +211,40 @@ pub(crate) fn decode_marker(marker: &str) -> Result<String, IamError> {
         .ok_or_else(|| IamError::validation("Invalid Marker."))
 }
 
+/// Reads one page of `namespace` under `prefix`, keeping the items `keep`
+/// accepts, starting after the marker. Answers the kept items, and the
+/// marker for the next page when more kept items follow.
+pub(crate) fn page<T>(
+    tx: &mut dyn tessera_store::Transaction,
+    namespace: &str,
+    prefix: &str,
+    marker: Option<&str>,
+    max_items: usize,
+    mut keep: impl FnMut(&str, &[u8]) -> Result<Option<T>, tessera_store::StoreError>,
+) -> Result<(Vec<T>, Option<String>), tessera_store::StoreError> {
+    const BATCH: usize = 256;
+    let mut items = Vec::new();
+    let mut after: Option<String> = marker.map(str::to_string);
+    let mut last_kept_key: Option<String> = None;
+    loop {
+        let batch = tx.scan(namespace, prefix, after.as_deref(), BATCH)?;
+        let exhausted = batch.len() < BATCH;
+        for (key, value) in batch {
+            if let Some(item) = keep(&key, &value)? {
+                if items.len() == max_items {
+                    // One more kept item exists: the page is truncated.
+                    return Ok((items, last_kept_key));
+                }
+                items.push(item);
+                last_kept_key = Some(key.clone());
+            }
+            after = Some(key);
+        }
+        if exhausted {
+            return Ok((items, None));
+        }
+    }
+}
+
 /// The default page size of IAM list operations.
 pub(crate) const DEFAULT_MAX_ITEMS: u64 = 100;

@@ -1,10 +1,10 @@
 //! User operations: `CreateUser`, `GetUser`, `ListUsers`, `DeleteUser`.
 
 use serde_json::{json, Value};
-use tessera_store::{Outcome, Transaction};
+use tessera_store::Outcome;
 
 use super::{
-    decode_marker, encode_marker, input_str, input_u64, iso8601, required_str, OpContext,
+    decode_marker, encode_marker, input_str, input_u64, iso8601, page, required_str, OpContext,
     Operation, Service, DEFAULT_MAX_ITEMS,
 };
 use crate::arn;
@@ -192,41 +192,6 @@ fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
         }
     };
     Ok(json!({ "User": user_output(user, true) }))
-}
-
-/// Reads one page of `namespace` under `prefix`, keeping the items `keep`
-/// accepts, starting after the marker. Answers the kept items, and the
-/// marker for the next page when more kept items follow.
-pub(super) fn page<T>(
-    tx: &mut dyn Transaction,
-    namespace: &str,
-    prefix: &str,
-    marker: Option<&str>,
-    max_items: usize,
-    mut keep: impl FnMut(&str, &[u8]) -> Result<Option<T>, tessera_store::StoreError>,
-) -> Result<(Vec<T>, Option<String>), tessera_store::StoreError> {
-    const BATCH: usize = 256;
-    let mut items = Vec::new();
-    let mut after: Option<String> = marker.map(str::to_string);
-    let mut last_kept_key: Option<String> = None;
-    loop {
-        let batch = tx.scan(namespace, prefix, after.as_deref(), BATCH)?;
-        let exhausted = batch.len() < BATCH;
-        for (key, value) in batch {
-            if let Some(item) = keep(&key, &value)? {
-                if items.len() == max_items {
-                    // One more kept item exists: the page is truncated.
-                    return Ok((items, last_kept_key));
-                }
-                items.push(item);
-                last_kept_key = Some(key.clone());
-            }
-            after = Some(key);
-        }
-        if exhausted {
-            return Ok((items, None));
-        }
-    }
 }
 
 fn list_users(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
