@@ -480,57 +480,30 @@ fn signed_payload_hash_that_is_not_the_body() {
 
 #[test]
 fn server_side_errors() {
-    let unknown = SigV4Error::unknown_access_key();
-    assert_eq!(
-        (
-            unknown.code(),
-            unknown.message().as_str(),
-            unknown.http_status()
-        ),
-        (
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-            403
-        )
+    let err = |e: SigV4Error| Err::<(), _>(e);
+    check(
+        err(SigV4Error::unknown_access_key()),
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        403,
     );
-    let expired = SigV4Error::expired_token();
-    assert_eq!(
-        (
-            expired.code(),
-            expired.message().as_str(),
-            expired.http_status()
-        ),
-        (
-            "ExpiredToken",
-            "The security token included in the request is expired",
-            403
-        )
+    check(
+        err(SigV4Error::expired_token()),
+        "ExpiredToken",
+        "The security token included in the request is expired",
+        403,
     );
-    let service = SigV4Error::wrong_service("sts");
-    assert_eq!(
-        (
-            service.code(),
-            service.message().as_str(),
-            service.http_status()
-        ),
-        (
-            "SignatureDoesNotMatch",
-            "Credential should be scoped to correct service: 'sts'. ",
-            403
-        )
+    check(
+        err(SigV4Error::wrong_service("sts")),
+        "SignatureDoesNotMatch",
+        "Credential should be scoped to correct service: 'sts'. ",
+        403,
     );
-    let region = SigV4Error::wrong_region("mars-1");
-    assert_eq!(
-        (
-            region.code(),
-            region.message().as_str(),
-            region.http_status()
-        ),
-        (
-            "SignatureDoesNotMatch",
-            "Credential should be scoped to a valid region, not 'mars-1'. ",
-            403
-        )
+    check(
+        err(SigV4Error::wrong_region("mars-1")),
+        "SignatureDoesNotMatch",
+        "Credential should be scoped to a valid region, not 'mars-1'. ",
+        403,
     );
 }
 
