@@ -15,7 +15,7 @@
 //!   `tessera_sigv4::VerifiedRequest`, which only the verifier builds.
 //! - Authentication and authorization read only the in-memory snapshot; SQL
 //!   runs only inside operations, on blocking threads.
-//! - After an operation that touched the store, the node refreshes its
+//! - After an operation that wrote to the store, the node refreshes its
 //!   snapshot before answering, so the caller's next request sees the change.
 
 pub mod clock;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tessera_iam::authz::{self, Decision, RequestFacts};
 use tessera_iam::caller::Caller;
 use tessera_iam::ids;
-use tessera_iam::ops::{self, OpContext, Service};
+use tessera_iam::ops::{self, OpContext, Service, StoreUse};
 use tessera_iam::records::KeyStatus;
 use tessera_iam::snapshot::Snapshot;
 use tessera_sigv4::{RequestParts, SecretKey, SigV4Error, VerifiedRequest};
@@ -214,13 +214,15 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
     }
 
     let now = facts.now;
-    let output = if operation.touches_store {
+    let output = if operation.store != StoreUse::None {
         let state = Arc::clone(state);
         let result = tokio::task::spawn_blocking(move || {
             let result = run_operation(&state, &snapshot, &caller, operation, &input, now);
             // The caller's next request must see its own change.
-            if let Err(error) = state.snapshot.refresh(state.store.as_ref()) {
-                tracing::error!(%error, "snapshot refresh after a write failed");
+            if operation.store == StoreUse::Write {
+                if let Err(error) = state.snapshot.refresh(state.store.as_ref()) {
+                    tracing::error!(%error, "snapshot refresh after a write failed");
+                }
             }
             result
         })

@@ -10,7 +10,7 @@ use tessera_store::{Outcome, Transaction};
 use super::users::target_user_arn;
 use super::{
     decode_marker, encode_marker, input_str, input_u64, iso8601, page, required_str, OpContext,
-    Operation, Service, DEFAULT_MAX_ITEMS,
+    Operation, Service, StoreUse, DEFAULT_MAX_ITEMS,
 };
 use crate::caller::Caller;
 use crate::crypto::Secret;
@@ -24,7 +24,7 @@ pub(super) const CREATE_ACCESS_KEY: Operation = Operation {
     name: "CreateAccessKey",
     resource: target_user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: create_access_key,
 };
 
@@ -33,7 +33,7 @@ pub(super) const LIST_ACCESS_KEYS: Operation = Operation {
     name: "ListAccessKeys",
     resource: target_user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Read,
     handler: list_access_keys,
 };
 
@@ -42,7 +42,7 @@ pub(super) const UPDATE_ACCESS_KEY: Operation = Operation {
     name: "UpdateAccessKey",
     resource: target_user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: update_access_key,
 };
 
@@ -51,7 +51,7 @@ pub(super) const DELETE_ACCESS_KEY: Operation = Operation {
     name: "DeleteAccessKey",
     resource: target_user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: delete_access_key,
 };
 
@@ -61,7 +61,7 @@ pub(super) const GET_ACCESS_KEY_LAST_USED: Operation = Operation {
     resource: key_owner_arn,
     always_allowed: false,
     // Persisted last-use times are read from the store.
-    touches_store: true,
+    store: StoreUse::Read,
     handler: get_access_key_last_used,
 };
 

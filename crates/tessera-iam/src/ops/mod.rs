@@ -89,6 +89,18 @@ pub struct Target {
     pub resource: String,
 }
 
+/// How an operation uses the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUse {
+    /// Answered from the snapshot alone.
+    None,
+    /// Reads the store (lists, persisted records the snapshot does not hold).
+    Read,
+    /// Writes the store; the node's snapshot must see the change before the
+    /// caller's next request.
+    Write,
+}
+
 /// An operation Tessera implements.
 pub struct Operation {
     /// The service.
@@ -100,9 +112,9 @@ pub struct Operation {
     /// Whether the operation is allowed for every authenticated caller
     /// without a policy (only `sts:GetCallerIdentity`).
     pub always_allowed: bool,
-    /// Whether the handler writes to or reads from the store; the server
-    /// runs such handlers off the async threads.
-    pub touches_store: bool,
+    /// How the handler uses the store: the server runs handlers that use
+    /// it off the async threads, and refreshes its snapshot after writes.
+    pub store: StoreUse,
     /// The handler.
     pub handler: fn(&OpContext<'_>, &Value) -> Result<Value, IamError>,
 }

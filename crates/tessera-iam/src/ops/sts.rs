@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{OpContext, Operation, Service};
+use super::{OpContext, Operation, Service, StoreUse};
 use crate::caller::Caller;
 use crate::snapshot::Snapshot;
 use crate::IamError;
@@ -14,7 +14,7 @@ pub(super) const GET_CALLER_IDENTITY: Operation = Operation {
     name: "GetCallerIdentity",
     resource: |_: &Snapshot, _: &Caller, _: &Value| "*".to_string(),
     always_allowed: true,
-    touches_store: false,
+    store: StoreUse::None,
     handler: get_caller_identity,
 };
 

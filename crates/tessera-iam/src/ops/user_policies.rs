@@ -7,7 +7,7 @@ use tessera_store::Outcome;
 use super::users::named_user_arn;
 use super::{
     decode_marker, encode_marker, input_str, input_u64, required_str, OpContext, Operation,
-    Service, DEFAULT_MAX_ITEMS,
+    Service, StoreUse, DEFAULT_MAX_ITEMS,
 };
 use crate::caller::Caller;
 use crate::policies;
@@ -24,7 +24,7 @@ pub(super) const PUT_USER_POLICY: Operation = Operation {
     name: "PutUserPolicy",
     resource: user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: put_user_policy,
 };
 
@@ -33,7 +33,7 @@ pub(super) const GET_USER_POLICY: Operation = Operation {
     name: "GetUserPolicy",
     resource: user_arn,
     always_allowed: false,
-    touches_store: false,
+    store: StoreUse::None,
     handler: get_user_policy,
 };
 
@@ -42,7 +42,7 @@ pub(super) const LIST_USER_POLICIES: Operation = Operation {
     name: "ListUserPolicies",
     resource: user_arn,
     always_allowed: false,
-    touches_store: false,
+    store: StoreUse::None,
     handler: list_user_policies,
 };
 
@@ -51,7 +51,7 @@ pub(super) const DELETE_USER_POLICY: Operation = Operation {
     name: "DeleteUserPolicy",
     resource: user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: delete_user_policy,
 };
 

@@ -8,7 +8,7 @@ use tessera_store::Outcome;
 use super::users::{input_tags, named_user_arn, tags_output};
 use super::{
     decode_marker, encode_marker, input_str, input_u64, required_str, OpContext, Operation,
-    Service, DEFAULT_MAX_ITEMS,
+    Service, StoreUse, DEFAULT_MAX_ITEMS,
 };
 use crate::caller::Caller;
 use crate::records::{self, NS_USER};
@@ -27,7 +27,7 @@ pub(super) const TAG_USER: Operation = Operation {
     name: "TagUser",
     resource: user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: tag_user,
 };
 
@@ -36,7 +36,7 @@ pub(super) const UNTAG_USER: Operation = Operation {
     name: "UntagUser",
     resource: user_arn,
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: untag_user,
 };
 
@@ -45,7 +45,7 @@ pub(super) const LIST_USER_TAGS: Operation = Operation {
     name: "ListUserTags",
     resource: user_arn,
     always_allowed: false,
-    touches_store: false,
+    store: StoreUse::None,
     handler: list_user_tags,
 };
 

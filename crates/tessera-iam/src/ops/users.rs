@@ -5,7 +5,7 @@ use tessera_store::Outcome;
 
 use super::{
     decode_marker, encode_marker, input_str, input_u64, iso8601, page, required_str, OpContext,
-    Operation, Service, DEFAULT_MAX_ITEMS,
+    Operation, Service, StoreUse, DEFAULT_MAX_ITEMS,
 };
 use crate::arn;
 use crate::caller::Caller;
@@ -44,7 +44,7 @@ pub(super) const CREATE_USER: Operation = Operation {
         )
     },
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: create_user,
 };
 
@@ -53,7 +53,7 @@ pub(super) const GET_USER: Operation = Operation {
     name: "GetUser",
     resource: target_user_arn,
     always_allowed: false,
-    touches_store: false,
+    store: StoreUse::None,
     handler: get_user,
 };
 
@@ -62,7 +62,7 @@ pub(super) const LIST_USERS: Operation = Operation {
     name: "ListUsers",
     resource: |_: &Snapshot, caller: &Caller, _: &Value| arn::user_prefix(caller.account(), "/"),
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Read,
     handler: list_users,
 };
 
@@ -73,7 +73,7 @@ pub(super) const UPDATE_USER: Operation = Operation {
         named_user_arn(snapshot, caller, input_str(input, "UserName").unwrap_or(""))
     },
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: update_user,
 };
 
@@ -84,7 +84,7 @@ pub(super) const DELETE_USER: Operation = Operation {
         named_user_arn(snapshot, caller, input_str(input, "UserName").unwrap_or(""))
     },
     always_allowed: false,
-    touches_store: true,
+    store: StoreUse::Write,
     handler: delete_user,
 };
 
