@@ -9,15 +9,15 @@
 
 use std::net::IpAddr;
 
-use serde_json::Value;
 use tessera_policy::{
     evaluate, Context, Decision as EngineDecision, PolicySet, Principal, Request,
 };
 use time::OffsetDateTime;
 
 use crate::caller::Caller;
+use crate::kind::EntityKind;
 use crate::ops::{Operation, Target};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{EffectivePolicies, Snapshot};
 
 /// The outcome of authorization.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +47,14 @@ pub struct RequestFacts {
     pub region: String,
 }
 
-/// Decides whether `caller` may perform `operation` on `target`.
+/// Decides whether `caller` may perform `operation` on `target`: the
+/// action on its resource and on every further resource it names (a
+/// rename's destination), then each secondary action (`iam:PassRole`).
 pub fn authorize(
     snapshot: &Snapshot,
     caller: &Caller,
     operation: &Operation,
     target: &Target,
-    input: &Value,
     facts: &RequestFacts,
 ) -> Decision {
     if operation.always_allowed || caller.is_root() {
@@ -62,56 +63,59 @@ pub fn authorize(
     let Caller::User { user_id, .. } = caller else {
         return deny_without_policy(caller, target);
     };
-    let Some(policies) = snapshot.user_policies(user_id) else {
-        return deny_without_policy(caller, target);
-    };
+    let policies = snapshot.effective_policies(EntityKind::User, user_id);
     if policies.unreadable {
         return deny_without_policy(caller, target);
     }
-    let Some(request) = engine_request(snapshot, caller, target, input, facts) else {
-        return deny_without_policy(caller, target);
-    };
+    decide(snapshot, caller, &policies, target, facts)
+}
+
+fn decide(
+    snapshot: &Snapshot,
+    caller: &Caller,
+    policies: &EffectivePolicies,
+    target: &Target,
+    facts: &RequestFacts,
+) -> Decision {
     let set = PolicySet {
         identity: &policies.identity,
+        permissions_boundary: policies.boundary.as_deref(),
         ..PolicySet::default()
     };
-    let evaluation = evaluate(&set, &request);
-    match evaluation.decision() {
-        EngineDecision::Allowed => Decision::Allow,
-        _ => Decision::Deny {
-            message: evaluation
-                .access_denied_message(&request)
-                .unwrap_or_else(|| no_identity_policy_message(caller, target)),
-        },
+    let resources = std::iter::once(&target.resource).chain(target.also.iter());
+    for resource in resources {
+        let Some(request) = engine_request(snapshot, caller, target, resource, facts) else {
+            return deny_without_policy(caller, target);
+        };
+        let evaluation = evaluate(&set, &request);
+        if evaluation.decision() != EngineDecision::Allowed {
+            return Decision::Deny {
+                message: evaluation
+                    .access_denied_message(&request)
+                    .unwrap_or_else(|| {
+                        no_identity_policy_message(caller, &target.action, resource)
+                    }),
+            };
+        }
     }
+    for secondary in &target.secondary {
+        if let Decision::Deny { message } = decide(snapshot, caller, policies, secondary, facts) {
+            return Decision::Deny { message };
+        }
+    }
+    Decision::Allow
 }
 
-/// The existing user a resource ARN names, if any.
-fn user_of_resource<'s>(
-    snapshot: &'s Snapshot,
-    account: &str,
-    resource: &str,
-) -> Option<&'s crate::records::UserRecord> {
-    let rest = resource.strip_prefix(&format!("arn:aws:iam::{account}:user/"))?;
-    let name = rest.rsplit('/').next()?;
-    snapshot
-        .user_by_name(account, name)
-        .filter(|user| user.arn() == resource)
-}
-
-fn no_identity_policy_message(caller: &Caller, target: &Target) -> String {
+fn no_identity_policy_message(caller: &Caller, action: &str, resource: &str) -> String {
     format!(
-        "User: {} is not authorized to perform: {} on resource: {} because no identity-based policy allows the {} action",
+        "User: {} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
         caller.arn(),
-        target.action,
-        target.resource,
-        target.action
     )
 }
 
 fn deny_without_policy(caller: &Caller, target: &Target) -> Decision {
     Decision::Deny {
-        message: no_identity_policy_message(caller, target),
+        message: no_identity_policy_message(caller, &target.action, &target.resource),
     }
 }
 
@@ -121,7 +125,7 @@ pub fn engine_request(
     snapshot: &Snapshot,
     caller: &Caller,
     target: &Target,
-    input: &Value,
+    resource: &str,
     facts: &RequestFacts,
 ) -> Option<Request> {
     let mut principal = Principal::from_arn(&caller.arn()).ok()?;
@@ -130,7 +134,7 @@ pub fn engine_request(
     if let Caller::User { user_id, name, .. } = caller {
         context.insert("aws:username", name.as_str());
         if let Some(user) = snapshot.user_by_id(user_id) {
-            for tag in &user.tags {
+            for tag in &user.core.tags {
                 principal = principal.with_tag(&tag.key, &tag.value);
                 context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
             }
@@ -160,37 +164,17 @@ pub fn engine_request(
     if let Some(agent) = &facts.user_agent {
         context.insert("aws:UserAgent", agent.as_str());
     }
-    // Tags of the user the request acts on (aws:ResourceTag, iam:ResourceTag).
-    if let Some(user) = user_of_resource(snapshot, caller.account(), &target.resource) {
-        for tag in &user.tags {
-            context.insert(&format!("aws:ResourceTag/{}", tag.key), tag.value.as_str());
-            context.insert(&format!("iam:ResourceTag/{}", tag.key), tag.value.as_str());
-        }
+    // Tags of the entity the request acts on (aws:ResourceTag,
+    // iam:ResourceTag), and the operation's own keys.
+    for tag in &target.resource_tags {
+        context.insert(&format!("aws:ResourceTag/{}", tag.key), tag.value.as_str());
+        context.insert(&format!("iam:ResourceTag/{}", tag.key), tag.value.as_str());
     }
-    // Tags in the request (CreateUser, TagUser, …).
-    if let Some(tags) = input.get("Tags").and_then(Value::as_array) {
-        let mut keys = Vec::with_capacity(tags.len());
-        for tag in tags {
-            if let (Some(k), Some(v)) = (
-                tag.get("Key").and_then(Value::as_str),
-                tag.get("Value").and_then(Value::as_str),
-            ) {
-                context.insert(&format!("aws:RequestTag/{k}"), v);
-                keys.push(k.to_string());
-            }
-        }
-        context.insert("aws:TagKeys", keys);
-    } else if let Some(keys) = input.get("TagKeys").and_then(Value::as_array) {
-        // UntagUser and friends name only the keys.
-        let keys: Vec<String> = keys
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
-        context.insert("aws:TagKeys", keys);
+    for (key, values) in &target.context {
+        context.insert(key, values.clone());
     }
-    let mut request = Request::new(principal, &target.action, &target.resource)
-        .with_resource_account(caller.account());
+    let mut request =
+        Request::new(principal, &target.action, resource).with_resource_account(caller.account());
     *request.context_mut() = context;
     Some(request)
 }

@@ -48,6 +48,7 @@ pub fn ensure_default_account(
         let account = AccountRecord {
             account_id: account_id.to_string(),
             created: now,
+            alias: None,
         };
         records::put(tx, NS_ACCOUNT, account_id, &account)?;
         tx.put(NS_META, META_DEFAULT_ACCOUNT, account_id.as_bytes())?;

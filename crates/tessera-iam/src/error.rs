@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::kind::EntityKind;
+
 /// An error an operation answers to its caller.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IamError {
@@ -38,10 +40,62 @@ impl IamError {
 
     /// `NoSuchEntity` for a user name.
     pub fn no_such_user(name: &str) -> Self {
+        Self::no_such_entity(EntityKind::User, name)
+    }
+
+    /// `NoSuchEntity` for an entity named `name`, in IAM's sentence for
+    /// the kind.
+    pub fn no_such_entity(kind: EntityKind, name: &str) -> Self {
+        let message = match kind {
+            EntityKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
+            EntityKind::Policy => format!("Policy {name} was not found."),
+            _ => format!("The {} with name {name} cannot be found.", kind.noun()),
+        };
+        Self::new("NoSuchEntity", message)
+    }
+
+    /// `EntityAlreadyExists` for a name that is taken, in IAM's sentence
+    /// for the kind.
+    pub fn already_exists(kind: EntityKind, name: &str) -> Self {
+        let message = match kind {
+            EntityKind::User => format!("User with name {name} already exists."),
+            EntityKind::Group => format!("Group with name {name} already exists."),
+            EntityKind::Role => format!("Role with name {name} already exists."),
+            EntityKind::Policy => {
+                format!("A policy called {name} already exists. Duplicate names are not allowed.")
+            }
+            EntityKind::InstanceProfile => format!("Instance Profile {name} already exists."),
+        };
+        Self::new("EntityAlreadyExists", message)
+    }
+
+    /// `NoSuchEntity` for an inline policy of a principal.
+    pub fn no_such_inline_policy(kind: EntityKind, name: &str) -> Self {
         Self::new(
             "NoSuchEntity",
-            format!("The user with name {name} cannot be found."),
+            format!(
+                "The {} policy with name {name} cannot be found.",
+                kind.noun()
+            ),
         )
+    }
+
+    /// `DeleteConflict` with IAM's sentence naming what must go first.
+    pub fn delete_conflict(message: impl Into<String>) -> Self {
+        Self::new("DeleteConflict", message)
+    }
+
+    /// `LimitExceeded` with IAM's quota sentence.
+    pub fn quota_exceeded(quota: &str, limit: impl fmt::Display) -> Self {
+        Self::new(
+            "LimitExceeded",
+            format!("Cannot exceed quota for {quota}: {limit}"),
+        )
+    }
+
+    /// `UnmodifiableEntity` with IAM's sentence.
+    pub fn unmodifiable(message: impl Into<String>) -> Self {
+        Self::new("UnmodifiableEntity", message)
     }
 
     /// `NoSuchEntity` for an access key id.

@@ -20,15 +20,22 @@
 
 pub mod arn;
 pub mod authz;
+pub mod aws_managed;
 pub mod bootstrap;
 pub mod caller;
 pub mod crypto;
+pub mod dispatch;
+pub mod edges;
 pub mod error;
 pub mod ids;
+pub mod kind;
 pub mod ops;
 pub mod policies;
 pub mod quotas;
 pub mod records;
+pub mod service_linked;
 pub mod snapshot;
+pub mod table;
+pub mod upgrade;
 
 pub use error::IamError;

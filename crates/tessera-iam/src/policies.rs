@@ -8,17 +8,34 @@ use tessera_policy::{
     CompiledPolicy, PolicyKind, PolicyStorage, ValidationConfig, ValidationReport,
 };
 
+use crate::kind::EntityKind;
 use crate::IamError;
 
-/// The validation settings for one inline policy of a user. The size quota
-/// covers all of a user's inline policies together, so the per-document
-/// check is off here; [`crate::ops`] sums the user's policies against
+/// The validation settings for one inline policy of a principal of `kind`.
+/// The size quota covers all of a principal's inline policies together, so
+/// the per-document check is off here; [`crate::ops`] sums them against
 /// [`crate::quotas::Quotas`].
-pub fn inline_user_config() -> ValidationConfig {
+pub fn inline_config(kind: EntityKind) -> ValidationConfig {
     let mut config = ValidationConfig::for_kind(PolicyKind::Identity);
-    config.storage = PolicyStorage::InlineUser;
+    config.storage = kind.inline_storage().unwrap_or(PolicyStorage::InlineUser);
     config.limits.inline_user = usize::MAX;
+    config.limits.inline_group = usize::MAX;
+    config.limits.inline_role = usize::MAX;
     config
+}
+
+/// The validation settings of a customer-managed policy version: IAM
+/// requires `"Version": "2012-10-17"` there.
+pub fn managed_config() -> ValidationConfig {
+    let mut config = ValidationConfig::for_kind(PolicyKind::Identity);
+    config.storage = PolicyStorage::Managed;
+    config.require_current_version = true;
+    config
+}
+
+/// The validation settings of a role trust policy.
+pub fn trust_config() -> ValidationConfig {
+    ValidationConfig::for_kind(PolicyKind::Trust)
 }
 
 /// The `MalformedPolicyDocument` error for a report with errors: IAM's own
@@ -36,13 +53,18 @@ pub fn malformed(report: &ValidationReport) -> IamError {
     IamError::new("MalformedPolicyDocument", format!("{aws}{detail}"))
 }
 
-/// Checks a document about to be stored as an inline user policy.
-pub fn check_inline_user_policy(document: &str) -> Result<(), IamError> {
-    let report = tessera_policy::validate(document, &inline_user_config());
+/// Checks a document against `config`.
+pub fn check(document: &str, config: &ValidationConfig) -> Result<(), IamError> {
+    let report = tessera_policy::validate(document, config);
     if report.has_errors() {
         return Err(malformed(&report));
     }
     Ok(())
+}
+
+/// Checks a document about to be stored as an inline policy of `kind`.
+pub fn check_inline(kind: EntityKind, document: &str) -> Result<(), IamError> {
+    check(document, &inline_config(kind))
 }
 
 /// The policies of one principal, compiled for the snapshot.
@@ -58,9 +80,10 @@ pub struct CompiledPolicies {
 
 /// Compiles a principal's inline policies (name, document).
 pub fn compile_inline<'a>(
+    kind: EntityKind,
     policies: impl Iterator<Item = (&'a String, &'a String)>,
 ) -> CompiledPolicies {
-    let config = inline_user_config();
+    let config = inline_config(kind);
     let mut compiled = CompiledPolicies::default();
     for (name, document) in policies {
         match CompiledPolicy::compile(name, document, &config) {
@@ -72,6 +95,22 @@ pub fn compile_inline<'a>(
         }
     }
     compiled
+}
+
+/// Compiles the default version of a managed policy; `None` (logged) when
+/// it does not compile.
+pub fn compile_managed(name: &str, document: &str) -> Option<Arc<CompiledPolicy>> {
+    let mut config = managed_config();
+    // Stored and AWS-published documents are judged as they were accepted.
+    config.require_current_version = false;
+    config.limits.managed = usize::MAX;
+    match CompiledPolicy::compile(name, document, &config) {
+        Ok(policy) => Some(Arc::new(policy)),
+        Err(error) => {
+            tracing::error!(policy = %name, %error, "managed policy does not compile; its principals are denied everything");
+            None
+        }
+    }
 }
 
 /// A policy document as IAM returns it: URL-encoded (RFC 3986).

@@ -1,32 +1,92 @@
-//! What the domain keeps in the store: one JSON record per entity, under
-//! namespaced keys, plus index entries that transactions maintain together
-//! with the records they point at.
+//! What the domain keeps in the store: one JSON record per entity, keyed by
+//! its immutable id, plus index and edge entries that [`crate::table`] and
+//! [`crate::edges`] maintain together with the records they point at.
 //!
 //! | namespace   | key                                   | value |
 //! |-------------|---------------------------------------|-------|
 //! | `account`   | account id                            | [`AccountRecord`] |
-//! | `user`      | `ACCOUNT/lowercased-name`             | [`UserRecord`] |
-//! | `userid`    | user id (`AIDA…`)                     | the `user` key |
+//! | `users`     | user id (`AIDA…`)                     | [`UserRecord`] |
+//! | `groups`    | group id (`AGPA…`)                    | [`GroupRecord`] |
+//! | `roles`     | role id (`AROA…`)                     | [`RoleRecord`] |
+//! | `policies`  | policy id (`ANPA…`)                   | [`PolicyRecord`] (customer managed) |
+//! | `profiles`  | instance profile id (`AIPA…`)         | [`InstanceProfileRecord`] |
+//! | `names`     | `KIND|ACCOUNT|lowercased-name`        | the entity id |
+//! | `edges`     | `RELATION|FROM|TO`                    | empty (see [`crate::edges`]) |
 //! | `accesskey` | access key id                         | [`AccessKeyRecord`] |
 //! | `ownerkey`  | `ACCOUNT/OWNER/ACCESSKEYID`           | empty (counts keys per owner) |
 //! | `keyused`   | access key id                         | [`LastUsedRecord`] |
 //!
-//! Names are unique case-insensitively, as in IAM, which is why the user key
-//! holds the lowercased name while the record keeps the name as created.
+//! Names are unique per kind and account case-insensitively, as in IAM,
+//! which is why the name index holds the lowercased name while the record
+//! keeps the name as created. A rename moves one index entry; everything
+//! that refers to an entity (keys, edges) refers to its id.
 
 use std::collections::BTreeMap;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use tessera_store::{Outcome, StoreError, Transaction};
+use tessera_store::{StoreError, Transaction};
 
-use crate::IamError;
+use crate::kind::EntityKind;
+
+/// The store's namespaces, matched exhaustively wherever records are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ns {
+    /// Installation-wide settings.
+    Meta,
+    /// Accounts.
+    Account,
+    /// The records of one entity kind.
+    Entity(EntityKind),
+    /// The name index of every kind.
+    Names,
+    /// Relations between entities.
+    Edges,
+    /// Access keys.
+    AccessKey,
+    /// The per-owner access-key index.
+    OwnerKey,
+    /// Access-key last-used records.
+    KeyUsed,
+}
+
+impl Ns {
+    /// The namespace's name in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ns::Meta => "meta",
+            Ns::Account => "account",
+            Ns::Entity(EntityKind::User) => "users",
+            Ns::Entity(EntityKind::Group) => "groups",
+            Ns::Entity(EntityKind::Role) => "roles",
+            Ns::Entity(EntityKind::Policy) => "policies",
+            Ns::Entity(EntityKind::InstanceProfile) => "profiles",
+            Ns::Names => "names",
+            Ns::Edges => "edges",
+            Ns::AccessKey => "accesskey",
+            Ns::OwnerKey => "ownerkey",
+            Ns::KeyUsed => "keyused",
+        }
+    }
+
+    /// The namespace named `name`.
+    pub fn parse(name: &str) -> Option<Ns> {
+        let all = [
+            Ns::Meta,
+            Ns::Account,
+            Ns::Names,
+            Ns::Edges,
+            Ns::AccessKey,
+            Ns::OwnerKey,
+            Ns::KeyUsed,
+        ];
+        all.into_iter()
+            .chain(EntityKind::ALL.into_iter().map(Ns::Entity))
+            .find(|ns| ns.as_str() == name)
+    }
+}
 
 /// Namespace of accounts.
 pub const NS_ACCOUNT: &str = "account";
-/// Namespace of users.
-pub const NS_USER: &str = "user";
-/// Namespace of the user-id index.
-pub const NS_USER_ID: &str = "userid";
 /// Namespace of access keys.
 pub const NS_ACCESS_KEY: &str = "accesskey";
 /// Namespace of the per-owner access-key index.
@@ -44,6 +104,9 @@ pub struct AccountRecord {
     pub account_id: String,
     /// When the account was created, in seconds since the epoch.
     pub created: i64,
+    /// The account alias, if one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 /// A tag on an entity.
@@ -55,11 +118,11 @@ pub struct Tag {
     pub value: String,
 }
 
-/// An IAM user.
+/// What every entity has: identity, place and tags.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRecord {
-    /// The unique id (`AIDA…`), stable across renames.
-    pub user_id: String,
+pub struct Core {
+    /// The unique id (`AIDA…`, `AROA…`, …), stable across renames.
+    pub id: String,
     /// The owning account.
     pub account_id: String,
     /// The name as created.
@@ -71,17 +134,216 @@ pub struct UserRecord {
     /// Tags in the order given.
     #[serde(default)]
     pub tags: Vec<Tag>,
-    /// Inline policies by name: the document as the client sent it.
-    #[serde(default)]
-    pub inline_policies: BTreeMap<String, String>,
 }
 
-impl UserRecord {
-    /// The user's ARN.
-    pub fn arn(&self) -> String {
-        crate::arn::user(&self.account_id, &self.path, &self.name)
+impl Core {
+    /// The entity's ARN, in `kind`'s format.
+    pub fn arn(&self, kind: EntityKind) -> String {
+        crate::arn::entity(&self.account_id, kind, &self.path, &self.name)
     }
 }
+
+/// One stored entity: the shared core and what its kind adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity<B> {
+    /// Identity, place and tags.
+    #[serde(flatten)]
+    pub core: Core,
+    /// What the kind adds.
+    #[serde(flatten)]
+    pub body: B,
+}
+
+impl<B: Body> Entity<B> {
+    /// The entity's ARN.
+    pub fn arn(&self) -> String {
+        self.core.arn(B::KIND)
+    }
+}
+
+/// What a kind adds to the core. Implemented once per kind.
+pub trait Body: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync {
+    /// The kind.
+    const KIND: EntityKind;
+
+    /// For a service-linked role, the service it is linked to: such roles
+    /// are changed only through the service-linked-role operations.
+    fn linked_service(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The inline policies of a principal, by name: the document as the client
+/// sent it.
+pub type InlinePolicies = BTreeMap<String, String>;
+
+/// Bodies of kinds that carry inline policies (users, groups, roles).
+pub trait HasInline: Body {
+    /// The inline policies.
+    fn inline(&self) -> &InlinePolicies;
+    /// The inline policies, to change them.
+    fn inline_mut(&mut self) -> &mut InlinePolicies;
+}
+
+/// Bodies of kinds that may have a permissions boundary (users, roles).
+pub trait HasBoundary: Body {
+    /// The boundary policy's ARN.
+    fn boundary(&self) -> Option<&str>;
+    /// Sets or clears the boundary.
+    fn set_boundary(&mut self, arn: Option<String>);
+}
+
+/// What a user adds to the core.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserBody {
+    /// Inline policies.
+    #[serde(default)]
+    pub inline_policies: InlinePolicies,
+    /// The permissions boundary's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+}
+
+/// What a group adds to the core. Members are edges.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupBody {
+    /// Inline policies.
+    #[serde(default)]
+    pub inline_policies: InlinePolicies,
+}
+
+/// When and where a role was last used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleLastUsed {
+    /// Seconds since the epoch.
+    pub date: i64,
+    /// The region of the request.
+    pub region: String,
+}
+
+/// What a role adds to the core.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleBody {
+    /// The trust policy, as the client sent it.
+    pub trust_policy: String,
+    /// The description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The longest session, in seconds (3,600 to 43,200).
+    pub max_session_duration: u32,
+    /// Inline policies.
+    #[serde(default)]
+    pub inline_policies: InlinePolicies,
+    /// The permissions boundary's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+    /// The last use of the role's sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<RoleLastUsed>,
+    /// For a service-linked role, the service principal it is linked to
+    /// (`elasticbeanstalk.amazonaws.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_service: Option<String>,
+}
+
+/// One version of a managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVersionRecord {
+    /// `v1`, `v2`, …
+    pub version_id: String,
+    /// The document, as the client sent it.
+    pub document: String,
+    /// Creation time, seconds since the epoch.
+    pub created: i64,
+}
+
+/// What a customer-managed policy adds to the core.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyBody {
+    /// The description, fixed at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The version in force.
+    pub default_version: String,
+    /// The versions kept, oldest first (at most five).
+    pub versions: Vec<PolicyVersionRecord>,
+    /// The number the next version gets.
+    pub next_version: u32,
+    /// When the default version last changed, seconds since the epoch.
+    pub updated: i64,
+}
+
+impl PolicyBody {
+    /// The version in force.
+    pub fn default(&self) -> Option<&PolicyVersionRecord> {
+        self.versions
+            .iter()
+            .find(|v| v.version_id == self.default_version)
+    }
+}
+
+/// What an instance profile adds to the core: nothing; its role is an edge.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfileBody {}
+
+impl Body for UserBody {
+    const KIND: EntityKind = EntityKind::User;
+}
+impl Body for GroupBody {
+    const KIND: EntityKind = EntityKind::Group;
+}
+impl Body for RoleBody {
+    const KIND: EntityKind = EntityKind::Role;
+
+    fn linked_service(&self) -> Option<&str> {
+        self.linked_service.as_deref()
+    }
+}
+impl Body for PolicyBody {
+    const KIND: EntityKind = EntityKind::Policy;
+}
+impl Body for InstanceProfileBody {
+    const KIND: EntityKind = EntityKind::InstanceProfile;
+}
+
+macro_rules! has_inline {
+    ($($body:ty),*) => {$(
+        impl HasInline for $body {
+            fn inline(&self) -> &InlinePolicies {
+                &self.inline_policies
+            }
+            fn inline_mut(&mut self) -> &mut InlinePolicies {
+                &mut self.inline_policies
+            }
+        }
+    )*};
+}
+has_inline!(UserBody, GroupBody, RoleBody);
+
+macro_rules! has_boundary {
+    ($($body:ty),*) => {$(
+        impl HasBoundary for $body {
+            fn boundary(&self) -> Option<&str> {
+                self.permissions_boundary.as_deref()
+            }
+            fn set_boundary(&mut self, arn: Option<String>) {
+                self.permissions_boundary = arn;
+            }
+        }
+    )*};
+}
+has_boundary!(UserBody, RoleBody);
+
+/// An IAM user.
+pub type UserRecord = Entity<UserBody>;
+/// A group.
+pub type GroupRecord = Entity<GroupBody>;
+/// A role.
+pub type RoleRecord = Entity<RoleBody>;
+/// A customer-managed policy.
+pub type PolicyRecord = Entity<PolicyBody>;
+/// An instance profile.
+pub type InstanceProfileRecord = Entity<InstanceProfileBody>;
 
 /// Who an access key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,11 +442,6 @@ mod base64_bytes {
     }
 }
 
-/// The `user` key of a user name.
-pub fn user_key(account: &str, name: &str) -> String {
-    format!("{account}/{}", name.to_lowercase())
-}
-
 /// The `ownerkey` prefix of all keys of one owner.
 pub fn owner_key_prefix(account: &str, owner: &KeyOwner) -> String {
     format!("{account}/{}/", owner.index_segment())
@@ -227,16 +484,6 @@ pub fn put<T: Serialize>(
     let bytes = serde_json::to_vec(record)
         .map_err(|_| StoreError::Backend(format!("cannot encode record {namespace}/{key}")))?;
     tx.put(namespace, key, &bytes)
-}
-
-/// Reads a user by name or fails with IAM's `NoSuchEntity`.
-pub fn require_user(
-    tx: &mut dyn Transaction,
-    account: &str,
-    name: &str,
-) -> Result<UserRecord, Outcome<IamError>> {
-    get(tx, NS_USER, &user_key(account, name))?
-        .ok_or_else(|| Outcome::Domain(IamError::no_such_user(name)))
 }
 
 trait ClassifyName {

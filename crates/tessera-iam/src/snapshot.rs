@@ -1,25 +1,44 @@
-//! The authorization snapshot: an immutable, in-memory view of everything a
-//! request needs before it reaches an operation (access keys with their
-//! opened secrets, principals, their policies), so that authentication and
-//! authorization never wait on the database.
+//! The authorization snapshot: an immutable, in-memory view of the
+//! authorization graph (accounts, access keys with their opened secrets,
+//! users, groups, roles, managed policies, instance profiles, their names,
+//! the edges between them, and every policy document compiled once), so
+//! that authentication, authorization and reads never wait on the
+//! database.
 //!
-//! A node builds its snapshot from the store's revision log and swaps in a
-//! new one after every change it makes and whenever polling finds changes
-//! made by other nodes. Readers hold an `Arc<Snapshot>` for the duration of a
-//! request and never see a half-applied change.
+//! # Structure sharing
+//!
+//! Every map is a persistent map (`imbl`): applying a change copies only
+//! the paths to the touched entries, so a one-entity change costs
+//! O(log n), not O(n), and the old snapshot, still held by in-flight
+//! requests, is freed as cheaply. Policies are compiled when their record
+//! changes: inline policies with their owner, a managed policy's default
+//! version once by ARN. A principal's effective policies are not stored:
+//! a request gathers references to its own inline set, its attached
+//! policies, and its groups' (at most 10 groups, 10 attachments each), so
+//! no change ever needs to recompute other principals.
+//!
+//! # What the snapshot holds and what is read from the store
+//!
+//! Everything a request decides on, and every entity's record, is here.
+//! Only access-key last-use records (persisted in the background) and the
+//! write transactions' own checks read the store.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use imbl::{HashMap, OrdMap, OrdSet};
+use tessera_policy::CompiledPolicy;
 use tessera_store::{Backend, ChangeSet, StoreError};
 
 use crate::caller::Caller;
 use crate::crypto::{Kek, Secret};
+use crate::edges::{self, Direction, Relation};
+use crate::kind::EntityKind;
 use crate::policies::{self, CompiledPolicies};
 use crate::records::{
-    self, AccessKeyRecord, AccountRecord, KeyOwner, KeyStatus, UserRecord, NS_ACCESS_KEY,
-    NS_ACCOUNT, NS_USER,
+    self, AccessKeyRecord, AccountRecord, Body, Entity, GroupBody, InstanceProfileBody, KeyOwner,
+    KeyStatus, Ns, PolicyBody, RoleBody, UserBody, UserRecord,
 };
+use crate::table;
 
 /// An access key as the request path needs it.
 #[derive(Debug)]
@@ -36,18 +55,72 @@ pub struct KeyEntry {
     pub secret: Secret,
 }
 
+/// The records of one kind, by id.
+pub type KindMap<B> = HashMap<String, Arc<Entity<B>>>;
+
+/// A compiled managed policy: `None` when its stored document does not
+/// compile (its principals are then denied everything).
+pub type CompiledManaged = Option<Arc<CompiledPolicy>>;
+
 /// An immutable view of the authorization graph at one store revision.
 #[derive(Debug, Default, Clone)]
 pub struct Snapshot {
     revision: u64,
     accounts: HashMap<String, Arc<AccountRecord>>,
-    users_by_key: HashMap<String, Arc<UserRecord>>,
-    users_by_id: HashMap<String, Arc<UserRecord>>,
-    /// Compiled identity policies by user id.
-    user_policies: HashMap<String, Arc<CompiledPolicies>>,
+    users: KindMap<UserBody>,
+    groups: KindMap<GroupBody>,
+    roles: KindMap<RoleBody>,
+    policies: KindMap<PolicyBody>,
+    profiles: KindMap<InstanceProfileBody>,
+    /// The name index: [`table::name_key`] → entity id.
+    names: OrdMap<String, String>,
+    /// Every edge key, both directions.
+    edges: OrdSet<String>,
+    /// Compiled inline policies by principal id.
+    inline: HashMap<String, Arc<CompiledPolicies>>,
+    /// Compiled managed policies (customer and AWS) by ARN, for every
+    /// policy that exists (customer) or is in use (AWS).
+    managed: HashMap<String, CompiledManaged>,
     keys: HashMap<String, Arc<KeyEntry>>,
     /// Access keys whose sealed secret the KEK could not open.
     unopenable_keys: usize,
+}
+
+/// Where each kind's records live in the snapshot.
+pub trait Stored: Body {
+    /// The kind's map.
+    fn map(snapshot: &Snapshot) -> &KindMap<Self>;
+    /// The kind's map, to change it.
+    fn map_mut(snapshot: &mut Snapshot) -> &mut KindMap<Self>;
+}
+
+macro_rules! stored {
+    ($($body:ty => $field:ident),*) => {$(
+        impl Stored for $body {
+            fn map(snapshot: &Snapshot) -> &KindMap<Self> {
+                &snapshot.$field
+            }
+            fn map_mut(snapshot: &mut Snapshot) -> &mut KindMap<Self> {
+                &mut snapshot.$field
+            }
+        }
+    )*};
+}
+stored!(UserBody => users, GroupBody => groups, RoleBody => roles,
+        PolicyBody => policies, InstanceProfileBody => profiles);
+
+/// The policies a request is decided by, gathered for one principal.
+#[derive(Debug, Default)]
+pub struct EffectivePolicies {
+    /// Identity policies: own inline and attached, and for a user each of
+    /// its groups' inline and attached.
+    pub identity: Vec<Arc<CompiledPolicy>>,
+    /// The permissions boundary, if one is set.
+    pub boundary: Option<Arc<CompiledPolicy>>,
+    /// True when one of them could not be read: the principal is then
+    /// denied everything, since an unreadable policy might have been a
+    /// Deny.
+    pub unreadable: bool,
 }
 
 impl Snapshot {
@@ -67,21 +140,155 @@ impl Snapshot {
         self.accounts.get(account_id).map(Arc::as_ref)
     }
 
-    /// A user by account and name (case-insensitive, as IAM names are).
+    /// Every account, in no particular order.
+    pub fn accounts(&self) -> impl Iterator<Item = &AccountRecord> {
+        self.accounts.values().map(Arc::as_ref)
+    }
+
+    /// An entity by id.
+    pub fn get<B: Stored>(&self, id: &str) -> Option<&Entity<B>> {
+        B::map(self).get(id).map(Arc::as_ref)
+    }
+
+    /// An entity by account and name (case-insensitive, as IAM names are).
+    pub fn by_name<B: Stored>(&self, account: &str, name: &str) -> Option<&Entity<B>> {
+        let id = self.names.get(&table::name_key(B::KIND, account, name))?;
+        self.get::<B>(id)
+    }
+
+    /// The entities of a kind in `account` whose path starts with
+    /// `path_prefix`, in the order of their lowercased names.
+    pub fn list<'s, B: Stored + 's>(
+        &'s self,
+        account: &str,
+        path_prefix: &'s str,
+    ) -> impl Iterator<Item = &'s Entity<B>> + 's {
+        let prefix = table::name_prefix(B::KIND, account);
+        self.names
+            .range(prefix.clone()..)
+            .take_while(move |(key, _)| key.starts_with(&prefix))
+            .filter_map(|(_, id)| self.get::<B>(id))
+            .filter(move |e| e.core.path.starts_with(path_prefix))
+    }
+
+    /// How many entities of a kind `account` has.
+    pub fn count<B: Stored>(&self, account: &str) -> usize {
+        self.list::<B>(account, "").count()
+    }
+
+    /// A user by account and name.
     pub fn user_by_name(&self, account: &str, name: &str) -> Option<&UserRecord> {
-        self.users_by_key
-            .get(&records::user_key(account, name))
-            .map(Arc::as_ref)
+        self.by_name::<UserBody>(account, name)
     }
 
     /// A user by unique id.
     pub fn user_by_id(&self, user_id: &str) -> Option<&UserRecord> {
-        self.users_by_id.get(user_id).map(Arc::as_ref)
+        self.get::<UserBody>(user_id)
     }
 
-    /// The compiled identity policies of a user (empty when it has none).
+    /// The endpoints linked from `from` in one direction of a relation, in
+    /// key order.
+    pub fn targets<'s>(
+        &'s self,
+        relation: Relation,
+        direction: Direction,
+        from: &str,
+    ) -> impl Iterator<Item = &'s str> + 's {
+        let prefix = edges::edge_prefix(relation, direction, from);
+        let skip = prefix.len();
+        self.edges
+            .range(prefix.clone()..)
+            .take_while(move |key| key.starts_with(&prefix))
+            .filter_map(move |key| key.get(skip..))
+    }
+
+    /// The compiled inline policies of a principal (empty when it has
+    /// none).
+    pub fn inline_policies(&self, principal_id: &str) -> Option<&CompiledPolicies> {
+        self.inline.get(principal_id).map(Arc::as_ref)
+    }
+
+    /// The compiled identity policies of a user: kept under its old name
+    /// for callers that only need the user's own inline policies.
     pub fn user_policies(&self, user_id: &str) -> Option<&CompiledPolicies> {
-        self.user_policies.get(user_id).map(Arc::as_ref)
+        self.inline_policies(user_id)
+    }
+
+    /// A managed policy as compiled, by ARN; `None` when the snapshot does
+    /// not know it.
+    pub fn managed_policy(&self, arn: &str) -> Option<&CompiledManaged> {
+        self.managed.get(arn)
+    }
+
+    /// Gathers the policies that decide requests of principal `id`, a user
+    /// or a role.
+    pub fn effective_policies(&self, kind: EntityKind, id: &str) -> EffectivePolicies {
+        let mut out = EffectivePolicies::default();
+        self.add_principal_policies(id, &mut out);
+        let boundary = match kind {
+            EntityKind::User => self
+                .get::<UserBody>(id)
+                .and_then(|u| u.body.permissions_boundary.clone()),
+            EntityKind::Role => self
+                .get::<RoleBody>(id)
+                .and_then(|r| r.body.permissions_boundary.clone()),
+            _ => None,
+        };
+        if kind == EntityKind::User {
+            for group in self.targets(Relation::Member, Direction::Inverse, id) {
+                self.add_principal_policies(group, &mut out);
+            }
+        }
+        if let Some(arn) = boundary {
+            match self.managed.get(&arn) {
+                Some(Some(policy)) => out.boundary = Some(Arc::clone(policy)),
+                _ => out.unreadable = true,
+            }
+        }
+        out
+    }
+
+    fn add_principal_policies(&self, id: &str, out: &mut EffectivePolicies) {
+        if let Some(inline) = self.inline.get(id) {
+            out.identity.extend(inline.identity.iter().cloned());
+            out.unreadable |= inline.unreadable;
+        }
+        for arn in self.targets(Relation::Attached, Direction::Forward, id) {
+            match self.managed.get(arn) {
+                Some(Some(policy)) => out.identity.push(Arc::clone(policy)),
+                _ => out.unreadable = true,
+            }
+        }
+    }
+
+    /// The kind and core of the principal (user, group or role) with `id`.
+    pub fn principal_core(&self, id: &str) -> Option<(EntityKind, &records::Core)> {
+        if let Some(user) = self.get::<UserBody>(id) {
+            return Some((EntityKind::User, &user.core));
+        }
+        if let Some(group) = self.get::<GroupBody>(id) {
+            return Some((EntityKind::Group, &group.core));
+        }
+        self.get::<RoleBody>(id)
+            .map(|role| (EntityKind::Role, &role.core))
+    }
+
+    /// The principals of `account` a managed policy is attached to
+    /// (`Relation::Attached`) or is the boundary of (`Relation::Boundary`).
+    pub fn policy_users<'s>(
+        &'s self,
+        relation: Relation,
+        account: &'s str,
+        policy_arn: &str,
+    ) -> impl Iterator<Item = (EntityKind, &'s records::Core)> + 's {
+        self.targets(relation, Direction::Inverse, policy_arn)
+            .filter_map(|id| self.principal_core(id))
+            .filter(move |(_, core)| core.account_id == account)
+    }
+
+    /// Every access key.
+    pub fn access_keys(&self) -> impl Iterator<Item = &KeyEntry> {
+        self.keys.values().map(Arc::as_ref)
     }
 
     /// An access key by id.
@@ -97,102 +304,214 @@ impl Snapshot {
                 account: key.account_id.clone(),
             }),
             KeyOwner::User { user_id } => self.user_by_id(user_id).map(|u| Caller::User {
-                account: u.account_id.clone(),
-                user_id: u.user_id.clone(),
-                name: u.name.clone(),
-                path: u.path.clone(),
+                account: u.core.account_id.clone(),
+                user_id: u.core.id.clone(),
+                name: u.core.name.clone(),
+                path: u.core.path.clone(),
             }),
         }
     }
 
+    /// A canonical text of everything the snapshot holds, for tests that
+    /// compare an incrementally maintained snapshot with a rebuilt one.
+    pub fn canonical(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let mut lines: Vec<String> = Vec::new();
+        for (id, a) in &self.accounts {
+            lines.push(format!("account {id} {a:?}"));
+        }
+        fn entities<B: Stored>(s: &Snapshot, lines: &mut Vec<String>) {
+            for (id, e) in B::map(s) {
+                lines.push(format!("{:?} {id} {e:?}", B::KIND));
+            }
+        }
+        entities::<UserBody>(self, &mut lines);
+        entities::<GroupBody>(self, &mut lines);
+        entities::<RoleBody>(self, &mut lines);
+        entities::<PolicyBody>(self, &mut lines);
+        entities::<InstanceProfileBody>(self, &mut lines);
+        for (k, v) in &self.names {
+            lines.push(format!("name {k} {v}"));
+        }
+        for e in &self.edges {
+            lines.push(format!("edge {e}"));
+        }
+        for (id, p) in &self.inline {
+            let names: Vec<&str> = p.identity.iter().map(|c| c.name()).collect();
+            lines.push(format!("inline {id} {names:?} {}", p.unreadable));
+        }
+        for (arn, p) in &self.managed {
+            lines.push(format!("managed {arn} {}", p.is_some()));
+        }
+        for (id, k) in &self.keys {
+            lines.push(format!(
+                "key {id} {} {:?} {:?}",
+                k.account_id, k.owner, k.status
+            ));
+        }
+        lines.sort();
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "unopenable {}", self.unopenable_keys);
+        out
+    }
+
     /// A new snapshot with `changes` applied. Access-key secrets are opened
-    /// here, once per change, rather than on every request.
+    /// and policies compiled here, once per change, rather than on every
+    /// request. Only the touched entries are copied.
     pub fn apply(&self, changes: &ChangeSet, kek: &Kek) -> Snapshot {
         let mut next = self.clone();
         for change in &changes.changes {
             let key = change.key.as_str();
             let value = change.value.as_deref();
-            match change.namespace.as_str() {
-                NS_ACCOUNT => {
-                    match value.and_then(|v| decode_logged::<AccountRecord>(NS_ACCOUNT, key, v)) {
-                        Some(account) => {
-                            next.accounts.insert(key.to_string(), Arc::new(account));
+            let Some(ns) = Ns::parse(&change.namespace) else {
+                continue;
+            };
+            match ns {
+                Ns::Account => match value.and_then(|v| decode_logged(ns, key, v)) {
+                    Some(account) => {
+                        next.accounts.insert(key.to_string(), Arc::new(account));
+                    }
+                    None => {
+                        next.accounts.remove(key);
+                    }
+                },
+                Ns::Names => match value.and_then(|v| std::str::from_utf8(v).ok()) {
+                    Some(id) => {
+                        next.names.insert(key.to_string(), id.to_string());
+                    }
+                    None => {
+                        next.names.remove(key);
+                    }
+                },
+                Ns::Edges => {
+                    if value.is_some() {
+                        next.edges.insert(key.to_string());
+                        if let Some((
+                            Relation::Attached | Relation::Boundary,
+                            Direction::Forward,
+                            _,
+                            arn,
+                        )) = edges::parse_edge_key(key)
+                        {
+                            next.ensure_aws_managed(arn);
                         }
-                        None => {
-                            next.accounts.remove(key);
-                        }
+                    } else {
+                        next.edges.remove(key);
                     }
                 }
-                NS_USER => {
-                    if let Some(old) = next.users_by_key.remove(key) {
-                        // A rename puts the new key and deletes the old one
-                        // in the same revision, in key order: only drop the
-                        // id entry if it is still this record's.
-                        let still_this_record = next
-                            .users_by_id
-                            .get(&old.user_id)
-                            .is_some_and(|current| Arc::ptr_eq(current, &old));
-                        if still_this_record {
-                            next.users_by_id.remove(&old.user_id);
-                            next.user_policies.remove(&old.user_id);
-                        }
-                    }
-                    if let Some(user) =
-                        value.and_then(|v| decode_logged::<UserRecord>(NS_USER, key, v))
-                    {
-                        let user = Arc::new(user);
-                        // Policies are compiled once here, not per request.
-                        let compiled = policies::compile_inline(user.inline_policies.iter());
-                        next.user_policies
-                            .insert(user.user_id.clone(), Arc::new(compiled));
-                        next.users_by_id
-                            .insert(user.user_id.clone(), Arc::clone(&user));
-                        next.users_by_key.insert(key.to_string(), user);
-                    }
+                Ns::Entity(EntityKind::User) => next.apply_principal::<UserBody>(key, value),
+                Ns::Entity(EntityKind::Group) => next.apply_principal::<GroupBody>(key, value),
+                Ns::Entity(EntityKind::Role) => next.apply_principal::<RoleBody>(key, value),
+                Ns::Entity(EntityKind::Policy) => next.apply_policy(key, value),
+                Ns::Entity(EntityKind::InstanceProfile) => {
+                    next.apply_entity::<InstanceProfileBody>(key, value);
                 }
-                NS_ACCESS_KEY => {
-                    next.keys.remove(key);
-                    if let Some(record) =
-                        value.and_then(|v| decode_logged::<AccessKeyRecord>(NS_ACCESS_KEY, key, v))
-                    {
-                        match kek.open(&record.access_key_id, &record.sealed_secret) {
-                            Ok(secret) => {
-                                next.keys.insert(
-                                    key.to_string(),
-                                    Arc::new(KeyEntry {
-                                        access_key_id: record.access_key_id,
-                                        account_id: record.account_id,
-                                        owner: record.owner,
-                                        status: record.status,
-                                        secret,
-                                    }),
-                                );
-                            }
-                            Err(error) => {
-                                next.unopenable_keys += 1;
-                                tracing::error!(
-                                    access_key_id = %record.access_key_id,
-                                    %error,
-                                    "access key cannot be used"
-                                );
-                            }
-                        }
-                    }
-                }
-                _ => {}
+                Ns::AccessKey => next.apply_access_key(key, value, kek),
+                Ns::Meta | Ns::OwnerKey | Ns::KeyUsed => {}
             }
         }
         next.revision = next.revision.max(changes.revision);
         next
     }
+
+    fn apply_entity<B: Stored>(
+        &mut self,
+        id: &str,
+        value: Option<&[u8]>,
+    ) -> Option<Arc<Entity<B>>> {
+        match value.and_then(|v| decode_logged::<Entity<B>>(Ns::Entity(B::KIND), id, v)) {
+            Some(entity) => {
+                let entity = Arc::new(entity);
+                B::map_mut(self).insert(id.to_string(), Arc::clone(&entity));
+                Some(entity)
+            }
+            None => {
+                B::map_mut(self).remove(id);
+                None
+            }
+        }
+    }
+
+    fn apply_principal<B: Stored + records::HasInline>(&mut self, id: &str, value: Option<&[u8]>) {
+        match self.apply_entity::<B>(id, value) {
+            Some(entity) => {
+                // Inline policies are compiled once here, not per request.
+                let compiled = policies::compile_inline(B::KIND, entity.body.inline().iter());
+                self.inline.insert(id.to_string(), Arc::new(compiled));
+            }
+            None => {
+                self.inline.remove(id);
+            }
+        }
+    }
+
+    fn apply_policy(&mut self, id: &str, value: Option<&[u8]>) {
+        let old_arn = self.get::<PolicyBody>(id).map(Entity::arn);
+        match self.apply_entity::<PolicyBody>(id, value) {
+            Some(policy) => {
+                let compiled = policy
+                    .body
+                    .default()
+                    .and_then(|v| policies::compile_managed(&policy.core.name, &v.document));
+                self.managed.insert(policy.arn(), compiled);
+            }
+            None => {
+                if let Some(arn) = old_arn {
+                    self.managed.remove(&arn);
+                }
+            }
+        }
+    }
+
+    /// Compiles an AWS-managed policy the first time something uses it.
+    fn ensure_aws_managed(&mut self, arn: &str) {
+        if self.managed.contains_key(arn) || !crate::aws_managed::is_aws_managed(arn) {
+            return;
+        }
+        let compiled = crate::aws_managed::get(arn).and_then(|p| {
+            p.default_document()
+                .and_then(|doc| policies::compile_managed(&p.name, doc))
+        });
+        self.managed.insert(arn.to_string(), compiled);
+    }
+
+    fn apply_access_key(&mut self, key: &str, value: Option<&[u8]>, kek: &Kek) {
+        self.keys.remove(key);
+        let Some(record) =
+            value.and_then(|v| decode_logged::<AccessKeyRecord>(Ns::AccessKey, key, v))
+        else {
+            return;
+        };
+        match kek.open(&record.access_key_id, &record.sealed_secret) {
+            Ok(secret) => {
+                self.keys.insert(
+                    key.to_string(),
+                    Arc::new(KeyEntry {
+                        access_key_id: record.access_key_id,
+                        account_id: record.account_id,
+                        owner: record.owner,
+                        status: record.status,
+                        secret,
+                    }),
+                );
+            }
+            Err(error) => {
+                self.unopenable_keys += 1;
+                tracing::error!(
+                    access_key_id = %record.access_key_id,
+                    %error,
+                    "access key cannot be used"
+                );
+            }
+        }
+    }
 }
 
-fn decode_logged<T: serde::de::DeserializeOwned>(
-    namespace: &str,
-    key: &str,
-    value: &[u8],
-) -> Option<T> {
-    match records::decode(namespace, key, value) {
+fn decode_logged<T: serde::de::DeserializeOwned>(ns: Ns, key: &str, value: &[u8]) -> Option<T> {
+    match records::decode(ns.as_str(), key, value) {
         Ok(v) => Some(v),
         Err(error) => {
             tracing::error!(%error, "record skipped while building the snapshot");
@@ -246,6 +565,8 @@ impl SnapshotCell {
             Ok(mut guard) => *guard = next,
             Err(poisoned) => *poisoned.into_inner() = next,
         }
+        // The previous snapshot is dropped here, outside the write lock.
+        drop(current);
         Ok(revision)
     }
 }

@@ -275,7 +275,7 @@ fn decide(world: &World, caller: &Caller, operation: &str, input: Value) -> Deci
     let op = ops::find(Service::Iam, operation).expect("implemented");
     let snapshot = world.cell.load();
     let target = op.target(&snapshot, caller, &input);
-    authorize(&snapshot, caller, op, &target, &input, &facts())
+    authorize(&snapshot, caller, op, &target, &facts())
 }
 
 #[test]
@@ -404,7 +404,7 @@ fn renaming_to_a_name_that_sorts_first_keeps_the_user_and_its_policies() {
     assert!(snapshot.user_by_name(ACCOUNT, "zed").is_none());
     let renamed = snapshot.user_by_id(&user_id).expect("still known by id");
     assert_eq!(
-        (renamed.name.as_str(), renamed.path.as_str()),
+        (renamed.core.name.as_str(), renamed.core.path.as_str()),
         ("amy", "/ops/")
     );
     assert_eq!(

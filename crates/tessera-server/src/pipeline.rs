@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use tessera_iam::authz::{self, Decision, RequestFacts};
+use tessera_iam::authz::RequestFacts;
 use tessera_iam::caller::Caller;
 use tessera_iam::ids;
-use tessera_iam::ops::{self, OpContext, Service, StoreUse};
+use tessera_iam::ops::{self, Service, StoreUse};
 use tessera_iam::records::KeyStatus;
 use tessera_iam::snapshot::Snapshot;
 use tessera_sigv4::{RequestParts, SecretKey, SigV4Error, VerifiedRequest};
@@ -192,7 +192,6 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
     };
     let input = model.decode_input(action, &params).map_err(fail(model))?;
 
-    let target = operation.target(&snapshot, &caller, &input);
     let facts = RequestFacts {
         now: to_offset(now),
         source_ip: request.peer.map(|p| p.ip()),
@@ -204,27 +203,21 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         secure_transport: false,
         region: verified.region().to_string(),
     };
-    if let Decision::Deny { message } =
-        authz::authorize(&snapshot, &caller, operation, &target, &input, &facts)
-    {
-        return Err(Failure {
+    state
+        .domain()
+        .authorize(&snapshot, &caller, operation, &input, &facts)
+        .map_err(|e| Failure {
             model,
-            error: model.error("AccessDenied", message),
-        });
-    }
+            error: model.error(e.code, e.message),
+        })?;
 
     let now = facts.now;
     let output = if operation.store != StoreUse::None {
         let state = Arc::clone(state);
         let result = tokio::task::spawn_blocking(move || {
-            let result = run_operation(&state, &snapshot, &caller, operation, &input, now);
-            // The caller's next request must see its own change.
-            if operation.store == StoreUse::Write {
-                if let Err(error) = state.snapshot.refresh(state.store.as_ref()) {
-                    tracing::error!(%error, "snapshot refresh after a write failed");
-                }
-            }
-            result
+            state
+                .domain()
+                .execute(&snapshot, &caller, operation, &input, now)
         })
         .await;
         match result {
@@ -235,7 +228,9 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
             }
         }
     } else {
-        run_operation(state, &snapshot, &caller, operation, &input, now)
+        state
+            .domain()
+            .execute(&snapshot, &caller, operation, &input, now)
     };
     let output = output.map_err(|e| Failure {
         model,
@@ -246,27 +241,6 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         operation: operation.name,
         output,
     })
-}
-
-fn run_operation(
-    state: &AppState,
-    snapshot: &Snapshot,
-    caller: &Caller,
-    operation: &ops::Operation,
-    input: &Value,
-    now: OffsetDateTime,
-) -> Result<Value, tessera_iam::IamError> {
-    let ctx = OpContext {
-        store: state.store.as_ref(),
-        snapshot,
-        caller,
-        now,
-        random: state.random.as_ref(),
-        kek: &state.kek,
-        quotas: &state.quotas,
-        last_used: &state.last_used,
-    };
-    (operation.handler)(&ctx, input)
 }
 
 /// Resolves the signing key in the snapshot and verifies the signature.

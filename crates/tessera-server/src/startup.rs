@@ -74,6 +74,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         let kek = kek.clone();
         let random = Arc::clone(&random);
         tokio::task::spawn_blocking(move || {
+            tessera_iam::upgrade::upgrade(store.as_ref())?;
             bootstrap::ensure_default_account(
                 store.as_ref(),
                 &requested,

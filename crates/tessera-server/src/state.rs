@@ -36,3 +36,17 @@ pub struct AppState {
     /// Whether emulator mode is on.
     pub emulator: bool,
 }
+
+impl AppState {
+    /// The domain's dispatch boundary over this state.
+    pub fn domain(&self) -> tessera_iam::dispatch::Domain<'_> {
+        tessera_iam::dispatch::Domain {
+            store: self.store.as_ref(),
+            cell: &self.snapshot,
+            random: self.random.as_ref(),
+            kek: &self.kek,
+            quotas: &self.quotas,
+            last_used: &self.last_used,
+        }
+    }
+}

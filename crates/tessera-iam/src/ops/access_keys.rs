@@ -7,76 +7,16 @@
 use serde_json::{json, Value};
 use tessera_store::{Outcome, Transaction};
 
-use super::users::target_user_arn;
-use super::{
-    decode_marker, encode_marker, input_str, input_u64, iso8601, page, required_str, OpContext,
-    Operation, Service, StoreUse, DEFAULT_MAX_ITEMS,
-};
+use super::paging::page as page_of;
+use super::{iso8601, Input, OpContext};
 use crate::caller::Caller;
 use crate::crypto::Secret;
 use crate::ids::{self, IdKind};
-use crate::records::{self, AccessKeyRecord, KeyOwner, KeyStatus, NS_ACCESS_KEY, NS_OWNER_KEY};
-use crate::snapshot::Snapshot;
+use crate::records::{
+    self, AccessKeyRecord, KeyOwner, KeyStatus, UserBody, NS_ACCESS_KEY, NS_OWNER_KEY,
+};
+use crate::table::Table;
 use crate::IamError;
-
-pub(super) const CREATE_ACCESS_KEY: Operation = Operation {
-    service: Service::Iam,
-    name: "CreateAccessKey",
-    resource: target_user_arn,
-    always_allowed: false,
-    store: StoreUse::Write,
-    handler: create_access_key,
-};
-
-pub(super) const LIST_ACCESS_KEYS: Operation = Operation {
-    service: Service::Iam,
-    name: "ListAccessKeys",
-    resource: target_user_arn,
-    always_allowed: false,
-    store: StoreUse::Read,
-    handler: list_access_keys,
-};
-
-pub(super) const UPDATE_ACCESS_KEY: Operation = Operation {
-    service: Service::Iam,
-    name: "UpdateAccessKey",
-    resource: target_user_arn,
-    always_allowed: false,
-    store: StoreUse::Write,
-    handler: update_access_key,
-};
-
-pub(super) const DELETE_ACCESS_KEY: Operation = Operation {
-    service: Service::Iam,
-    name: "DeleteAccessKey",
-    resource: target_user_arn,
-    always_allowed: false,
-    store: StoreUse::Write,
-    handler: delete_access_key,
-};
-
-pub(super) const GET_ACCESS_KEY_LAST_USED: Operation = Operation {
-    service: Service::Iam,
-    name: "GetAccessKeyLastUsed",
-    resource: key_owner_arn,
-    always_allowed: false,
-    // Persisted last-use times are read from the store.
-    store: StoreUse::Read,
-    handler: get_access_key_last_used,
-};
-
-/// The resource of `GetAccessKeyLastUsed`: the ARN of the key's owner.
-fn key_owner_arn(snapshot: &Snapshot, caller: &Caller, input: &Value) -> String {
-    let key = input_str(input, "AccessKeyId").and_then(|id| snapshot.access_key(id));
-    match key.map(|k| &k.owner) {
-        Some(KeyOwner::User { user_id }) => match snapshot.user_by_id(user_id) {
-            Some(user) => user.arn(),
-            None => caller.arn(),
-        },
-        Some(KeyOwner::Root) => crate::arn::root(caller.account()),
-        None => caller.arn(),
-    }
-}
 
 /// Whose keys an operation acts on, and the user name to report.
 struct KeyTarget {
@@ -92,28 +32,26 @@ fn resolve_target(
     input: &Value,
 ) -> Result<KeyTarget, Outcome<IamError>> {
     let account = caller.account();
-    match (input_str(input, "UserName"), caller) {
+    match (Input(input).str("UserName"), caller) {
         (Some(name), _) => {
-            let user = records::require_user(tx, account, name)?;
+            let user = Table::<UserBody>::require(tx, account, name)?;
             Ok(KeyTarget {
                 owner: KeyOwner::User {
-                    user_id: user.user_id,
+                    user_id: user.core.id,
                 },
-                user_name: Some(user.name),
+                user_name: Some(user.core.name),
             })
         }
         (None, Caller::User { user_id, name, .. }) => {
-            // The caller's own record, re-read so a concurrent rename or
-            // delete is seen.
-            let user = records::require_user(tx, account, name)?;
-            if &user.user_id != user_id {
-                return Err(Outcome::Domain(IamError::no_such_user(name)));
-            }
+            // The caller's own record, re-read so a concurrent delete is
+            // seen.
+            let user = Table::<UserBody>::get_by_id(tx, user_id)?
+                .ok_or_else(|| Outcome::Domain(IamError::no_such_user(name)))?;
             Ok(KeyTarget {
                 owner: KeyOwner::User {
-                    user_id: user.user_id,
+                    user_id: user.core.id,
                 },
-                user_name: Some(user.name),
+                user_name: Some(user.core.name),
             })
         }
         (None, Caller::Root { .. }) => Ok(KeyTarget {
@@ -148,7 +86,7 @@ fn key_metadata(key: &AccessKeyRecord, user_name: Option<&str>) -> Value {
     out
 }
 
-fn create_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn create_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let account = ctx.caller.account();
     let now = ctx.now.unix_timestamp();
     let limit = ctx.quotas.access_keys_per_user;
@@ -183,10 +121,8 @@ fn create_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
     Ok(json!({ "AccessKey": key }))
 }
 
-fn list_access_keys(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn list_access_keys(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let account = ctx.caller.account();
-    let max_items = input_u64(input, "MaxItems").unwrap_or(DEFAULT_MAX_ITEMS) as usize;
-    let marker = input_str(input, "Marker").map(decode_marker).transpose()?;
     let result = tessera_store::read(ctx.store, |tx| {
         let target = match resolve_target(tx, ctx.caller, input) {
             Ok(target) => target,
@@ -194,41 +130,28 @@ fn list_access_keys(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErro
             Err(Outcome::Store(e)) => return Err(e),
         };
         let prefix = records::owner_key_prefix(account, &target.owner);
-        let (ids, next) = page(
-            tx,
-            NS_OWNER_KEY,
-            &prefix,
-            marker.as_deref(),
-            max_items,
-            |key, _| {
-                Ok(Some(
-                    key.strip_prefix(prefix.as_str()).unwrap_or(key).to_string(),
-                ))
-            },
-        )?;
-        let mut keys = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(key) = records::get::<AccessKeyRecord>(tx, NS_ACCESS_KEY, &id)? {
+        // An owner has at most a handful of keys (the quota is 2).
+        let entries = tx.scan(NS_OWNER_KEY, &prefix, None, 1024)?;
+        let mut keys = Vec::with_capacity(entries.len());
+        for (entry, _) in entries {
+            let id = entry.strip_prefix(prefix.as_str()).unwrap_or(&entry);
+            if let Some(key) = records::get::<AccessKeyRecord>(tx, NS_ACCESS_KEY, id)? {
                 keys.push(key);
             }
         }
-        Ok(Ok((keys, next, target.user_name)))
+        Ok(Ok((keys, target.user_name)))
     })?;
-    let (keys, next, user_name) = result?;
-    let mut out = json!({
-        "AccessKeyMetadata": keys.iter().map(|k| key_metadata(k, user_name.as_deref())).collect::<Vec<_>>(),
-        "IsTruncated": next.is_some(),
-    });
-    if let Some(next) = next {
-        out["Marker"] = Value::String(encode_marker(&next));
-    }
-    Ok(out)
+    let (keys, user_name) = result?;
+    let page = page_of(Input(input), keys, |k| k.access_key_id.clone())?;
+    Ok(page.output("AccessKeyMetadata", |k| {
+        key_metadata(k, user_name.as_deref())
+    }))
 }
 
-fn update_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn update_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let account = ctx.caller.account();
-    let access_key_id = required_str(input, "AccessKeyId")?;
-    let status = match required_str(input, "Status")? {
+    let access_key_id = Input(input).required("AccessKeyId")?;
+    let status = match Input(input).required("Status")? {
         "Active" => KeyStatus::Active,
         "Inactive" => KeyStatus::Inactive,
         other => {
@@ -249,9 +172,9 @@ fn update_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
     Ok(json!({}))
 }
 
-fn delete_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn delete_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let account = ctx.caller.account();
-    let access_key_id = required_str(input, "AccessKeyId")?;
+    let access_key_id = Input(input).required("AccessKeyId")?;
     tessera_store::write(ctx.store, |tx| {
         let target = resolve_target(tx, ctx.caller, input)?;
         let key = require_key_of(tx, account, &target, access_key_id)?;
@@ -264,8 +187,11 @@ fn delete_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
     Ok(json!({}))
 }
 
-fn get_access_key_last_used(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let access_key_id = required_str(input, "AccessKeyId")?;
+pub(super) fn get_access_key_last_used(
+    ctx: &OpContext<'_>,
+    input: &Value,
+) -> Result<Value, IamError> {
+    let access_key_id = Input(input).required("AccessKeyId")?;
     let key = ctx
         .snapshot
         .access_key(access_key_id)
@@ -282,7 +208,10 @@ fn get_access_key_last_used(ctx: &OpContext<'_>, input: &Value) -> Result<Value,
             )
         })?;
     let user_name = match &key.owner {
-        KeyOwner::User { user_id } => ctx.snapshot.user_by_id(user_id).map(|u| u.name.clone()),
+        KeyOwner::User { user_id } => ctx
+            .snapshot
+            .user_by_id(user_id)
+            .map(|u| u.core.name.clone()),
         KeyOwner::Root => None,
     };
     let last_used = match ctx.last_used.last_used(access_key_id) {

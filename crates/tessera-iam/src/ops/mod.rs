@@ -1,27 +1,43 @@
-//! The operations Tessera implements, as a table the server looks up by
-//! service and action name. Each entry names the IAM action it is authorized
-//! as, how to compute the resource ARN (as the Service Authorization
-//! Reference gives it), and the handler.
+//! The operations Tessera implements, as one declarative table: per
+//! operation its service, how it uses the store, the resource it is
+//! authorized on (as data: [`ResourceSpec`]), its operation-specific
+//! condition keys ([`ConditionKey`]), the secondary actions it requires
+//! ([`Secondary`], e.g. `iam:PassRole`) and its handler. Operations are
+//! looked up by the [`Op`] enum; names map to it through one `match`.
 //!
-//! Handlers take the input decoded by the service model (a JSON object keyed
-//! by member name) and return the output in the same form; they never see
-//! HTTP. Handlers that only read the snapshot never touch the store.
+//! Handlers take the input decoded by the service model (a JSON object
+//! keyed by member name) and return the output in the same form; they never
+//! see HTTP. Reads are answered from the snapshot; writes run one store
+//! transaction through [`crate::table`] and [`crate::edges`].
 
 mod access_keys;
+mod account;
+mod attachments;
+mod boundaries;
+mod groups;
+mod inline;
+mod input;
+mod managed;
+mod paging;
+mod profiles;
+mod roles;
 mod sts;
-mod user_policies;
-mod user_tags;
+mod tags;
 mod users;
 
 use serde_json::Value;
 use tessera_store::Backend;
 use time::OffsetDateTime;
 
+pub use input::Input;
+pub use paging::{decode_marker, encode_marker};
+
 use crate::caller::Caller;
 use crate::crypto::Kek;
 use crate::ids::Random;
+use crate::kind::EntityKind;
 use crate::quotas::Quotas;
-use crate::records::LastUsedRecord;
+use crate::records::{GroupBody, InstanceProfileBody, LastUsedRecord, RoleBody, Tag, UserBody};
 use crate::snapshot::Snapshot;
 use crate::IamError;
 
@@ -80,117 +96,297 @@ pub struct OpContext<'a> {
     pub last_used: &'a dyn LastUsedLookup,
 }
 
-/// What the server authorizes a request as.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// The IAM action, e.g. `iam:CreateUser`.
-    pub action: String,
-    /// The resource ARN the action is on.
-    pub resource: String,
-}
-
 /// How an operation uses the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreUse {
     /// Answered from the snapshot alone.
     None,
-    /// Reads the store (lists, persisted records the snapshot does not hold).
+    /// Reads the store (persisted records the snapshot does not hold).
     Read,
     /// Writes the store; the node's snapshot must see the change before the
     /// caller's next request.
     Write,
 }
 
-/// An operation Tessera implements.
+/// The resource an operation is authorized on, as the Service
+/// Authorization Reference gives it, resolved against the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceSpec {
+    /// `*`: the action has no resource type.
+    Star,
+    /// A list over a kind: `arn:aws:iam::ACCOUNT:KIND/` (with `PathPrefix`
+    /// when given).
+    AllOf(EntityKind),
+    /// A new entity: its ARN from the kind's name member and `Path`.
+    New(EntityKind),
+    /// The existing entity named by the kind's name member.
+    Named(EntityKind),
+    /// The user named by `UserName`, or the calling user without it.
+    NamedOrCaller,
+    /// The managed policy named by `PolicyArn`.
+    PolicyArn,
+    /// The owner of the access key named by `AccessKeyId`.
+    AccessKeyOwner,
+    /// A rename or move: the entity named by the kind's name member, and
+    /// also its ARN after the change (`NewUserName`/`NewGroupName`,
+    /// `NewPath`), as AWS authorizes both.
+    Renamed(EntityKind),
+    /// The service-linked role `CreateServiceLinkedRole` would create.
+    ServiceLinkedRole,
+}
+
+/// Operation-specific condition keys an operation fills in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionKey {
+    /// `aws:RequestTag/*` and `aws:TagKeys` from the `Tags` member.
+    RequestTags,
+    /// `aws:TagKeys` from the `TagKeys` member.
+    TagKeys,
+    /// `iam:PermissionsBoundary` from the `PermissionsBoundary` member.
+    PermissionsBoundary,
+    /// `iam:PermissionsBoundary`: the boundary the named entity has now.
+    CurrentBoundary(EntityKind),
+    /// `iam:PolicyARN` from the `PolicyArn` member.
+    PolicyArn,
+    /// `iam:AWSServiceName` from the `AWSServiceName` member.
+    AwsServiceName,
+}
+
+/// A further action an operation requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secondary {
+    /// `iam:PassRole` on the role named by the member, with
+    /// `iam:PassedToService` set to the service.
+    PassRole {
+        /// The member naming the role.
+        role_member: &'static str,
+        /// The service the role is passed to.
+        service: &'static str,
+    },
+}
+
+/// The handler of an operation.
+pub type Handler = fn(&OpContext<'_>, &Value) -> Result<Value, IamError>;
+
+/// An operation Tessera implements: one row of the table.
+#[derive(Debug)]
 pub struct Operation {
+    /// The operation's enum value.
+    pub op: Op,
     /// The service.
     pub service: Service,
     /// The action name, as in `Action=CreateUser`.
     pub name: &'static str,
-    /// Computes the resource the request acts on.
-    pub resource: fn(&Snapshot, &Caller, &Value) -> String,
-    /// Whether the operation is allowed for every authenticated caller
-    /// without a policy (only `sts:GetCallerIdentity`).
-    pub always_allowed: bool,
     /// How the handler uses the store: the server runs handlers that use
     /// it off the async threads, and refreshes its snapshot after writes.
     pub store: StoreUse,
+    /// The resource the request acts on.
+    pub resource: ResourceSpec,
+    /// Operation-specific condition keys.
+    pub condition_keys: &'static [ConditionKey],
+    /// Further actions the caller needs.
+    pub secondary: &'static [Secondary],
+    /// Whether every authenticated caller may call it without a policy
+    /// (only `sts:GetCallerIdentity`).
+    pub always_allowed: bool,
     /// The handler.
-    pub handler: fn(&OpContext<'_>, &Value) -> Result<Value, IamError>,
+    pub handler: Handler,
+}
+
+/// What a request is authorized as: the action on one or more resources,
+/// with the operation's condition keys, plus secondary actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The IAM action, e.g. `iam:CreateUser`.
+    pub action: String,
+    /// The resource ARN the action is on.
+    pub resource: String,
+    /// Further resources the same action must be allowed on (a rename's
+    /// destination).
+    pub also: Vec<String>,
+    /// Tags of the entity the action is on (`aws:ResourceTag/*`,
+    /// `iam:ResourceTag/*`).
+    pub resource_tags: Vec<Tag>,
+    /// Operation-specific context keys and their values.
+    pub context: Vec<(String, tessera_policy::ContextValue)>,
+    /// Secondary actions, each authorized on its own resource.
+    pub secondary: Vec<Target>,
 }
 
 impl Operation {
-    /// The action and resource to authorize.
+    /// The action, resources and keys to authorize.
     pub fn target(&self, snapshot: &Snapshot, caller: &Caller, input: &Value) -> Target {
-        Target {
-            action: format!("{}:{}", self.service.prefix(), self.name),
-            resource: (self.resource)(snapshot, caller, input),
-        }
+        authorization::target(self, snapshot, caller, input)
     }
 }
 
-static OPERATIONS: &[Operation] = &[
-    sts::GET_CALLER_IDENTITY,
-    users::CREATE_USER,
-    users::GET_USER,
-    users::LIST_USERS,
-    users::UPDATE_USER,
-    users::DELETE_USER,
-    access_keys::CREATE_ACCESS_KEY,
-    access_keys::LIST_ACCESS_KEYS,
-    access_keys::UPDATE_ACCESS_KEY,
-    access_keys::DELETE_ACCESS_KEY,
-    access_keys::GET_ACCESS_KEY_LAST_USED,
-    user_policies::PUT_USER_POLICY,
-    user_policies::GET_USER_POLICY,
-    user_policies::LIST_USER_POLICIES,
-    user_policies::DELETE_USER_POLICY,
-    user_tags::TAG_USER,
-    user_tags::UNTAG_USER,
-    user_tags::LIST_USER_TAGS,
-];
+mod authorization;
+
+macro_rules! operations {
+    ($(
+        $name:ident: $service:ident, $store:ident, $resource:expr,
+            [$($key:expr),*], [$($secondary:expr),*], $handler:expr;
+    )*) => {
+        /// Every implemented operation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Op {
+            $(
+                #[doc = concat!("`", stringify!($name), "`")]
+                $name,
+            )*
+        }
+
+        impl Op {
+            /// Every implemented operation, in table order.
+            pub const ALL: &'static [Op] = &[$(Op::$name),*];
+
+            /// The operation `name` of `service`, if implemented.
+            pub fn from_name(service: Service, name: &str) -> Option<Op> {
+                $(
+                    if service == Service::$service && name == stringify!($name) {
+                        return Some(Op::$name);
+                    }
+                )*
+                None
+            }
+
+            /// The operation's row of the table.
+            pub fn operation(self) -> &'static Operation {
+                match self {
+                    $(
+                        Op::$name => {
+                            static ROW: Operation = Operation {
+                                op: Op::$name,
+                                service: Service::$service,
+                                name: stringify!($name),
+                                store: StoreUse::$store,
+                                resource: $resource,
+                                condition_keys: &[$($key),*],
+                                secondary: &[$($secondary),*],
+                                always_allowed: matches!(Op::$name, Op::GetCallerIdentity),
+                                handler: $handler,
+                            };
+                            &ROW
+                        }
+                    )*
+                }
+            }
+        }
+    };
+}
+
+use ConditionKey as K;
+use EntityKind::{Group as G, InstanceProfile as IP, Policy as P, Role as R, User as U};
+use ResourceSpec as Res;
+
+operations! {
+    GetCallerIdentity: Sts, None, Res::Star, [], [], sts::get_caller_identity;
+
+    CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
+    GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
+    ListUsers: Iam, None, Res::AllOf(U), [], [], users::list_users;
+    UpdateUser: Iam, Write, Res::Renamed(U), [], [], users::update_user;
+    DeleteUser: Iam, Write, Res::Named(U), [K::CurrentBoundary(U)], [], users::delete_user;
+    TagUser: Iam, Write, Res::Named(U), [K::RequestTags], [], tags::tag::<UserBody>;
+    UntagUser: Iam, Write, Res::Named(U), [K::TagKeys], [], tags::untag::<UserBody>;
+    ListUserTags: Iam, None, Res::Named(U), [], [], tags::list::<UserBody>;
+    PutUserPolicy: Iam, Write, Res::Named(U), [K::CurrentBoundary(U)], [], inline::put::<UserBody>;
+    GetUserPolicy: Iam, None, Res::Named(U), [], [], inline::get::<UserBody>;
+    ListUserPolicies: Iam, None, Res::Named(U), [], [], inline::list::<UserBody>;
+    DeleteUserPolicy: Iam, Write, Res::Named(U), [K::CurrentBoundary(U)], [], inline::delete::<UserBody>;
+    AttachUserPolicy: Iam, Write, Res::Named(U), [K::PolicyArn, K::CurrentBoundary(U)], [], attachments::attach::<UserBody>;
+    DetachUserPolicy: Iam, Write, Res::Named(U), [K::PolicyArn, K::CurrentBoundary(U)], [], attachments::detach::<UserBody>;
+    ListAttachedUserPolicies: Iam, None, Res::Named(U), [], [], attachments::list::<UserBody>;
+    PutUserPermissionsBoundary: Iam, Write, Res::Named(U), [K::PermissionsBoundary], [], boundaries::put::<UserBody>;
+    DeleteUserPermissionsBoundary: Iam, Write, Res::Named(U), [K::CurrentBoundary(U)], [], boundaries::delete::<UserBody>;
+
+    CreateAccessKey: Iam, Write, Res::NamedOrCaller, [], [], access_keys::create_access_key;
+    ListAccessKeys: Iam, Read, Res::NamedOrCaller, [], [], access_keys::list_access_keys;
+    UpdateAccessKey: Iam, Write, Res::NamedOrCaller, [], [], access_keys::update_access_key;
+    DeleteAccessKey: Iam, Write, Res::NamedOrCaller, [], [], access_keys::delete_access_key;
+    GetAccessKeyLastUsed: Iam, Read, Res::AccessKeyOwner, [], [], access_keys::get_access_key_last_used;
+
+    CreateGroup: Iam, Write, Res::New(G), [], [], groups::create_group;
+    GetGroup: Iam, None, Res::Named(G), [], [], groups::get_group;
+    ListGroups: Iam, None, Res::AllOf(G), [], [], groups::list_groups;
+    UpdateGroup: Iam, Write, Res::Renamed(G), [], [], groups::update_group;
+    DeleteGroup: Iam, Write, Res::Named(G), [], [], groups::delete_group;
+    AddUserToGroup: Iam, Write, Res::Named(G), [], [], groups::add_user_to_group;
+    RemoveUserFromGroup: Iam, Write, Res::Named(G), [], [], groups::remove_user_from_group;
+    ListGroupsForUser: Iam, None, Res::Named(U), [], [], groups::list_groups_for_user;
+    PutGroupPolicy: Iam, Write, Res::Named(G), [], [], inline::put::<GroupBody>;
+    GetGroupPolicy: Iam, None, Res::Named(G), [], [], inline::get::<GroupBody>;
+    ListGroupPolicies: Iam, None, Res::Named(G), [], [], inline::list::<GroupBody>;
+    DeleteGroupPolicy: Iam, Write, Res::Named(G), [], [], inline::delete::<GroupBody>;
+    AttachGroupPolicy: Iam, Write, Res::Named(G), [K::PolicyArn], [], attachments::attach::<GroupBody>;
+    DetachGroupPolicy: Iam, Write, Res::Named(G), [K::PolicyArn], [], attachments::detach::<GroupBody>;
+    ListAttachedGroupPolicies: Iam, None, Res::Named(G), [], [], attachments::list::<GroupBody>;
+
+    CreateRole: Iam, Write, Res::New(R), [K::RequestTags, K::PermissionsBoundary], [], roles::create_role;
+    GetRole: Iam, None, Res::Named(R), [], [], roles::get_role;
+    ListRoles: Iam, None, Res::AllOf(R), [], [], roles::list_roles;
+    UpdateRole: Iam, Write, Res::Named(R), [], [], roles::update_role;
+    UpdateRoleDescription: Iam, Write, Res::Named(R), [], [], roles::update_role_description;
+    UpdateAssumeRolePolicy: Iam, Write, Res::Named(R), [], [], roles::update_assume_role_policy;
+    DeleteRole: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], roles::delete_role;
+    TagRole: Iam, Write, Res::Named(R), [K::RequestTags], [], tags::tag::<RoleBody>;
+    UntagRole: Iam, Write, Res::Named(R), [K::TagKeys], [], tags::untag::<RoleBody>;
+    ListRoleTags: Iam, None, Res::Named(R), [], [], tags::list::<RoleBody>;
+    PutRolePolicy: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], inline::put::<RoleBody>;
+    GetRolePolicy: Iam, None, Res::Named(R), [], [], inline::get::<RoleBody>;
+    ListRolePolicies: Iam, None, Res::Named(R), [], [], inline::list::<RoleBody>;
+    DeleteRolePolicy: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], inline::delete::<RoleBody>;
+    AttachRolePolicy: Iam, Write, Res::Named(R), [K::PolicyArn, K::CurrentBoundary(R)], [], attachments::attach::<RoleBody>;
+    DetachRolePolicy: Iam, Write, Res::Named(R), [K::PolicyArn, K::CurrentBoundary(R)], [], attachments::detach::<RoleBody>;
+    ListAttachedRolePolicies: Iam, None, Res::Named(R), [], [], attachments::list::<RoleBody>;
+    PutRolePermissionsBoundary: Iam, Write, Res::Named(R), [K::PermissionsBoundary], [], boundaries::put::<RoleBody>;
+    DeleteRolePermissionsBoundary: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], boundaries::delete::<RoleBody>;
+    CreateServiceLinkedRole: Iam, Write, Res::ServiceLinkedRole, [K::AwsServiceName], [], roles::create_service_linked_role;
+    DeleteServiceLinkedRole: Iam, Write, Res::Named(R), [], [], roles::delete_service_linked_role;
+    GetServiceLinkedRoleDeletionStatus: Iam, Read, Res::Star, [], [], roles::get_service_linked_role_deletion_status;
+
+    CreatePolicy: Iam, Write, Res::New(P), [K::RequestTags], [], managed::create_policy;
+    GetPolicy: Iam, None, Res::PolicyArn, [], [], managed::get_policy;
+    ListPolicies: Iam, None, Res::Star, [], [], managed::list_policies;
+    DeletePolicy: Iam, Write, Res::PolicyArn, [], [], managed::delete_policy;
+    CreatePolicyVersion: Iam, Write, Res::PolicyArn, [], [], managed::create_policy_version;
+    GetPolicyVersion: Iam, None, Res::PolicyArn, [], [], managed::get_policy_version;
+    ListPolicyVersions: Iam, None, Res::PolicyArn, [], [], managed::list_policy_versions;
+    SetDefaultPolicyVersion: Iam, Write, Res::PolicyArn, [], [], managed::set_default_policy_version;
+    DeletePolicyVersion: Iam, Write, Res::PolicyArn, [], [], managed::delete_policy_version;
+    TagPolicy: Iam, Write, Res::PolicyArn, [K::RequestTags], [], managed::tag_policy;
+    UntagPolicy: Iam, Write, Res::PolicyArn, [K::TagKeys], [], managed::untag_policy;
+    ListPolicyTags: Iam, None, Res::PolicyArn, [], [], managed::list_policy_tags;
+    ListEntitiesForPolicy: Iam, None, Res::PolicyArn, [], [], attachments::list_entities_for_policy;
+
+    CreateInstanceProfile: Iam, Write, Res::New(IP), [K::RequestTags], [], profiles::create_instance_profile;
+    GetInstanceProfile: Iam, None, Res::Named(IP), [], [], profiles::get_instance_profile;
+    ListInstanceProfiles: Iam, None, Res::AllOf(IP), [], [], profiles::list_instance_profiles;
+    DeleteInstanceProfile: Iam, Write, Res::Named(IP), [], [], profiles::delete_instance_profile;
+    AddRoleToInstanceProfile: Iam, Write, Res::Named(IP), [],
+        [Secondary::PassRole { role_member: "RoleName", service: "ec2.amazonaws.com" }],
+        profiles::add_role_to_instance_profile;
+    RemoveRoleFromInstanceProfile: Iam, Write, Res::Named(IP), [], [], profiles::remove_role_from_instance_profile;
+    ListInstanceProfilesForRole: Iam, None, Res::Named(R), [], [], profiles::list_instance_profiles_for_role;
+    TagInstanceProfile: Iam, Write, Res::Named(IP), [K::RequestTags], [], tags::tag::<InstanceProfileBody>;
+    UntagInstanceProfile: Iam, Write, Res::Named(IP), [K::TagKeys], [], tags::untag::<InstanceProfileBody>;
+    ListInstanceProfileTags: Iam, None, Res::Named(IP), [], [], tags::list::<InstanceProfileBody>;
+
+    GetAccountAuthorizationDetails: Iam, None, Res::Star, [], [], account::get_account_authorization_details;
+    GetAccountSummary: Iam, None, Res::Star, [], [], account::get_account_summary;
+    CreateAccountAlias: Iam, Write, Res::Star, [], [], account::create_account_alias;
+    DeleteAccountAlias: Iam, Write, Res::Star, [], [], account::delete_account_alias;
+    ListAccountAliases: Iam, None, Res::Star, [], [], account::list_account_aliases;
+}
 
 /// The implemented operation `name` of `service`, if any.
 pub fn find(service: Service, name: &str) -> Option<&'static Operation> {
-    OPERATIONS
-        .iter()
-        .find(|op| op.service == service && op.name == name)
+    Op::from_name(service, name).map(Op::operation)
 }
 
 /// All implemented operations.
-pub fn all() -> &'static [Operation] {
-    OPERATIONS
-}
-
-// ---- helpers shared by handlers ----
-
-/// A string member of the input, if present.
-pub(crate) fn input_str<'v>(input: &'v Value, member: &str) -> Option<&'v str> {
-    input.get(member).and_then(Value::as_str)
-}
-
-/// A required string member; the service model has already checked presence,
-/// so absence here means a handler/model mismatch.
-pub(crate) fn required_str<'v>(input: &'v Value, member: &str) -> Result<&'v str, IamError> {
-    input_str(input, member).ok_or_else(|| {
-        IamError::validation(format!(
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            lower_camel(member)
-        ))
-    })
-}
-
-/// An integer member of the input.
-pub(crate) fn input_u64(input: &Value, member: &str) -> Option<u64> {
-    input.get(member).and_then(Value::as_u64)
-}
-
-fn lower_camel(member: &str) -> String {
-    let mut chars = member.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+pub fn all() -> impl Iterator<Item = &'static Operation> {
+    Op::ALL.iter().map(|op| op.operation())
 }
 
 /// An ISO 8601 timestamp as IAM writes it: `2024-05-01T12:34:56Z`.
@@ -207,56 +403,33 @@ pub fn iso8601(seconds: i64) -> String {
     )
 }
 
-/// Encodes a pagination marker: the last store key a page consumed.
-pub(crate) fn encode_marker(key: &str) -> String {
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-    URL_SAFE_NO_PAD.encode(key.as_bytes())
-}
+impl OpContext<'_> {
+    /// The caller's account.
+    pub fn account(&self) -> &str {
+        self.caller.account()
+    }
 
-/// Decodes a marker made by [`encode_marker`].
-pub(crate) fn decode_marker(marker: &str) -> Result<String, IamError> {
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-    URL_SAFE_NO_PAD
-        .decode(marker.as_bytes())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| IamError::validation("Invalid Marker."))
-}
+    /// The request time in seconds since the epoch.
+    pub fn now_secs(&self) -> i64 {
+        self.now.unix_timestamp()
+    }
 
-/// Reads one page of `namespace` under `prefix`, keeping the items `keep`
-/// accepts, starting after the marker. Answers the kept items, and the
-/// marker for the next page when more kept items follow.
-pub(crate) fn page<T>(
-    tx: &mut dyn tessera_store::Transaction,
-    namespace: &str,
-    prefix: &str,
-    marker: Option<&str>,
-    max_items: usize,
-    mut keep: impl FnMut(&str, &[u8]) -> Result<Option<T>, tessera_store::StoreError>,
-) -> Result<(Vec<T>, Option<String>), tessera_store::StoreError> {
-    const BATCH: usize = 256;
-    let mut items = Vec::new();
-    let mut after: Option<String> = marker.map(str::to_string);
-    let mut last_kept_key: Option<String> = None;
-    loop {
-        let batch = tx.scan(namespace, prefix, after.as_deref(), BATCH)?;
-        let exhausted = batch.len() < BATCH;
-        for (key, value) in batch {
-            if let Some(item) = keep(&key, &value)? {
-                if items.len() == max_items {
-                    // One more kept item exists: the page is truncated.
-                    return Ok((items, last_kept_key));
-                }
-                items.push(item);
-                last_kept_key = Some(key.clone());
-            }
-            after = Some(key);
-        }
-        if exhausted {
-            return Ok((items, None));
-        }
+    /// Runs one write transaction; a domain refusal rolls it back.
+    pub fn write<T>(
+        &self,
+        work: impl FnMut(&mut dyn tessera_store::Transaction) -> crate::table::TxResult<T>,
+    ) -> Result<T, IamError> {
+        tessera_store::write(self.store, work).map_err(IamError::from)
+    }
+
+    /// The entity of kind `B` named `name` in the caller's account, from
+    /// the snapshot, or IAM's `NoSuchEntity`.
+    pub fn require<B: crate::snapshot::Stored>(
+        &self,
+        name: &str,
+    ) -> Result<&crate::records::Entity<B>, IamError> {
+        self.snapshot
+            .by_name::<B>(self.account(), name)
+            .ok_or_else(|| IamError::no_such_entity(B::KIND, name))
     }
 }
-
-/// The default page size of IAM list operations.
-pub(crate) const DEFAULT_MAX_ITEMS: u64 = 100;

@@ -1,108 +1,20 @@
-//! User operations: `CreateUser`, `GetUser`, `ListUsers`, `DeleteUser`.
+//! User operations: `CreateUser`, `GetUser`, `ListUsers`, `UpdateUser`,
+//! `DeleteUser`.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tessera_store::Outcome;
 
-use super::{
-    decode_marker, encode_marker, input_str, input_u64, iso8601, page, required_str, OpContext,
-    Operation, Service, StoreUse, DEFAULT_MAX_ITEMS,
-};
+use super::paging::page;
+use super::{boundaries, iso8601, Input, OpContext};
 use crate::arn;
 use crate::caller::Caller;
-use crate::ids::{self, IdKind};
-use crate::records::{self, KeyOwner, Tag, UserRecord, NS_OWNER_KEY, NS_USER, NS_USER_ID};
-use crate::snapshot::Snapshot;
+use crate::edges::{self, Direction, Relation};
+use crate::ids;
+use crate::records::{self, Core, Entity, KeyOwner, Tag, UserBody, UserRecord, NS_OWNER_KEY};
+use crate::table::Table;
 use crate::IamError;
 
-/// The ARN of the user named by the `UserName` member, as far as the
-/// snapshot knows its path (`/` for a user that does not exist).
-pub(super) fn named_user_arn(snapshot: &Snapshot, caller: &Caller, name: &str) -> String {
-    let account = caller.account();
-    match snapshot.user_by_name(account, name) {
-        Some(user) => user.arn(),
-        None => arn::user(account, "/", name),
-    }
-}
-
-/// The user an operation with an optional `UserName` acts on: the named
-/// user, or else the caller itself.
-pub(super) fn target_user_arn(snapshot: &Snapshot, caller: &Caller, input: &Value) -> String {
-    match input_str(input, "UserName") {
-        Some(name) => named_user_arn(snapshot, caller, name),
-        None => caller.arn(),
-    }
-}
-
-pub(super) const CREATE_USER: Operation = Operation {
-    service: Service::Iam,
-    name: "CreateUser",
-    resource: |_: &Snapshot, caller: &Caller, input: &Value| {
-        arn::user(
-            caller.account(),
-            input_str(input, "Path").unwrap_or("/"),
-            input_str(input, "UserName").unwrap_or(""),
-        )
-    },
-    always_allowed: false,
-    store: StoreUse::Write,
-    handler: create_user,
-};
-
-pub(super) const GET_USER: Operation = Operation {
-    service: Service::Iam,
-    name: "GetUser",
-    resource: target_user_arn,
-    always_allowed: false,
-    store: StoreUse::None,
-    handler: get_user,
-};
-
-pub(super) const LIST_USERS: Operation = Operation {
-    service: Service::Iam,
-    name: "ListUsers",
-    resource: |_: &Snapshot, caller: &Caller, _: &Value| arn::user_prefix(caller.account(), "/"),
-    always_allowed: false,
-    store: StoreUse::Read,
-    handler: list_users,
-};
-
-pub(super) const UPDATE_USER: Operation = Operation {
-    service: Service::Iam,
-    name: "UpdateUser",
-    resource: |snapshot: &Snapshot, caller: &Caller, input: &Value| {
-        named_user_arn(snapshot, caller, input_str(input, "UserName").unwrap_or(""))
-    },
-    always_allowed: false,
-    store: StoreUse::Write,
-    handler: update_user,
-};
-
-pub(super) const DELETE_USER: Operation = Operation {
-    service: Service::Iam,
-    name: "DeleteUser",
-    resource: |snapshot: &Snapshot, caller: &Caller, input: &Value| {
-        named_user_arn(snapshot, caller, input_str(input, "UserName").unwrap_or(""))
-    },
-    always_allowed: false,
-    store: StoreUse::Write,
-    handler: delete_user,
-};
-
-/// The `User` structure of IAM responses.
-pub(super) fn user_output(user: &UserRecord, with_tags: bool) -> Value {
-    let mut out = json!({
-        "Path": user.path,
-        "UserName": user.name,
-        "UserId": user.user_id,
-        "Arn": user.arn(),
-        "CreateDate": iso8601(user.created),
-    });
-    if with_tags && !user.tags.is_empty() {
-        out["Tags"] = tags_output(&user.tags);
-    }
-    out
-}
-
+/// The `Tags` member of an output, absent when there are none.
 pub(super) fn tags_output(tags: &[Tag]) -> Value {
     Value::Array(
         tags.iter()
@@ -111,67 +23,83 @@ pub(super) fn tags_output(tags: &[Tag]) -> Value {
     )
 }
 
-/// Reads the `Tags` member, refusing duplicate keys as IAM does (IAM tag
-/// keys are unique case-insensitively).
-pub(super) fn input_tags(input: &Value) -> Result<Vec<Tag>, IamError> {
-    let Some(list) = input.get("Tags").and_then(Value::as_array) else {
-        return Ok(Vec::new());
-    };
-    let mut tags: Vec<Tag> = Vec::with_capacity(list.len());
-    for item in list {
-        let key = input_str(item, "Key").unwrap_or_default().to_string();
-        let value = input_str(item, "Value").unwrap_or_default().to_string();
-        if tags.iter().any(|t| t.key.eq_ignore_ascii_case(&key)) {
-            return Err(IamError::invalid_input("Duplicate tag keys found."));
-        }
-        tags.push(Tag { key, value });
-    }
-    Ok(tags)
+/// The members every entity output starts with: `Path`, the name member,
+/// the id member, `Arn`, `CreateDate`.
+pub(super) fn core_output(
+    core: &Core,
+    kind: crate::kind::EntityKind,
+    id_member: &str,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("Path".into(), json!(core.path));
+    out.insert(kind.name_member().into(), json!(core.name));
+    out.insert(id_member.into(), json!(core.id));
+    out.insert("Arn".into(), json!(core.arn(kind)));
+    out.insert("CreateDate".into(), json!(iso8601(core.created)));
+    out
 }
 
-fn create_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let name = required_str(input, "UserName")?;
-    let path = input_str(input, "Path").unwrap_or("/");
-    let tags = input_tags(input)?;
-    if input.get("PermissionsBoundary").is_some() {
-        return Err(IamError::new(
-            "NotImplemented",
-            "Permissions boundaries are not supported by this server yet; create the user without PermissionsBoundary.",
-        ));
+/// The `User` structure of IAM responses. `GetUser` and `CreateUser` carry
+/// tags and the boundary; `ListUsers` leaves tags out, as AWS does.
+pub(super) fn user_output(user: &UserRecord, with_tags: bool) -> Value {
+    let mut out = core_output(&user.core, crate::kind::EntityKind::User, "UserId");
+    if let Some(boundary) = &user.body.permissions_boundary {
+        out.insert(
+            "PermissionsBoundary".into(),
+            boundaries::boundary_output(boundary),
+        );
     }
-    let account = ctx.caller.account();
-    let key = records::user_key(account, name);
-    let now = ctx.now.unix_timestamp();
-    let user = tessera_store::write(ctx.store, |tx| {
-        if tx.get(NS_USER, &key)?.is_some() {
-            return Err(Outcome::Domain(IamError::new(
-                "EntityAlreadyExists",
-                format!("User with name {name} already exists."),
-            )));
-        }
-        let user = UserRecord {
-            user_id: ids::new_id(ctx.random, IdKind::User),
-            account_id: account.to_string(),
-            name: name.to_string(),
-            path: path.to_string(),
-            created: now,
-            tags: tags.clone(),
+    if with_tags && !user.core.tags.is_empty() {
+        out.insert("Tags".into(), tags_output(&user.core.tags));
+    }
+    Value::Object(out)
+}
+
+/// A new entity core with a fresh id of `kind`.
+pub(super) fn new_core(
+    ctx: &OpContext<'_>,
+    kind: crate::kind::EntityKind,
+    name: &str,
+    path: &str,
+    tags: Vec<Tag>,
+) -> Core {
+    Core {
+        id: ids::new_id(ctx.random, kind.id_kind()),
+        account_id: ctx.account().to_string(),
+        name: name.to_string(),
+        path: path.to_string(),
+        created: ctx.now_secs(),
+        tags,
+    }
+}
+
+pub(super) fn create_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let name = input.required("UserName")?;
+    let tags = input.tags(crate::kind::EntityKind::User)?;
+    super::tags::check_count(ctx, tags.len())?;
+    let boundary = input.str("PermissionsBoundary");
+    let user = Entity {
+        core: new_core(ctx, crate::kind::EntityKind::User, name, input.path(), tags),
+        body: UserBody {
             inline_policies: Default::default(),
-        };
-        records::put(tx, NS_USER, &key, &user)?;
-        tx.put(NS_USER_ID, &user.user_id, key.as_bytes())?;
-        Ok(user)
+            permissions_boundary: boundary.map(str::to_string),
+        },
+    };
+    ctx.write(|tx| {
+        if let Some(boundary) = boundary {
+            boundaries::require_boundary_policy(tx, ctx.account(), boundary)?;
+        }
+        Table::insert(tx, &user)?;
+        boundaries::link_boundary(tx, &user.core.id, boundary)
     })?;
     Ok(json!({ "User": user_output(&user, true) }))
 }
 
-fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let account = ctx.caller.account();
-    let user = match (input_str(input, "UserName"), ctx.caller) {
-        (Some(name), _) => ctx
-            .snapshot
-            .user_by_name(account, name)
-            .ok_or_else(|| IamError::no_such_user(name))?,
+pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let user = match (input.str("UserName"), ctx.caller) {
+        (Some(name), _) => ctx.require::<UserBody>(name)?,
         (None, Caller::User { user_id, name, .. }) => ctx
             .snapshot
             .user_by_id(user_id)
@@ -194,92 +122,77 @@ fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     Ok(json!({ "User": user_output(user, true) }))
 }
 
-fn list_users(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let account = ctx.caller.account();
-    let path_prefix = input_str(input, "PathPrefix").unwrap_or("/").to_string();
-    let max_items = input_u64(input, "MaxItems").unwrap_or(DEFAULT_MAX_ITEMS) as usize;
-    let marker = input_str(input, "Marker").map(decode_marker).transpose()?;
-    let prefix = format!("{account}/");
-    let (users, next) = tessera_store::read(ctx.store, |tx| {
-        page(
-            tx,
-            NS_USER,
-            &prefix,
-            marker.as_deref(),
-            max_items,
-            |key, value| {
-                let user: UserRecord = records::decode(NS_USER, key, value)?;
-                Ok(user.path.starts_with(&path_prefix).then_some(user))
-            },
-        )
-    })?;
-    let mut out = json!({
-        "Users": users.iter().map(|u| user_output(u, false)).collect::<Vec<_>>(),
-        "IsTruncated": next.is_some(),
-    });
-    if let Some(next) = next {
-        out["Marker"] = Value::String(encode_marker(&next));
-    }
-    Ok(out)
+pub(super) fn list_users(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let users = ctx
+        .snapshot
+        .list::<UserBody>(ctx.account(), input.path_prefix());
+    let page = page(input, users, |u| u.core.name.to_lowercase())?;
+    Ok(page.output("Users", |u| user_output(u, false)))
 }
 
-fn delete_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let name = required_str(input, "UserName")?;
-    let account = ctx.caller.account();
-    tessera_store::write(ctx.store, |tx| {
-        let user = records::require_user(tx, account, name)?;
-        let owner = KeyOwner::User {
-            user_id: user.user_id.clone(),
-        };
-        if tx.count(NS_OWNER_KEY, &records::owner_key_prefix(account, &owner))? > 0 {
-            return Err(Outcome::Domain(IamError::new(
-                "DeleteConflict",
-                "Cannot delete entity, must delete access keys first.",
-            )));
+/// Why an entity with dependents cannot be deleted, in IAM's words, or
+/// nothing when it can.
+fn user_delete_conflict(
+    tx: &mut dyn tessera_store::Transaction,
+    user: &UserRecord,
+) -> Result<Option<&'static str>, tessera_store::StoreError> {
+    let owner = KeyOwner::User {
+        user_id: user.core.id.clone(),
+    };
+    let keys = tx.count(
+        NS_OWNER_KEY,
+        &records::owner_key_prefix(&user.core.account_id, &owner),
+    )?;
+    if keys > 0 {
+        return Ok(Some("Cannot delete entity, must delete access keys first."));
+    }
+    if !user.body.inline_policies.is_empty() {
+        return Ok(Some("Cannot delete entity, must delete policies first."));
+    }
+    if edges::count(tx, Relation::Attached, Direction::Forward, &user.core.id)? > 0 {
+        return Ok(Some(
+            "Cannot delete entity, must detach all policies first.",
+        ));
+    }
+    if edges::count(tx, Relation::Member, Direction::Inverse, &user.core.id)? > 0 {
+        return Ok(Some(
+            "Cannot delete entity, must remove users from group first.",
+        ));
+    }
+    Ok(None)
+}
+
+pub(super) fn delete_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let name = Input(input).required("UserName")?;
+    ctx.write(|tx| {
+        let user = Table::<UserBody>::require(tx, ctx.account(), name)?;
+        if let Some(conflict) = user_delete_conflict(tx, &user)? {
+            return Err(Outcome::Domain(IamError::delete_conflict(conflict)));
         }
-        if !user.inline_policies.is_empty() {
-            return Err(Outcome::Domain(IamError::new(
-                "DeleteConflict",
-                "Cannot delete entity, must delete policies first.",
-            )));
-        }
-        tx.delete(NS_USER, &records::user_key(account, name))?;
-        tx.delete(NS_USER_ID, &user.user_id)?;
-        Ok(())
+        boundaries::unlink_boundary(tx, &user.core.id, user.body.permissions_boundary.as_deref())?;
+        Table::delete(tx, &user)
     })?;
     Ok(json!({}))
 }
 
-/// `UpdateUser`: a new name and/or path. The user id, keys and policies stay
-/// with the user; keys and policies follow because they refer to the id.
-fn update_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let name = required_str(input, "UserName")?;
-    let new_name = input_str(input, "NewUserName");
-    let new_path = input_str(input, "NewPath");
-    let account = ctx.caller.account();
-    tessera_store::write(ctx.store, |tx| {
-        let mut user = records::require_user(tx, account, name)?;
-        let old_key = records::user_key(account, name);
+/// `UpdateUser`: a new name and/or path. The user id, keys, policies and
+/// memberships stay with the user, since they refer to its id.
+pub(super) fn update_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let name = input.required("UserName")?;
+    let new_name = input.str("NewUserName");
+    let new_path = input.str("NewPath");
+    ctx.write(|tx| {
+        let mut user = Table::<UserBody>::require(tx, ctx.account(), name)?;
+        let previous = user.core.name.clone();
         if let Some(new_name) = new_name {
-            let new_key = records::user_key(account, new_name);
-            if new_key != old_key && tx.get(NS_USER, &new_key)?.is_some() {
-                return Err(Outcome::Domain(IamError::new(
-                    "EntityAlreadyExists",
-                    format!("User with name {new_name} already exists."),
-                )));
-            }
-            user.name = new_name.to_string();
+            user.core.name = new_name.to_string();
         }
         if let Some(path) = new_path {
-            user.path = path.to_string();
+            user.core.path = path.to_string();
         }
-        let new_key = records::user_key(account, &user.name);
-        if new_key != old_key {
-            tx.delete(NS_USER, &old_key)?;
-        }
-        records::put(tx, NS_USER, &new_key, &user)?;
-        tx.put(NS_USER_ID, &user.user_id, new_key.as_bytes())?;
-        Ok(())
+        Table::update(tx, &previous, &user)
     })?;
     Ok(json!({}))
 }

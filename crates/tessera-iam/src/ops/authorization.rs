@@ -1,0 +1,263 @@
+//! Resolving an operation's row of the table into what the request is
+//! authorized as: the resource ARN(s) from its [`ResourceSpec`], the tags
+//! of the entity it resolves to, its condition keys and its secondary
+//! actions.
+
+use serde_json::Value;
+use tessera_policy::ContextValue;
+
+use super::{ConditionKey, Input, Operation, ResourceSpec, Secondary, Target};
+use crate::arn;
+use crate::caller::Caller;
+use crate::kind::EntityKind;
+use crate::records::{Core, GroupBody, InstanceProfileBody, RoleBody, Tag, UserBody};
+use crate::snapshot::Snapshot;
+
+/// The core of the entity of `kind` named `name` in `account`.
+fn core_by_name<'s>(
+    snapshot: &'s Snapshot,
+    kind: EntityKind,
+    account: &str,
+    name: &str,
+) -> Option<&'s Core> {
+    match kind {
+        EntityKind::User => snapshot.by_name::<UserBody>(account, name).map(|e| &e.core),
+        EntityKind::Group => snapshot
+            .by_name::<GroupBody>(account, name)
+            .map(|e| &e.core),
+        EntityKind::Role => snapshot.by_name::<RoleBody>(account, name).map(|e| &e.core),
+        EntityKind::InstanceProfile => snapshot
+            .by_name::<InstanceProfileBody>(account, name)
+            .map(|e| &e.core),
+        EntityKind::Policy => snapshot
+            .by_name::<crate::records::PolicyBody>(account, name)
+            .map(|e| &e.core),
+    }
+}
+
+/// The ARN and tags of the entity named by the kind's member: as the
+/// snapshot knows it, or with path `/` when it does not exist.
+fn named(snapshot: &Snapshot, kind: EntityKind, account: &str, name: &str) -> (String, Vec<Tag>) {
+    match core_by_name(snapshot, kind, account, name) {
+        Some(core) => (core.arn(kind), core.tags.clone()),
+        None => (arn::entity(account, kind, "/", name), Vec::new()),
+    }
+}
+
+/// The tags of a customer-managed policy named by ARN.
+fn policy_tags(snapshot: &Snapshot, policy_arn: &str) -> Vec<Tag> {
+    let Some((account, resource)) = arn::split_iam(policy_arn) else {
+        return Vec::new();
+    };
+    let Some((_, name)) = arn::path_and_name(resource) else {
+        return Vec::new();
+    };
+    snapshot
+        .by_name::<crate::records::PolicyBody>(account, name)
+        .filter(|p| p.arn() == policy_arn)
+        .map(|p| p.core.tags.clone())
+        .unwrap_or_default()
+}
+
+pub(super) fn target(
+    operation: &Operation,
+    snapshot: &Snapshot,
+    caller: &Caller,
+    input: &Value,
+) -> Target {
+    let input = Input(input);
+    let account = caller.account();
+    let member = |kind: EntityKind| input.str(kind.name_member()).unwrap_or("");
+    let mut also = Vec::new();
+    let (resource, resource_tags) = match operation.resource {
+        ResourceSpec::Star => ("*".to_string(), Vec::new()),
+        ResourceSpec::AllOf(kind) => (
+            arn::kind_prefix(account, kind, input.str("PathPrefix").unwrap_or("/")),
+            Vec::new(),
+        ),
+        ResourceSpec::New(kind) => (
+            arn::entity(account, kind, input.path(), member(kind)),
+            Vec::new(),
+        ),
+        ResourceSpec::Named(kind) => named(snapshot, kind, account, member(kind)),
+        ResourceSpec::NamedOrCaller => match input.str("UserName") {
+            Some(name) => named(snapshot, EntityKind::User, account, name),
+            None => caller_resource(snapshot, caller),
+        },
+        ResourceSpec::PolicyArn => {
+            let policy = input.str("PolicyArn").unwrap_or("").to_string();
+            let tags = policy_tags(snapshot, &policy);
+            (policy, tags)
+        }
+        ResourceSpec::AccessKeyOwner => {
+            let key = input
+                .str("AccessKeyId")
+                .and_then(|id| snapshot.access_key(id));
+            match key.map(|k| &k.owner) {
+                Some(crate::records::KeyOwner::User { user_id }) => {
+                    match snapshot.user_by_id(user_id) {
+                        Some(user) => (user.arn(), user.core.tags.clone()),
+                        None => (caller.arn(), Vec::new()),
+                    }
+                }
+                Some(crate::records::KeyOwner::Root) => (arn::root(account), Vec::new()),
+                None => (caller.arn(), Vec::new()),
+            }
+        }
+        ResourceSpec::Renamed(kind) => {
+            let name = member(kind);
+            let (source, tags) = named(snapshot, kind, account, name);
+            let current_path = core_by_name(snapshot, kind, account, name)
+                .map(|c| c.path.clone())
+                .unwrap_or_else(|| "/".into());
+            let new_name_member = match kind {
+                EntityKind::User => "NewUserName",
+                EntityKind::Group => "NewGroupName",
+                _ => "NewName",
+            };
+            let new_name = input.str(new_name_member).unwrap_or(name);
+            let new_path = input.str("NewPath").unwrap_or(&current_path);
+            let destination = arn::entity(account, kind, new_path, new_name);
+            if destination != source {
+                also.push(destination);
+            }
+            (source, tags)
+        }
+        ResourceSpec::ServiceLinkedRole => {
+            let service = input.str("AWSServiceName").unwrap_or("");
+            let (path, name) =
+                crate::ops::roles::service_linked_role_name(service, input.str("CustomSuffix"));
+            (
+                arn::entity(account, EntityKind::Role, &path, &name),
+                Vec::new(),
+            )
+        }
+    };
+
+    let mut context: Vec<(String, ContextValue)> = Vec::new();
+    for key in operation.condition_keys {
+        match *key {
+            ConditionKey::RequestTags => {
+                if let Ok(tags) = input.tags(operation_kind(operation)) {
+                    let mut keys = Vec::with_capacity(tags.len());
+                    for tag in tags {
+                        context.push((
+                            format!("aws:RequestTag/{}", tag.key),
+                            ContextValue::Single(tag.value),
+                        ));
+                        keys.push(tag.key);
+                    }
+                    context.push(("aws:TagKeys".into(), ContextValue::Multi(keys)));
+                }
+            }
+            ConditionKey::TagKeys => {
+                let keys = input
+                    .strings("TagKeys")
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                context.push(("aws:TagKeys".into(), ContextValue::Multi(keys)));
+            }
+            ConditionKey::PermissionsBoundary => {
+                if let Some(boundary) = input.str("PermissionsBoundary") {
+                    context.push((
+                        "iam:PermissionsBoundary".into(),
+                        ContextValue::Single(boundary.to_string()),
+                    ));
+                }
+            }
+            ConditionKey::CurrentBoundary(kind) => {
+                let name = member(kind);
+                let boundary = match kind {
+                    EntityKind::User => snapshot
+                        .by_name::<UserBody>(account, name)
+                        .and_then(|u| u.body.permissions_boundary.clone()),
+                    EntityKind::Role => snapshot
+                        .by_name::<RoleBody>(account, name)
+                        .and_then(|r| r.body.permissions_boundary.clone()),
+                    _ => None,
+                };
+                if let Some(boundary) = boundary {
+                    context.push((
+                        "iam:PermissionsBoundary".into(),
+                        ContextValue::Single(boundary),
+                    ));
+                }
+            }
+            ConditionKey::PolicyArn => {
+                if let Some(policy) = input.str("PolicyArn") {
+                    context.push((
+                        "iam:PolicyARN".into(),
+                        ContextValue::Single(policy.to_string()),
+                    ));
+                }
+            }
+            ConditionKey::AwsServiceName => {
+                if let Some(service) = input.str("AWSServiceName") {
+                    context.push((
+                        "iam:AWSServiceName".into(),
+                        ContextValue::Single(service.to_string()),
+                    ));
+                }
+            }
+        }
+    }
+
+    let secondary = operation
+        .secondary
+        .iter()
+        .map(|s| match *s {
+            Secondary::PassRole {
+                role_member,
+                service,
+            } => {
+                let (role, tags) = named(
+                    snapshot,
+                    EntityKind::Role,
+                    account,
+                    input.str(role_member).unwrap_or(""),
+                );
+                Target {
+                    action: "iam:PassRole".into(),
+                    resource: role,
+                    also: Vec::new(),
+                    resource_tags: tags,
+                    context: vec![(
+                        "iam:PassedToService".into(),
+                        ContextValue::Single(service.to_string()),
+                    )],
+                    secondary: Vec::new(),
+                }
+            }
+        })
+        .collect();
+
+    Target {
+        action: format!("{}:{}", operation.service.prefix(), operation.name),
+        resource,
+        also,
+        resource_tags,
+        context,
+        secondary,
+    }
+}
+
+/// The kind an operation's tags belong to, for the duplicate-key rule.
+fn operation_kind(operation: &Operation) -> EntityKind {
+    match operation.resource {
+        ResourceSpec::New(kind) | ResourceSpec::Named(kind) | ResourceSpec::AllOf(kind) => kind,
+        ResourceSpec::PolicyArn => EntityKind::Policy,
+        _ => EntityKind::User,
+    }
+}
+
+/// The calling user as a resource (its own ARN and tags), or the root.
+fn caller_resource(snapshot: &Snapshot, caller: &Caller) -> (String, Vec<Tag>) {
+    match caller {
+        Caller::User { user_id, .. } => match snapshot.user_by_id(user_id) {
+            Some(user) => (user.arn(), user.core.tags.clone()),
+            None => (caller.arn(), Vec::new()),
+        },
+        Caller::Root { .. } => (caller.arn(), Vec::new()),
+    }
+}
