@@ -178,3 +178,32 @@ def make_user(server):
         return name, key["AccessKeyId"], key["SecretAccessKey"]
 
     return make
+
+
+def unvalidated_client(server, service="iam"):
+    """A client of `server` whose botocore does not check parameters locally.
+
+    botocore refuses some out-of-range values (a MaxSessionDuration below its
+    minimum, an ARN shorter than 20 characters) before sending them; this
+    client sends them, so the server's own validation answers.
+    """
+    key_id, secret = server.root_keys()
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
+    )
+
+
+def raw_bodies(client, operation):
+    """Collects the undecoded XML bodies of `operation`'s answers to `client`."""
+    bodies = []
+
+    def keep(response_dict=None, **_):
+        bodies.append(response_dict["body"].decode("utf-8"))
+
+    client.meta.events.register(f"before-parse.{client.meta.service_model.endpoint_prefix}.{operation}", keep)
+    return bodies

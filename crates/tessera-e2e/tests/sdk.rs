@@ -186,6 +186,352 @@ async fn list_users_paginates(backend: Backend) {
     assert_eq!(names, expected);
 }
 
+/// The document of a policy as IAM returns it (URL-encoded JSON), decoded.
+fn url_decoded(encoded: &str) -> String {
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ASCII escape");
+            out.push(u8::from_str_radix(hex, 16).expect("hex escape"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8 document")
+}
+
+/// `json` without the whitespace outside its strings.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+async fn group_policy_and_role_lifecycle(backend: Backend) {
+    const GROUP_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadIdentities","Effect":"Allow","Action":["iam:ListUsers","iam:GetGroup"],"Resource":"*"}]}"#;
+    const TRUST_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    const LAMBDA_BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+    let server = TesseraProcess::start(backend);
+    let iam = server.iam(server.root_credentials()).await;
+
+    let group = iam
+        .create_group()
+        .group_name("dev")
+        .path("/teams/")
+        .send()
+        .await
+        .expect("CreateGroup")
+        .group
+        .expect("group");
+    assert!(group.group_id().starts_with("AGPA"));
+    assert_eq!(
+        group.arn(),
+        format!("arn:aws:iam::{ACCOUNT_ID}:group/teams/dev")
+    );
+    let user = iam
+        .create_user()
+        .user_name("dora")
+        .send()
+        .await
+        .expect("CreateUser")
+        .user
+        .expect("user");
+    iam.add_user_to_group()
+        .group_name("dev")
+        .user_name("dora")
+        .send()
+        .await
+        .expect("AddUserToGroup");
+
+    let policy = iam
+        .create_policy()
+        .policy_name("dev-read-identities")
+        .policy_document(GROUP_DOC)
+        .send()
+        .await
+        .expect("CreatePolicy")
+        .policy
+        .expect("policy");
+    let policy_arn = policy.arn().expect("policy ARN").to_string();
+    assert_eq!(
+        policy_arn,
+        format!("arn:aws:iam::{ACCOUNT_ID}:policy/dev-read-identities")
+    );
+    assert_eq!(policy.default_version_id(), Some("v1"));
+    assert_eq!(policy.attachment_count(), Some(0));
+    iam.attach_group_policy()
+        .group_name("dev")
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("AttachGroupPolicy");
+
+    let role = iam
+        .create_role()
+        .role_name("lambda-role")
+        .assume_role_policy_document(TRUST_DOC)
+        .send()
+        .await
+        .expect("CreateRole")
+        .role
+        .expect("role");
+    assert!(role.role_id().starts_with("AROA"));
+    iam.attach_role_policy()
+        .role_name("lambda-role")
+        .policy_arn(LAMBDA_BASIC)
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+
+    // Read everything back.
+    let got = iam
+        .get_group()
+        .group_name("dev")
+        .send()
+        .await
+        .expect("GetGroup");
+    assert_eq!(got.group().map(|g| g.group_id()), Some(group.group_id()));
+    let members: Vec<(&str, &str)> = got
+        .users()
+        .iter()
+        .map(|u| (u.user_name(), u.user_id()))
+        .collect();
+    assert_eq!(members, [("dora", user.user_id())]);
+    assert!(!got.is_truncated());
+
+    let attached = iam
+        .list_attached_group_policies()
+        .group_name("dev")
+        .send()
+        .await
+        .expect("ListAttachedGroupPolicies");
+    let attached: Vec<(Option<&str>, Option<&str>)> = attached
+        .attached_policies()
+        .iter()
+        .map(|p| (p.policy_name(), p.policy_arn()))
+        .collect();
+    assert_eq!(
+        attached,
+        [(Some("dev-read-identities"), Some(policy_arn.as_str()))]
+    );
+    let got_policy = iam
+        .get_policy()
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("GetPolicy")
+        .policy
+        .expect("policy");
+    assert_eq!(got_policy.attachment_count(), Some(1));
+    let version = iam
+        .get_policy_version()
+        .policy_arn(&policy_arn)
+        .version_id("v1")
+        .send()
+        .await
+        .expect("GetPolicyVersion")
+        .policy_version
+        .expect("version");
+    assert_eq!(version.version_id(), Some("v1"));
+    assert!(version.is_default_version());
+    assert_eq!(
+        compact(&url_decoded(version.document().expect("document"))),
+        GROUP_DOC
+    );
+
+    let got_role = iam
+        .get_role()
+        .role_name("lambda-role")
+        .send()
+        .await
+        .expect("GetRole")
+        .role
+        .expect("role");
+    assert_eq!(got_role.role_id(), role.role_id());
+    assert_eq!(
+        got_role.arn(),
+        format!("arn:aws:iam::{ACCOUNT_ID}:role/lambda-role")
+    );
+    assert_eq!(got_role.max_session_duration(), Some(3600));
+    assert_eq!(
+        compact(&url_decoded(
+            got_role
+                .assume_role_policy_document()
+                .expect("trust policy")
+        )),
+        TRUST_DOC
+    );
+    let role_policies = iam
+        .list_attached_role_policies()
+        .role_name("lambda-role")
+        .send()
+        .await
+        .expect("ListAttachedRolePolicies");
+    let role_policies: Vec<Option<&str>> = role_policies
+        .attached_policies()
+        .iter()
+        .map(|p| p.policy_arn())
+        .collect();
+    assert_eq!(role_policies, [Some(LAMBDA_BASIC)]);
+
+    // The group's policy is in force for its member.
+    let key = iam
+        .create_access_key()
+        .user_name("dora")
+        .send()
+        .await
+        .expect("CreateAccessKey")
+        .access_key
+        .expect("key");
+    let dora = server.iam(user_credentials(&key)).await;
+    let listed = dora
+        .list_users()
+        .send()
+        .await
+        .expect("allowed by the group");
+    assert_eq!(listed.users().len(), 1);
+
+    // Clean up, meeting AWS's DeleteConflict answers in the wrong order.
+    let err = iam
+        .delete_policy()
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect_err("policy is attached");
+    assert_eq!(err.code(), Some("DeleteConflict"));
+    assert_eq!(
+        err.message(),
+        Some("Cannot delete a policy attached to entities.")
+    );
+    let err = iam
+        .delete_role()
+        .role_name("lambda-role")
+        .send()
+        .await
+        .expect_err("role has a policy");
+    assert_eq!(err.code(), Some("DeleteConflict"));
+    assert_eq!(
+        err.message(),
+        Some("Cannot delete entity, must detach all policies first.")
+    );
+    let err = iam
+        .delete_group()
+        .group_name("dev")
+        .send()
+        .await
+        .expect_err("group has a member and a policy");
+    assert_eq!(err.code(), Some("DeleteConflict"));
+
+    iam.remove_user_from_group()
+        .group_name("dev")
+        .user_name("dora")
+        .send()
+        .await
+        .expect("RemoveUserFromGroup");
+    dora.list_users()
+        .send()
+        .await
+        .expect_err("no longer a member");
+    let err = iam
+        .delete_group()
+        .group_name("dev")
+        .send()
+        .await
+        .expect_err("group has a policy");
+    assert_eq!(err.code(), Some("DeleteConflict"));
+    iam.detach_group_policy()
+        .group_name("dev")
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("DetachGroupPolicy");
+    iam.delete_group()
+        .group_name("dev")
+        .send()
+        .await
+        .expect("DeleteGroup");
+    iam.detach_role_policy()
+        .role_name("lambda-role")
+        .policy_arn(LAMBDA_BASIC)
+        .send()
+        .await
+        .expect("DetachRolePolicy");
+    iam.delete_role()
+        .role_name("lambda-role")
+        .send()
+        .await
+        .expect("DeleteRole");
+    iam.delete_policy()
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("DeletePolicy");
+
+    let err = iam
+        .get_group()
+        .group_name("dev")
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(err.code(), Some("NoSuchEntity"));
+    assert_eq!(
+        err.message(),
+        Some("The group with name dev cannot be found.")
+    );
+    let err = iam
+        .get_role()
+        .role_name("lambda-role")
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(
+        err.message(),
+        Some("The role with name lambda-role cannot be found.")
+    );
+    let groups = iam
+        .list_groups_for_user()
+        .user_name("dora")
+        .send()
+        .await
+        .expect("ListGroupsForUser");
+    assert!(groups.groups().is_empty());
+    // AWS (recorded): GetPolicyVersion of a deleted policy names the version, as for a missing one.
+    let err = iam
+        .get_policy_version()
+        .policy_arn(&policy_arn)
+        .version_id("v1")
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(err.code(), Some("NoSuchEntity"));
+    assert_eq!(
+        err.message(),
+        Some(
+            format!("Policy {policy_arn} version v1 does not exist or is not attachable.").as_str()
+        )
+    );
+}
+
 /// Runs each scenario once per store, as its own test.
 macro_rules! on_both_stores {
     ($($scenario:ident),* $(,)?) => {
@@ -209,4 +555,5 @@ on_both_stores!(
     user_lifecycle_with_keys_and_denial,
     wrong_secret_is_refused,
     list_users_paginates,
+    group_policy_and_role_lifecycle,
 );

@@ -1,37 +1,65 @@
-//! ARNs of IAM and STS entities, in the formats AWS gives them.
+//! ARNs of IAM and STS entities, in the formats AWS gives them. Every ARN
+//! carries its account's partition (`aws`, `aws-cn`, `aws-us-gov`, …).
 
-/// The partition Tessera serves.
-pub const PARTITION: &str = "aws";
+use crate::kind::EntityKind;
 
-/// `arn:aws:iam::ACCOUNT:root`
-pub fn root(account: &str) -> String {
-    format!("arn:{PARTITION}:iam::{account}:root")
+/// The partition of accounts created without one.
+pub const DEFAULT_PARTITION: &str = "aws";
+
+/// The partitions an account may be created in.
+pub const PARTITIONS: [&str; 7] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+];
+
+/// The partition a region belongs to, from its name, as AWS names them:
+/// `cn-north-1` is in `aws-cn`, `us-gov-west-1` in `aws-us-gov`, …;
+/// every other region name is in `aws`.
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map(|(_, partition)| *partition)
+        .unwrap_or(DEFAULT_PARTITION)
 }
 
-/// `arn:aws:iam::ACCOUNT:user/PATH/NAME` (the path includes its slashes).
-pub fn user(account: &str, path: &str, name: &str) -> String {
-    format!("arn:{PARTITION}:iam::{account}:user{path}{name}")
+/// `arn:PARTITION:iam::ACCOUNT:root`
+pub fn root(partition: &str, account: &str) -> String {
+    format!("arn:{partition}:iam::{account}:root")
 }
 
-/// The resource ARN AWS names for account-wide user operations such as
-/// `ListUsers`: `arn:aws:iam::ACCOUNT:user/`.
-pub fn user_prefix(account: &str, path_prefix: &str) -> String {
-    format!("arn:{PARTITION}:iam::{account}:user{path_prefix}")
+/// `arn:PARTITION:iam::ACCOUNT:user/PATH/NAME` (the path includes its
+/// slashes).
+pub fn user(partition: &str, account: &str, path: &str, name: &str) -> String {
+    entity(partition, account, EntityKind::User, path, name)
 }
 
-/// `arn:aws:iam::ACCOUNT:KIND/PATH/NAME` for any entity kind.
-pub fn entity(account: &str, kind: crate::kind::EntityKind, path: &str, name: &str) -> String {
+/// `arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME` for any entity kind.
+pub fn entity(partition: &str, account: &str, kind: EntityKind, path: &str, name: &str) -> String {
     format!(
-        "arn:{PARTITION}:iam::{account}:{}{path}{name}",
+        "arn:{partition}:iam::{account}:{}{path}{name}",
         kind.arn_type()
     )
 }
 
 /// The account-wide resource ARN of list operations of `kind`
 /// (`arn:aws:iam::ACCOUNT:role/` for `ListRoles`).
-pub fn kind_prefix(account: &str, kind: crate::kind::EntityKind, path_prefix: &str) -> String {
+pub fn kind_prefix(partition: &str, account: &str, kind: EntityKind, path_prefix: &str) -> String {
     format!(
-        "arn:{PARTITION}:iam::{account}:{}{path_prefix}",
+        "arn:{partition}:iam::{account}:{}{path_prefix}",
         kind.arn_type()
     )
 }
@@ -39,10 +67,17 @@ pub fn kind_prefix(account: &str, kind: crate::kind::EntityKind, path_prefix: &s
 /// The account of an IAM ARN and the resource part after `:`, e.g.
 /// (`aws`, `policy/service-role/X`) for an AWS-managed policy.
 pub fn split_iam(arn: &str) -> Option<(&str, &str)> {
+    let (_, account, resource) = split_iam_with_partition(arn)?;
+    Some((account, resource))
+}
+
+/// The partition, account and resource part of an IAM ARN.
+pub fn split_iam_with_partition(arn: &str) -> Option<(&str, &str, &str)> {
     let rest = arn.strip_prefix("arn:")?;
-    let (_partition, rest) = rest.split_once(':')?;
+    let (partition, rest) = rest.split_once(':')?;
     let rest = rest.strip_prefix("iam::")?;
-    rest.split_once(':')
+    let (account, resource) = rest.split_once(':')?;
+    Some((partition, account, resource))
 }
 
 /// The path and name of a resource part such as `policy/a/b/Name`:
@@ -52,4 +87,25 @@ pub fn path_and_name(resource: &str) -> Option<(&str, &str)> {
     let after_type = resource.get(slash..)?;
     let last = after_type.rfind('/')?;
     Some((after_type.get(..=last)?, after_type.get(last + 1..)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_map_to_their_partitions() {
+        assert_eq!(partition_of_region("us-east-1"), "aws");
+        assert_eq!(partition_of_region("eu-west-3"), "aws");
+        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of_region("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of_region("us-isob-east-1"), "aws-iso-b");
+    }
+
+    #[test]
+    fn paths_and_names_split_at_the_last_slash() {
+        assert_eq!(path_and_name("policy/a/b/Name"), Some(("/a/b/", "Name")));
+        assert_eq!(path_and_name("role/r"), Some(("/", "r")));
+    }
 }

@@ -1,6 +1,7 @@
-//! First start: the default account and its root access key.
+//! Accounts: the default account made on first start, and further
+//! accounts (`tessera account create`), each with its own root access key.
 
-use tessera_store::{Backend, Outcome};
+use tessera_store::{Backend, Outcome, Transaction};
 
 use crate::crypto::{Kek, Secret};
 use crate::ids::{self, IdKind, Random};
@@ -25,6 +26,60 @@ pub struct Bootstrap {
     pub new_root_key: Option<(String, Secret)>,
 }
 
+/// An account to create.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    /// The 12-digit id.
+    pub account_id: &'a str,
+    /// A name for people (and for the credentials profile).
+    pub name: Option<&'a str>,
+    /// The partition (`aws`, `aws-cn`, …).
+    pub partition: &'a str,
+    /// Creation time, seconds since the epoch.
+    pub now: i64,
+}
+
+/// Writes a new account and its root access key inside `tx`; answers the
+/// key id and its secret, handed out only here.
+fn insert_account(
+    tx: &mut dyn Transaction,
+    account: &NewAccount<'_>,
+    random: &dyn Random,
+    kek: &Kek,
+) -> Result<(String, Secret), Outcome<IamError>> {
+    if tx.get(NS_ACCOUNT, account.account_id)?.is_some() {
+        return Err(Outcome::Domain(IamError::new(
+            "EntityAlreadyExists",
+            format!("Account {} already exists.", account.account_id),
+        )));
+    }
+    let record = AccountRecord {
+        account_id: account.account_id.to_string(),
+        created: account.now,
+        alias: None,
+        name: account.name.map(str::to_string),
+        partition: account.partition.to_string(),
+    };
+    records::put(tx, NS_ACCOUNT, account.account_id, &record)?;
+    let key_id = ids::new_id(random, IdKind::AccessKey);
+    let secret = Secret::new(ids::new_secret(random));
+    let key = AccessKeyRecord {
+        access_key_id: key_id.clone(),
+        account_id: account.account_id.to_string(),
+        owner: KeyOwner::Root,
+        status: KeyStatus::Active,
+        created: account.now,
+        sealed_secret: kek.seal(random, &key_id, &secret),
+    };
+    records::put(tx, NS_ACCESS_KEY, &key_id, &key)?;
+    let index = format!(
+        "{}{key_id}",
+        records::owner_key_prefix(account.account_id, &KeyOwner::Root)
+    );
+    tx.put(NS_OWNER_KEY, &index, b"")?;
+    Ok((key_id, secret))
+}
+
 /// Makes sure the store has a default account, creating it with `account_id`
 /// and a root access key if it has none. An existing default account is
 /// kept whatever `account_id` says, so a restart never changes identity.
@@ -45,35 +100,45 @@ pub fn ensure_default_account(
                 new_root_key: None,
             });
         }
-        let account = AccountRecord {
-            account_id: account_id.to_string(),
-            created: now,
-            alias: None,
+        let account = NewAccount {
+            account_id,
+            name: None,
+            partition: crate::arn::DEFAULT_PARTITION,
+            now,
         };
-        records::put(tx, NS_ACCOUNT, account_id, &account)?;
+        let key = insert_account(tx, &account, random, kek)?;
         tx.put(NS_META, META_DEFAULT_ACCOUNT, account_id.as_bytes())?;
-        let key_id = ids::new_id(random, IdKind::AccessKey);
-        let secret = Secret::new(ids::new_secret(random));
-        let key = AccessKeyRecord {
-            access_key_id: key_id.clone(),
-            account_id: account_id.to_string(),
-            owner: KeyOwner::Root,
-            status: KeyStatus::Active,
-            created: now,
-            sealed_secret: kek.seal(random, &key_id, &secret),
-        };
-        records::put(tx, NS_ACCESS_KEY, &key_id, &key)?;
-        let index = format!(
-            "{}{key_id}",
-            records::owner_key_prefix(account_id, &KeyOwner::Root)
-        );
-        tx.put(NS_OWNER_KEY, &index, b"")?;
         Ok(Bootstrap {
             account_id: account_id.to_string(),
-            new_root_key: Some((key_id, secret)),
+            new_root_key: Some(key),
         })
     });
     result.map_err(IamError::from)
+}
+
+/// Creates a further account with its own root access key. Answers the
+/// key id and secret: the one moment the secret is handed out.
+pub fn create_account(
+    store: &dyn Backend,
+    account: &NewAccount<'_>,
+    random: &dyn Random,
+    kek: &Kek,
+) -> Result<(String, Secret), IamError> {
+    if !is_valid_account_id(account.account_id) {
+        return Err(IamError::validation(format!(
+            "An account id is exactly 12 digits, not `{}`.",
+            account.account_id
+        )));
+    }
+    if !crate::arn::PARTITIONS.contains(&account.partition) {
+        return Err(IamError::validation(format!(
+            "Unknown partition `{}`; known: {}.",
+            account.partition,
+            crate::arn::PARTITIONS.join(", ")
+        )));
+    }
+    tessera_store::write(store, |tx| insert_account(tx, account, random, kek))
+        .map_err(IamError::from)
 }
 
 /// Whether `id` is a valid AWS account id: exactly 12 digits.

@@ -9,11 +9,15 @@ pub enum Caller {
     Root {
         /// The account id.
         account: String,
+        /// The account's partition.
+        partition: String,
     },
     /// An IAM user.
     User {
         /// The account id.
         account: String,
+        /// The account's partition.
+        partition: String,
         /// The user id (`AIDA…`).
         user_id: String,
         /// The user name.
@@ -27,20 +31,28 @@ impl Caller {
     /// The caller's account.
     pub fn account(&self) -> &str {
         match self {
-            Caller::Root { account } | Caller::User { account, .. } => account,
+            Caller::Root { account, .. } | Caller::User { account, .. } => account,
+        }
+    }
+
+    /// The caller's partition.
+    pub fn partition(&self) -> &str {
+        match self {
+            Caller::Root { partition, .. } | Caller::User { partition, .. } => partition,
         }
     }
 
     /// The caller's ARN, as `GetCallerIdentity` reports it.
     pub fn arn(&self) -> String {
         match self {
-            Caller::Root { account } => arn::root(account),
+            Caller::Root { account, partition } => arn::root(partition, account),
             Caller::User {
                 account,
+                partition,
                 name,
                 path,
                 ..
-            } => arn::user(account, path, name),
+            } => arn::user(partition, account, path, name),
         }
     }
 
@@ -48,7 +60,7 @@ impl Caller {
     /// account id for root, the user id for users.
     pub fn user_id(&self) -> &str {
         match self {
-            Caller::Root { account } => account,
+            Caller::Root { account, .. } => account,
             Caller::User { user_id, .. } => user_id,
         }
     }

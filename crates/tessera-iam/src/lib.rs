@@ -28,6 +28,7 @@ pub mod dispatch;
 pub mod edges;
 pub mod error;
 pub mod ids;
+pub mod invariants;
 pub mod kind;
 pub mod ops;
 pub mod policies;

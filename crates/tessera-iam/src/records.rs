@@ -107,6 +107,17 @@ pub struct AccountRecord {
     /// The account alias, if one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
+    /// The account's name, as given to `tessera account create`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The partition the account lives in (`aws` unless created in
+    /// another).
+    #[serde(default = "default_partition")]
+    pub partition: String,
+}
+
+fn default_partition() -> String {
+    crate::arn::DEFAULT_PARTITION.to_string()
 }
 
 /// A tag on an entity.
@@ -125,6 +136,9 @@ pub struct Core {
     pub id: String,
     /// The owning account.
     pub account_id: String,
+    /// The owning account's partition.
+    #[serde(default = "default_partition")]
+    pub partition: String,
     /// The name as created.
     pub name: String,
     /// The path, `/` or `/a/b/`.
@@ -139,7 +153,13 @@ pub struct Core {
 impl Core {
     /// The entity's ARN, in `kind`'s format.
     pub fn arn(&self, kind: EntityKind) -> String {
-        crate::arn::entity(&self.account_id, kind, &self.path, &self.name)
+        crate::arn::entity(
+            &self.partition,
+            &self.account_id,
+            kind,
+            &self.path,
+            &self.name,
+        )
     }
 }
 

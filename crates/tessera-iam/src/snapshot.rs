@@ -302,9 +302,14 @@ impl Snapshot {
         match &key.owner {
             KeyOwner::Root => Some(Caller::Root {
                 account: key.account_id.clone(),
+                partition: self
+                    .account(&key.account_id)
+                    .map(|a| a.partition.clone())
+                    .unwrap_or_else(|| crate::arn::DEFAULT_PARTITION.to_string()),
             }),
             KeyOwner::User { user_id } => self.user_by_id(user_id).map(|u| Caller::User {
                 account: u.core.account_id.clone(),
+                partition: u.core.partition.clone(),
                 user_id: u.core.id.clone(),
                 name: u.core.name.clone(),
                 path: u.core.path.clone(),
@@ -363,6 +368,9 @@ impl Snapshot {
     /// request. Only the touched entries are copied.
     pub fn apply(&self, changes: &ChangeSet, kek: &Kek) -> Snapshot {
         let mut next = self.clone();
+        // AWS-managed policies whose use changed: compiled into the
+        // snapshot while something uses them, dropped when nothing does.
+        let mut touched_aws: Vec<String> = Vec::new();
         for change in &changes.changes {
             let key = change.key.as_str();
             let value = change.value.as_deref();
@@ -389,17 +397,19 @@ impl Snapshot {
                 Ns::Edges => {
                     if value.is_some() {
                         next.edges.insert(key.to_string());
-                        if let Some((
-                            Relation::Attached | Relation::Boundary,
-                            Direction::Forward,
-                            _,
-                            arn,
-                        )) = edges::parse_edge_key(key)
-                        {
-                            next.ensure_aws_managed(arn);
-                        }
                     } else {
                         next.edges.remove(key);
+                    }
+                    if let Some((
+                        Relation::Attached | Relation::Boundary,
+                        Direction::Forward,
+                        _,
+                        arn,
+                    )) = edges::parse_edge_key(key)
+                    {
+                        if crate::aws_managed::is_aws_managed(arn) {
+                            touched_aws.push(arn.to_string());
+                        }
                     }
                 }
                 Ns::Entity(EntityKind::User) => next.apply_principal::<UserBody>(key, value),
@@ -411,6 +421,17 @@ impl Snapshot {
                 }
                 Ns::AccessKey => next.apply_access_key(key, value, kek),
                 Ns::Meta | Ns::OwnerKey | Ns::KeyUsed => {}
+            }
+        }
+        for arn in touched_aws {
+            let in_use = [Relation::Attached, Relation::Boundary]
+                .into_iter()
+                .any(|r| next.targets(r, Direction::Inverse, &arn).next().is_some());
+            if !in_use {
+                next.managed.remove(&arn);
+            } else if !next.managed.contains_key(&arn) {
+                let compiled = crate::aws_managed::compiled(&arn);
+                next.managed.insert(arn, compiled);
             }
         }
         next.revision = next.revision.max(changes.revision);
@@ -464,18 +485,6 @@ impl Snapshot {
                 }
             }
         }
-    }
-
-    /// Compiles an AWS-managed policy the first time something uses it.
-    fn ensure_aws_managed(&mut self, arn: &str) {
-        if self.managed.contains_key(arn) || !crate::aws_managed::is_aws_managed(arn) {
-            return;
-        }
-        let compiled = crate::aws_managed::get(arn).and_then(|p| {
-            p.default_document()
-                .and_then(|doc| policies::compile_managed(&p.name, doc))
-        });
-        self.managed.insert(arn.to_string(), compiled);
     }
 
     fn apply_access_key(&mut self, key: &str, value: Option<&[u8]>, kek: &Kek) {

@@ -41,6 +41,7 @@ pub fn upgrade(store: &dyn Backend) -> Result<usize, IamError> {
                 core: Core {
                     id: user.user_id.clone(),
                     account_id: user.account_id,
+                    partition: crate::arn::DEFAULT_PARTITION.to_string(),
                     name: user.name,
                     path: user.path,
                     created: user.created,

@@ -65,6 +65,7 @@ impl World {
     fn root() -> Caller {
         Caller::Root {
             account: ACCOUNT.into(),
+            partition: "aws".into(),
         }
     }
 
@@ -290,6 +291,7 @@ fn identity_policies_decide_with_conditions_and_explicit_deny_wins() {
         .expect("create");
     let dave = Caller::User {
         account: ACCOUNT.into(),
+        partition: "aws".into(),
         user_id: user["User"]["UserId"].as_str().expect("id").into(),
         name: "dave".into(),
         path: "/".into(),
@@ -364,6 +366,7 @@ fn resource_tags_of_the_target_user_reach_conditions() {
         .expect("policy");
     let erin = Caller::User {
         account: ACCOUNT.into(),
+        partition: "aws".into(),
         user_id: admin["User"]["UserId"].as_str().expect("id").into(),
         name: "erin".into(),
         path: "/".into(),

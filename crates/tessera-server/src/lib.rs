@@ -18,6 +18,7 @@
 //! - After an operation that wrote to the store, the node refreshes its
 //!   snapshot before answering, so the caller's next request sees the change.
 
+pub mod accounts;
 pub mod clock;
 pub mod http;
 pub mod last_used;

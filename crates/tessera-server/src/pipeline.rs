@@ -260,6 +260,10 @@ fn authenticate(
                 verified,
                 Caller::Root {
                     account: state.default_account.clone(),
+                    partition: snapshot
+                        .account(&state.default_account)
+                        .map(|a| a.partition.clone())
+                        .unwrap_or_else(|| tessera_iam::arn::DEFAULT_PARTITION.to_string()),
                 },
             ));
         }
@@ -275,6 +279,11 @@ fn authenticate(
         .ok_or_else(SigV4Error::unknown_access_key)?;
     let secret = SecretKey::new(key.secret.expose().to_string());
     let verified = state.verifier.verify(signed, parts, &secret, now)?;
+    // Keys live in one partition, as in AWS: a request signed for a region
+    // of another partition names a key that partition does not have.
+    if tessera_iam::arn::partition_of_region(verified.region()) != caller.partition() {
+        return Err(SigV4Error::unknown_access_key());
+    }
     state.last_used.record(
         &key.access_key_id,
         unix_seconds(now),

@@ -184,22 +184,25 @@ fn announce(
 
 async fn open_store(options: &ServeOptions) -> anyhow::Result<Arc<dyn Backend>> {
     let options = options.clone();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<dyn Backend>> {
-        match &options.database_url {
-            Some(url) => {
-                let backend = tessera_store_postgres::PostgresBackend::connect(url)
-                    .context("cannot open the PostgreSQL database")?;
-                Ok(Arc::new(backend))
-            }
-            None => {
-                let path = options.data_dir.join("tessera.db");
-                let backend = tessera_store_sqlite::SqliteBackend::open(&path)
-                    .with_context(|| format!("cannot open {}", path.display()))?;
-                Ok(Arc::new(backend))
-            }
+    tokio::task::spawn_blocking(move || open_store_blocking(&options)).await?
+}
+
+/// Opens the store the options name (PostgreSQL, or the data directory's
+/// SQLite file); blocks.
+pub(crate) fn open_store_blocking(options: &ServeOptions) -> anyhow::Result<Arc<dyn Backend>> {
+    match &options.database_url {
+        Some(url) => {
+            let backend = tessera_store_postgres::PostgresBackend::connect(url)
+                .context("cannot open the PostgreSQL database")?;
+            Ok(Arc::new(backend))
         }
-    })
-    .await?
+        None => {
+            let path = options.data_dir.join("tessera.db");
+            let backend = tessera_store_sqlite::SqliteBackend::open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            Ok(Arc::new(backend))
+        }
+    }
 }
 
 fn spawn_refresher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
@@ -265,7 +268,7 @@ async fn shutdown_signal() {
     println!("Tessera: shutting down");
 }
 
-fn random_account_id(random: &dyn Random) -> String {
+pub(crate) fn random_account_id(random: &dyn Random) -> String {
     let mut bytes = [0u8; 12];
     random.fill(&mut bytes);
     // AWS account ids do not start with 0 in practice; keep the first digit 1-9.
@@ -294,7 +297,10 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 /// file (mode 0600) with a new random key on first start. An existing
 /// embedded database without its KEK file is refused: a new KEK could not
 /// open the secrets already stored.
-fn load_or_create_kek(options: &ServeOptions, random: &dyn Random) -> anyhow::Result<Kek> {
+pub(crate) fn load_or_create_kek(
+    options: &ServeOptions,
+    random: &dyn Random,
+) -> anyhow::Result<Kek> {
     if let Ok(text) = std::env::var(KEK_ENV) {
         return Kek::from_hex(&text).with_context(|| format!("{KEK_ENV} is malformed"));
     }

@@ -369,6 +369,12 @@ impl ServiceModel {
             .unwrap_or(UNKNOWN_ERROR_KIND)
     }
 
+    /// Whether `code` is an error the model declares, or one of AWS's
+    /// common errors: a misspelt code would otherwise become a plain 400.
+    pub fn knows_error(&self, code: &str) -> bool {
+        self.errors.contains_key(code) || common_error_kind(code).is_some()
+    }
+
     /// Builds an error with the status and fault of its code.
     pub fn error(&self, code: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(code, message, self.error_kind(code))

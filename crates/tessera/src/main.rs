@@ -1,5 +1,6 @@
 //! The `tessera` command: `tessera serve` runs the IAM and STS server,
-//! `tessera policy …` validates, evaluates and simulates policies offline.
+//! `tessera policy …` validates, evaluates and simulates policies offline,
+//! `tessera account create` adds an account to an installation.
 
 mod policy_cmd;
 
@@ -27,6 +28,36 @@ enum Command {
     /// Work with IAM policy documents offline.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Manage the accounts of an installation.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Add an account with its own root access key, appended as a profile
+    /// named after the account to the data directory's `credentials` file.
+    Create(AccountCreateArgs),
+}
+
+#[derive(clap::Args)]
+struct AccountCreateArgs {
+    /// The data directory of the installation (as given to `tessera serve`).
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+    data_dir: PathBuf,
+    /// The PostgreSQL database, when the installation uses one.
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The 12-digit account id (random otherwise).
+    #[arg(long)]
+    id: Option<String>,
+    /// A name for the account, also the credentials profile's name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The partition: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b,
+    /// aws-iso-e or aws-iso-f.
+    #[arg(long, default_value = "aws")]
+    partition: String,
 }
 
 #[derive(clap::Args)]
@@ -63,6 +94,32 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Policy(cmd) => policy_cmd::run(cmd),
+        Command::Account(AccountCommand::Create(args)) => create_account(args),
+    }
+}
+
+fn create_account(args: AccountCreateArgs) -> ExitCode {
+    let options = tessera_server::accounts::AccountOptions {
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        account_id: args.id,
+        name: args.name,
+        partition: args.partition,
+    };
+    match tessera_server::accounts::create_account(&options) {
+        Ok(created) => {
+            println!(
+                "Created account {}; its root access key is in {} as profile [{}] (the secret is not shown).",
+                created.account_id,
+                created.credentials_file.display(),
+                created.profile
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("tessera account create: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -200,12 +200,13 @@ pub(super) fn get_account_authorization_details(
     }
     if wants("AWSManagedPolicy") {
         for p in aws_managed::all() {
+            let arn = p.arn_in_partition(ctx.caller.partition());
             let used = snapshot
-                .policy_users(Relation::Attached, account, &p.arn)
+                .policy_users(Relation::Attached, account, &arn)
                 .next()
                 .is_some()
                 || snapshot
-                    .policy_users(Relation::Boundary, account, &p.arn)
+                    .policy_users(Relation::Boundary, account, &arn)
                     .next()
                     .is_some();
             if used {

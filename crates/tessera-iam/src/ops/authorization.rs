@@ -37,10 +37,15 @@ fn core_by_name<'s>(
 
 /// The ARN and tags of the entity named by the kind's member: as the
 /// snapshot knows it, or with path `/` when it does not exist.
-fn named(snapshot: &Snapshot, kind: EntityKind, account: &str, name: &str) -> (String, Vec<Tag>) {
+fn named(
+    snapshot: &Snapshot,
+    kind: EntityKind,
+    (partition, account): (&str, &str),
+    name: &str,
+) -> (String, Vec<Tag>) {
     match core_by_name(snapshot, kind, account, name) {
         Some(core) => (core.arn(kind), core.tags.clone()),
-        None => (arn::entity(account, kind, "/", name), Vec::new()),
+        None => (arn::entity(partition, account, kind, "/", name), Vec::new()),
     }
 }
 
@@ -67,21 +72,27 @@ pub(super) fn target(
 ) -> Target {
     let input = Input(input);
     let account = caller.account();
+    let partition = caller.partition();
     let member = |kind: EntityKind| input.str(kind.name_member()).unwrap_or("");
     let mut also = Vec::new();
     let (resource, resource_tags) = match operation.resource {
         ResourceSpec::Star => ("*".to_string(), Vec::new()),
         ResourceSpec::AllOf(kind) => (
-            arn::kind_prefix(account, kind, input.str("PathPrefix").unwrap_or("/")),
+            arn::kind_prefix(
+                partition,
+                account,
+                kind,
+                input.str("PathPrefix").unwrap_or("/"),
+            ),
             Vec::new(),
         ),
         ResourceSpec::New(kind) => (
-            arn::entity(account, kind, input.path(), member(kind)),
+            arn::entity(partition, account, kind, input.path(), member(kind)),
             Vec::new(),
         ),
-        ResourceSpec::Named(kind) => named(snapshot, kind, account, member(kind)),
+        ResourceSpec::Named(kind) => named(snapshot, kind, (partition, account), member(kind)),
         ResourceSpec::NamedOrCaller => match input.str("UserName") {
-            Some(name) => named(snapshot, EntityKind::User, account, name),
+            Some(name) => named(snapshot, EntityKind::User, (partition, account), name),
             None => caller_resource(snapshot, caller),
         },
         ResourceSpec::PolicyArn => {
@@ -100,13 +111,13 @@ pub(super) fn target(
                         None => (caller.arn(), Vec::new()),
                     }
                 }
-                Some(crate::records::KeyOwner::Root) => (arn::root(account), Vec::new()),
+                Some(crate::records::KeyOwner::Root) => (arn::root(partition, account), Vec::new()),
                 None => (caller.arn(), Vec::new()),
             }
         }
         ResourceSpec::Renamed(kind) => {
             let name = member(kind);
-            let (source, tags) = named(snapshot, kind, account, name);
+            let (source, tags) = named(snapshot, kind, (partition, account), name);
             let current_path = core_by_name(snapshot, kind, account, name)
                 .map(|c| c.path.clone())
                 .unwrap_or_else(|| "/".into());
@@ -117,7 +128,7 @@ pub(super) fn target(
             };
             let new_name = input.str(new_name_member).unwrap_or(name);
             let new_path = input.str("NewPath").unwrap_or(&current_path);
-            let destination = arn::entity(account, kind, new_path, new_name);
+            let destination = arn::entity(partition, account, kind, new_path, new_name);
             if destination != source {
                 also.push(destination);
             }
@@ -128,7 +139,23 @@ pub(super) fn target(
             let (path, name) =
                 crate::ops::roles::service_linked_role_name(service, input.str("CustomSuffix"));
             (
-                arn::entity(account, EntityKind::Role, &path, &name),
+                arn::entity(partition, account, EntityKind::Role, &path, &name),
+                Vec::new(),
+            )
+        }
+        ResourceSpec::DeletionTaskRole => {
+            let task = input.str("DeletionTaskId").unwrap_or("");
+            let mut parts = task.split('/');
+            let service = parts.nth(2).unwrap_or("");
+            let role = parts.next().unwrap_or("");
+            (
+                arn::entity(
+                    partition,
+                    account,
+                    EntityKind::Role,
+                    &format!("/aws-service-role/{service}/"),
+                    role,
+                ),
                 Vec::new(),
             )
         }
@@ -214,7 +241,7 @@ pub(super) fn target(
                 let (role, tags) = named(
                     snapshot,
                     EntityKind::Role,
-                    account,
+                    (partition, account),
                     input.str(role_member).unwrap_or(""),
                 );
                 Target {

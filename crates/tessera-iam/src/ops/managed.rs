@@ -145,18 +145,23 @@ fn usage(ctx: &OpContext<'_>, relation: Relation, policy_arn: &str) -> usize {
         .count()
 }
 
+/// The ARN of a policy as the caller's partition names it.
+fn view_arn(ctx: &OpContext<'_>, view: &PolicyView<'_>) -> String {
+    match view {
+        PolicyView::Aws(p) => p.arn_in_partition(ctx.caller.partition()),
+        PolicyView::Customer(p) => p.arn(),
+    }
+}
+
 /// The `Policy` structure of IAM outputs.
 fn policy_output(ctx: &OpContext<'_>, view: &PolicyView<'_>, full: bool) -> Value {
     let mut out = Map::new();
-    let policy_arn = match view {
-        PolicyView::Aws(p) => p.arn.clone(),
-        PolicyView::Customer(p) => p.arn(),
-    };
+    let policy_arn = view_arn(ctx, view);
     match view {
         PolicyView::Aws(p) => {
             out.insert("PolicyName".into(), json!(p.name));
             out.insert("PolicyId".into(), json!(p.id));
-            out.insert("Arn".into(), json!(p.arn));
+            out.insert("Arn".into(), json!(policy_arn));
             out.insert("Path".into(), json!(p.path));
             out.insert("DefaultVersionId".into(), json!(p.default_version_id));
         }
@@ -276,10 +281,7 @@ pub(super) fn list_policies(ctx: &OpContext<'_>, input: &Value) -> Result<Value,
         }
     }
     let in_use = |view: &PolicyView<'_>| {
-        let policy_arn = match view {
-            PolicyView::Aws(p) => p.arn.clone(),
-            PolicyView::Customer(p) => p.arn(),
-        };
+        let policy_arn = view_arn(ctx, view);
         let attached = usage(ctx, Relation::Attached, &policy_arn) > 0;
         let boundary = usage(ctx, Relation::Boundary, &policy_arn) > 0;
         match usage_filter {
@@ -408,7 +410,12 @@ pub(super) fn get_policy_version(ctx: &OpContext<'_>, input: &Value) -> Result<V
             ),
         )
     };
-    let (version, default) = match resolve_in_snapshot(ctx, policy_arn)? {
+    // A missing policy is answered as a missing version, as IAM does.
+    let view = resolve_in_snapshot(ctx, policy_arn).map_err(|e| match e.code {
+        "NoSuchEntity" => missing(),
+        _ => e,
+    })?;
+    let (version, default) = match view {
         PolicyView::Aws(p) => aws_version(p, version_id).ok_or_else(missing)?,
         PolicyView::Customer(p) => (
             p.body
@@ -446,6 +453,24 @@ pub(super) fn list_policy_versions(ctx: &OpContext<'_>, input: &Value) -> Result
     Ok(page.output("Versions", |v| version_output(v, &default, false)))
 }
 
+/// IAM answers a version operation on a missing policy as if only the
+/// version were missing.
+fn missing_policy_as_missing_version(
+    error: Outcome<IamError>,
+    policy_arn: &str,
+    version_id: &str,
+) -> Outcome<IamError> {
+    match error {
+        Outcome::Domain(e) if e.code == "NoSuchEntity" => Outcome::Domain(IamError::new(
+            "NoSuchEntity",
+            format!(
+                "Policy {policy_arn} version {version_id} does not exist or is not attachable."
+            ),
+        )),
+        other => other,
+    }
+}
+
 fn version_number(version_id: &str) -> u32 {
     version_id
         .strip_prefix('v')
@@ -462,7 +487,8 @@ pub(super) fn set_default_policy_version(
     let version_id = input.required("VersionId")?;
     let now = ctx.now_secs();
     ctx.write(|tx| {
-        let mut policy = require_customer(tx, ctx.account(), policy_arn, Change::Update)?;
+        let mut policy = require_customer(tx, ctx.account(), policy_arn, Change::Update)
+            .map_err(|e| missing_policy_as_missing_version(e, policy_arn, version_id))?;
         if !policy
             .body
             .versions
@@ -491,7 +517,8 @@ pub(super) fn delete_policy_version(ctx: &OpContext<'_>, input: &Value) -> Resul
     let policy_arn = input.required("PolicyArn")?;
     let version_id = input.required("VersionId")?;
     ctx.write(|tx| {
-        let mut policy = require_customer(tx, ctx.account(), policy_arn, Change::DeleteVersion)?;
+        let mut policy = require_customer(tx, ctx.account(), policy_arn, Change::DeleteVersion)
+            .map_err(|e| missing_policy_as_missing_version(e, policy_arn, version_id))?;
         if policy.body.default_version == version_id {
             return Err(Outcome::Domain(IamError::delete_conflict(
                 "Cannot delete the default version of a policy.",

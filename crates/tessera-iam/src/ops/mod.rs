@@ -133,6 +133,9 @@ pub enum ResourceSpec {
     Renamed(EntityKind),
     /// The service-linked role `CreateServiceLinkedRole` would create.
     ServiceLinkedRole,
+    /// The service-linked role a `DeletionTaskId`
+    /// (`task/aws-service-role/SERVICE/ROLE/UUID`) names.
+    DeletionTaskRole,
 }
 
 /// Operation-specific condition keys an operation fills in.
@@ -286,7 +289,7 @@ operations! {
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
     ListUsers: Iam, None, Res::AllOf(U), [], [], users::list_users;
     UpdateUser: Iam, Write, Res::Renamed(U), [], [], users::update_user;
-    DeleteUser: Iam, Write, Res::Named(U), [K::CurrentBoundary(U)], [], users::delete_user;
+    DeleteUser: Iam, Write, Res::Named(U), [], [], users::delete_user;
     TagUser: Iam, Write, Res::Named(U), [K::RequestTags], [], tags::tag::<UserBody>;
     UntagUser: Iam, Write, Res::Named(U), [K::TagKeys], [], tags::untag::<UserBody>;
     ListUserTags: Iam, None, Res::Named(U), [], [], tags::list::<UserBody>;
@@ -323,11 +326,11 @@ operations! {
     ListAttachedGroupPolicies: Iam, None, Res::Named(G), [], [], attachments::list::<GroupBody>;
 
     CreateRole: Iam, Write, Res::New(R), [K::RequestTags, K::PermissionsBoundary], [], roles::create_role;
-    GetRole: Iam, None, Res::Named(R), [], [], roles::get_role;
+    GetRole: Iam, None, Res::Named(R), [K::CurrentBoundary(R)], [], roles::get_role;
     ListRoles: Iam, None, Res::AllOf(R), [], [], roles::list_roles;
-    UpdateRole: Iam, Write, Res::Named(R), [], [], roles::update_role;
-    UpdateRoleDescription: Iam, Write, Res::Named(R), [], [], roles::update_role_description;
-    UpdateAssumeRolePolicy: Iam, Write, Res::Named(R), [], [], roles::update_assume_role_policy;
+    UpdateRole: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], roles::update_role;
+    UpdateRoleDescription: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], roles::update_role_description;
+    UpdateAssumeRolePolicy: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], roles::update_assume_role_policy;
     DeleteRole: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], roles::delete_role;
     TagRole: Iam, Write, Res::Named(R), [K::RequestTags], [], tags::tag::<RoleBody>;
     UntagRole: Iam, Write, Res::Named(R), [K::TagKeys], [], tags::untag::<RoleBody>;
@@ -343,7 +346,7 @@ operations! {
     DeleteRolePermissionsBoundary: Iam, Write, Res::Named(R), [K::CurrentBoundary(R)], [], boundaries::delete::<RoleBody>;
     CreateServiceLinkedRole: Iam, Write, Res::ServiceLinkedRole, [K::AwsServiceName], [], roles::create_service_linked_role;
     DeleteServiceLinkedRole: Iam, Write, Res::Named(R), [], [], roles::delete_service_linked_role;
-    GetServiceLinkedRoleDeletionStatus: Iam, Read, Res::Star, [], [], roles::get_service_linked_role_deletion_status;
+    GetServiceLinkedRoleDeletionStatus: Iam, Read, Res::DeletionTaskRole, [], [], roles::get_service_linked_role_deletion_status;
 
     CreatePolicy: Iam, Write, Res::New(P), [K::RequestTags], [], managed::create_policy;
     GetPolicy: Iam, None, Res::PolicyArn, [], [], managed::get_policy;

@@ -288,8 +288,13 @@ pub(super) fn create_service_linked_role(
         )));
     }
     let (path, name) = service_linked_role_name(service, suffix);
-    let policy_arn =
-        known.map(|k| format!("arn:aws:iam::aws:policy/aws-service-role/{}", k.policy_name));
+    let policy_arn = known.map(|k| {
+        format!(
+            "arn:{}:iam::aws:policy/aws-service-role/{}",
+            ctx.caller.partition(),
+            k.policy_name
+        )
+    });
     let role = Entity {
         core: new_core(ctx, EntityKind::Role, &name, &path, Vec::new()),
         body: RoleBody {

@@ -66,6 +66,7 @@ pub(super) fn new_core(
     Core {
         id: ids::new_id(ctx.random, kind.id_kind()),
         account_id: ctx.account().to_string(),
+        partition: ctx.caller.partition().to_string(),
         name: name.to_string(),
         path: path.to_string(),
         created: ctx.now_secs(),
@@ -104,7 +105,7 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
             .snapshot
             .user_by_id(user_id)
             .ok_or_else(|| IamError::no_such_user(name))?,
-        (None, Caller::Root { account }) => {
+        (None, Caller::Root { account, partition }) => {
             // The root user has no IAM user entity; AWS answers with the
             // account's identity.
             let created = ctx
@@ -114,7 +115,7 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
                 .unwrap_or(0);
             return Ok(json!({ "User": {
                 "UserId": account,
-                "Arn": arn::root(account),
+                "Arn": arn::root(partition, account),
                 "CreateDate": iso8601(created),
             }}));
         }
