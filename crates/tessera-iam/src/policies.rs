@@ -39,23 +39,29 @@ pub fn trust_config() -> ValidationConfig {
 }
 
 /// The `MalformedPolicyDocument` error for a report with errors: IAM's own
-/// sentence first, so clients that match on it keep working, then where the
-/// problem is and what is wrong.
+/// sentence, exactly as IAM words it (clients and tests match on it). Where
+/// the problem is and what is wrong is logged at debug level, and
+/// `tessera policy validate` prints it with line and column.
 pub fn malformed(report: &ValidationReport) -> IamError {
     let aws = report
         .aws_error_message()
         .unwrap_or_else(|| tessera_policy::SYNTAX_ERRORS.to_string());
-    let detail = match report.errors().next() {
-        Some(d) if d.path.is_empty() => format!(" ({}: {})", d.position, d.message),
-        Some(d) => format!(" ({}, at {}: {})", d.position, d.path, d.message),
-        None => String::new(),
-    };
-    IamError::new("MalformedPolicyDocument", format!("{aws}{detail}"))
+    if let Some(d) = report.errors().next() {
+        tracing::debug!(position = %d.position, path = %d.path, detail = %d.message, "policy document refused");
+    }
+    IamError::new("MalformedPolicyDocument", aws)
 }
 
-/// Checks a document against `config`.
+/// Checks a document against `config`. A document over its size quota is
+/// IAM's `LimitExceeded`; any other error `MalformedPolicyDocument`.
 pub fn check(document: &str, config: &ValidationConfig) -> Result<(), IamError> {
     let report = tessera_policy::validate(document, config);
+    if report.is_size_error() {
+        let message = report
+            .aws_error_message()
+            .unwrap_or_else(|| tessera_policy::SYNTAX_ERRORS.to_string());
+        return Err(IamError::new("LimitExceeded", message));
+    }
     if report.has_errors() {
         return Err(malformed(&report));
     }

@@ -830,7 +830,10 @@ impl Walker<'_> {
             return;
         }
         let ends_in_wildcard = parts.last().is_some_and(|p| p.contains('*'));
-        if parts.len() < 6 && !ends_in_wildcard {
+        // IAM's legacy parser accepts `arn:PARTITION:SERVICE` (three parts,
+        // a service named): such a resource matches no request ARN.
+        let service_only = parts.len() == 3 && parts.get(2).is_some_and(|s| !s.is_empty());
+        if parts.len() < 6 && !ends_in_wildcard && !service_only {
             self.error_aws(
                 DiagnosticCode::InvalidResource,
                 path,

@@ -98,6 +98,11 @@ fn each_malformed_document_gets_its_code_and_iam_message() {
 #[test]
 fn valid_documents_have_no_errors() {
     let docs = [
+        // IAM's legacy parser accepts a partition and a service alone.
+        (
+            K::Identity,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:fdsasf"}}"#,
+        ),
         (
             K::Identity,
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":["arn:aws:s3:::example_bucket","*"]}}"#,

@@ -27,6 +27,7 @@ pub(super) fn put<B: Stored + HasInline>(
     let quota = ctx.quotas.inline_chars(B::KIND);
     ctx.write(|tx| {
         let mut entity: Entity<B> = Table::require(tx, ctx.account(), owner)?;
+        super::roles::refuse_service_linked(&entity)?;
         entity
             .body
             .inline_mut()
@@ -100,6 +101,7 @@ pub(super) fn delete<B: Stored + HasInline>(
     let policy_name = input.required("PolicyName")?;
     ctx.write(|tx| {
         let mut entity: Entity<B> = Table::require(tx, ctx.account(), owner)?;
+        super::roles::refuse_service_linked(&entity)?;
         if entity.body.inline_mut().remove(policy_name).is_none() {
             return Err(Outcome::Domain(IamError::no_such_inline_policy(
                 B::KIND,

@@ -1,0 +1,141 @@
+//! Data-driven scenarios at the dispatch boundary: each file in
+//! `tests/scenarios/` is a sequence of calls with the answer AWS gives,
+//! run through the model's decoding, `Domain::call` and the model's
+//! encoding, with the invariant checker after every step and the snapshot
+//! compared with a rebuild at the end.
+//!
+//! Format, one step per line (`#` starts a comment):
+//!
+//! ```text
+//! CreateGroup GroupName=dev
+//! => ok
+//! GetGroup GroupName=nope
+//! => NoSuchEntity: The group with name nope cannot be found.
+//! GetGroup GroupName=dev
+//! => ok Group.GroupName=dev Users=[]
+//! ```
+//!
+//! Parameters are Query parameters (`Tags.member.1.Key=k`); a value with
+//! spaces is written in single quotes. `=> ok` may name members of the
+//! output (dotted paths, list indexes as numbers) with their expected JSON
+//! value, or plain text for strings; `!Member` asserts a member is absent.
+
+mod support;
+
+use serde_json::Value;
+use support::World;
+
+/// Splits a line into words, keeping single-quoted values whole.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.')
+        .try_fold(value, |v, part| match part.parse::<usize>() {
+            Ok(i) => v.get(i),
+            Err(_) => v.get(part),
+        })
+}
+
+fn check_output(file: &str, line_no: usize, output: &Value, checks: &[String]) {
+    for check in checks {
+        if let Some(path) = check.strip_prefix('!') {
+            assert!(
+                lookup(output, path).is_none(),
+                "{file}:{line_no}: {path} should be absent in {output}"
+            );
+            continue;
+        }
+        let (path, expected) = check
+            .split_once('=')
+            .unwrap_or_else(|| panic!("{file}:{line_no}: bad check {check}"));
+        let actual = lookup(output, path)
+            .unwrap_or_else(|| panic!("{file}:{line_no}: {path} missing in {output}"));
+        let expected: Value =
+            serde_json::from_str(expected).unwrap_or_else(|_| Value::String(expected.to_string()));
+        assert_eq!(actual, &expected, "{file}:{line_no}: {path} in {output}");
+    }
+}
+
+fn run(file: &str, text: &str) {
+    let world = World::new(3);
+    let mut pending: Option<(usize, Result<Value, tessera_iam::IamError>)> = None;
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(expected) = line.strip_prefix("=>") {
+            let (step, answer) = pending
+                .take()
+                .unwrap_or_else(|| panic!("{file}:{line_no}: an answer without a call"));
+            let expected = expected.trim();
+            match (expected.strip_prefix("ok"), answer) {
+                (Some(checks), Ok(output)) => {
+                    check_output(file, line_no, &output, &words(checks));
+                }
+                (Some(_), Err(e)) => panic!("{file}:{step}: expected success, got {e}"),
+                (None, Ok(output)) => panic!("{file}:{step}: expected {expected}, got {output}"),
+                (None, Err(e)) => assert_eq!(
+                    format!("{}: {}", e.code, e.message),
+                    expected,
+                    "{file}:{step}"
+                ),
+            }
+            continue;
+        }
+        assert!(
+            pending.is_none(),
+            "{file}:{line_no}: the previous call has no answer"
+        );
+        let parts = words(line);
+        let (action, params) = parts.split_first().expect("a call");
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|p| {
+                p.split_once('=')
+                    .unwrap_or_else(|| panic!("{file}:{line_no}: bad parameter {p}"))
+            })
+            .collect();
+        let answer = world.call(&World::root(), action, &params);
+        world.assert_invariants();
+        pending = Some((line_no, answer));
+    }
+    assert!(pending.is_none(), "{file}: the last call has no answer");
+    world.assert_snapshot_matches_rebuild();
+}
+
+#[test]
+fn every_scenario_answers_as_aws_does() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("scenario directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "scn"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "scenario files are missing");
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("read");
+        run(&path.display().to_string(), &text);
+    }
+}
