@@ -16,7 +16,8 @@
 //! ```
 //!
 //! Parameters are Query parameters (`Tags.member.1.Key=k`); a value with
-//! spaces is written in single quotes. `=> ok` may name members of the
+//! spaces is written in single quotes. A call written `as NAME Action …`
+//! is made by the IAM user NAME instead of the account root. `=> ok` may name members of the
 //! output (dotted paths, list indexes as numbers) with their expected JSON
 //! value, or plain text for strings; `!Member` asserts a member is absent.
 
@@ -107,7 +108,24 @@ fn run(file: &str, text: &str) {
             pending.is_none(),
             "{file}:{line_no}: the previous call has no answer"
         );
-        let parts = words(line);
+        let mut parts = words(line);
+        let caller = if parts.first().map(String::as_str) == Some("as") && parts.len() > 2 {
+            let name = parts.remove(1);
+            parts.remove(0);
+            let snapshot = world.cell.load();
+            let user = snapshot
+                .user_by_name(support::ACCOUNT, &name)
+                .unwrap_or_else(|| panic!("{file}:{line_no}: no user {name}"));
+            tessera_iam::caller::Caller::User {
+                account: support::ACCOUNT.into(),
+                partition: "aws".into(),
+                user_id: user.core.id.clone(),
+                name: user.core.name.clone(),
+                path: user.core.path.clone(),
+            }
+        } else {
+            World::root()
+        };
         let (action, params) = parts.split_first().expect("a call");
         let params: Vec<(&str, &str)> = params
             .iter()
@@ -116,7 +134,7 @@ fn run(file: &str, text: &str) {
                     .unwrap_or_else(|| panic!("{file}:{line_no}: bad parameter {p}"))
             })
             .collect();
-        let answer = world.call(&World::root(), action, &params);
+        let answer = world.call(&caller, action, &params);
         world.assert_invariants();
         pending = Some((line_no, answer));
     }
