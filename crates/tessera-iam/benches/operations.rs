@@ -189,7 +189,7 @@ fn bench(c: &mut Criterion) {
                     // Every call changes something: the first lap over the
                     // users attaches, the next detaches, and so on.
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let action = if (i / n) % 2 == 0 {
+                    let action = if (i / n) & 1 == 0 {
                         "AttachUserPolicy"
                     } else {
                         "DetachUserPolicy"
