@@ -1,104 +1,43 @@
 //! The operations, in process, on an in-memory SQLite store: the invariants
 //! that end-to-end tests can only see from outside.
 
+mod support;
+
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tessera_iam::authz::{authorize, Decision, RequestFacts};
+use support::{World as Support, ACCOUNT};
+use tessera_iam::authz::{authorize, Decision};
+use tessera_iam::bootstrap;
 use tessera_iam::caller::Caller;
-use tessera_iam::crypto::Kek;
-use tessera_iam::ids::SeededRandom;
-use tessera_iam::ops::{self, LastUsedLookup, OpContext, Service};
-use tessera_iam::quotas::Quotas;
-use tessera_iam::records::LastUsedRecord;
-use tessera_iam::snapshot::SnapshotCell;
-use tessera_iam::{bootstrap, IamError};
-use tessera_store::Backend;
-use tessera_store_sqlite::SqliteBackend;
-use time::OffsetDateTime;
+use tessera_iam::ops::{self, Service};
 
-const ACCOUNT: &str = "123456789012";
+/// The shared world, called with decoded JSON inputs.
+struct World(Support);
 
-struct NoUses;
-
-impl LastUsedLookup for NoUses {
-    fn last_used(&self, _: &str) -> Option<LastUsedRecord> {
-        None
+impl std::ops::Deref for World {
+    type Target = Support;
+    fn deref(&self) -> &Support {
+        &self.0
     }
-}
-
-struct World {
-    store: Arc<dyn Backend>,
-    cell: SnapshotCell,
-    kek: Kek,
-    random: SeededRandom,
-    quotas: Quotas,
-    root_secret: String,
 }
 
 impl World {
     fn new() -> World {
-        let store: Arc<dyn Backend> = Arc::new(SqliteBackend::open_in_memory().expect("store"));
-        let random = SeededRandom::new(42);
-        let (kek, _) = Kek::generate(&random);
-        let boot = bootstrap::ensure_default_account(
-            store.as_ref(),
-            ACCOUNT,
-            1_700_000_000,
-            &random,
-            &kek,
-        )
-        .expect("bootstrap");
-        let (_, secret) = boot.new_root_key.expect("a new root key");
-        let cell = SnapshotCell::new(kek.clone());
-        cell.refresh(store.as_ref()).expect("refresh");
-        World {
-            store,
-            cell,
-            kek,
-            random,
-            quotas: Quotas::default(),
-            root_secret: secret.expose().to_string(),
-        }
+        World(Support::new(42))
     }
 
     fn root() -> Caller {
-        Caller::Root {
-            account: ACCOUNT.into(),
-            partition: "aws".into(),
-        }
+        Support::root()
     }
 
-    fn call(&self, caller: &Caller, name: &str, input: Value) -> Result<Value, IamError> {
-        let service = if name == "GetCallerIdentity" {
-            Service::Sts
-        } else {
-            Service::Iam
-        };
-        let op = ops::find(service, name).expect("implemented");
-        let snapshot = self.cell.load();
-        let ctx = OpContext {
-            store: self.store.as_ref(),
-            snapshot: &snapshot,
-            caller,
-            now: OffsetDateTime::from_unix_timestamp(1_700_000_100).expect("time"),
-            random: &self.random,
-            kek: &self.kek,
-            quotas: &self.quotas,
-            last_used: &NoUses,
-        };
-        let out = (op.handler)(&ctx, &input);
-        self.cell.refresh(self.store.as_ref()).expect("refresh");
-        out
-    }
-
-    fn all_stored_bytes(&self) -> Vec<u8> {
-        let changes = self.store.changes_since(0).expect("read");
-        changes
-            .changes
-            .into_iter()
-            .flat_map(|c| c.value.unwrap_or_default())
-            .collect()
+    fn call(
+        &self,
+        caller: &Caller,
+        name: &str,
+        input: Value,
+    ) -> Result<Value, tessera_iam::IamError> {
+        self.0.call_json(caller, name, input)
     }
 }
 
@@ -262,21 +201,11 @@ fn deleted_users_leave_the_snapshot_and_their_policies_with_them() {
     assert!(snapshot.user_policies(&user_id).is_none());
 }
 
-fn facts() -> RequestFacts {
-    RequestFacts {
-        now: OffsetDateTime::from_unix_timestamp(1_700_000_100).expect("time"),
-        source_ip: Some("192.0.2.7".parse().expect("ip")),
-        user_agent: Some("test".into()),
-        secure_transport: false,
-        region: "us-east-1".into(),
-    }
-}
-
 fn decide(world: &World, caller: &Caller, operation: &str, input: Value) -> Decision {
     let op = ops::find(Service::Iam, operation).expect("implemented");
     let snapshot = world.cell.load();
     let target = op.target(&snapshot, caller, &input);
-    authorize(&snapshot, caller, op, &target, &facts())
+    authorize(&snapshot, caller, op, &target, &Support::facts())
 }
 
 #[test]

@@ -80,22 +80,7 @@ pub(super) fn list_groups(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
 }
 
 pub(super) fn update_group(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let name = input.required("GroupName")?;
-    let new_name = input.str("NewGroupName");
-    let new_path = input.str("NewPath");
-    ctx.write(|tx| {
-        let mut group = Table::<GroupBody>::require(tx, ctx.account(), name)?;
-        let previous = group.core.name.clone();
-        if let Some(new_name) = new_name {
-            group.core.name = new_name.to_string();
-        }
-        if let Some(path) = new_path {
-            group.core.path = path.to_string();
-        }
-        Table::update(tx, &previous, &group)
-    })?;
-    Ok(json!({}))
+    super::users::rename_or_move::<GroupBody>(ctx, input, "NewGroupName")
 }
 
 pub(super) fn delete_group(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {

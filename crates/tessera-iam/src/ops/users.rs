@@ -180,20 +180,30 @@ pub(super) fn delete_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
 /// `UpdateUser`: a new name and/or path. The user id, keys, policies and
 /// memberships stay with the user, since they refer to its id.
 pub(super) fn update_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    rename_or_move::<UserBody>(ctx, input, "NewUserName")
+}
+
+/// A rename (`new_name_member`) and/or a move (`NewPath`) of an entity of
+/// kind `B`: the table moves its name entry; nothing else refers to names.
+pub(super) fn rename_or_move<B: crate::snapshot::Stored>(
+    ctx: &OpContext<'_>,
+    input: &Value,
+    new_name_member: &str,
+) -> Result<Value, IamError> {
     let input = Input(input);
-    let name = input.required("UserName")?;
-    let new_name = input.str("NewUserName");
+    let name = input.required(B::KIND.name_member())?;
+    let new_name = input.str(new_name_member);
     let new_path = input.str("NewPath");
     ctx.write(|tx| {
-        let mut user = Table::<UserBody>::require(tx, ctx.account(), name)?;
-        let previous = user.core.name.clone();
+        let mut entity: Entity<B> = Table::require(tx, ctx.account(), name)?;
+        let previous = entity.core.name.clone();
         if let Some(new_name) = new_name {
-            user.core.name = new_name.to_string();
+            entity.core.name = new_name.to_string();
         }
         if let Some(path) = new_path {
-            user.core.path = path.to_string();
+            entity.core.path = path.to_string();
         }
-        Table::update(tx, &previous, &user)
+        Table::update(tx, &previous, &entity)
     })?;
     Ok(json!({}))
 }

@@ -38,6 +38,8 @@ pub struct World {
     pub kek: Kek,
     pub random: SeededRandom,
     pub quotas: Quotas,
+    /// The default account's root secret, handed out at bootstrap.
+    pub root_secret: String,
 }
 
 /// What a call answered: the output, or the error's code and message.
@@ -48,8 +50,15 @@ impl World {
         let store: Arc<dyn Backend> = Arc::new(SqliteBackend::open_in_memory().expect("store"));
         let random = SeededRandom::new(seed);
         let (kek, _) = Kek::generate(&random);
-        bootstrap::ensure_default_account(store.as_ref(), ACCOUNT, 1_700_000_000, &random, &kek)
-            .expect("bootstrap");
+        let boot = bootstrap::ensure_default_account(
+            store.as_ref(),
+            ACCOUNT,
+            1_700_000_000,
+            &random,
+            &kek,
+        )
+        .expect("bootstrap");
+        let (_, secret) = boot.new_root_key.expect("a new root key");
         let cell = SnapshotCell::new(kek.clone());
         cell.refresh(store.as_ref()).expect("refresh");
         World {
@@ -58,6 +67,7 @@ impl World {
             kek,
             random,
             quotas: Quotas::default(),
+            root_secret: secret.expose().to_string(),
         }
     }
 
@@ -119,6 +129,29 @@ impl World {
             ),
         }
         answer
+    }
+
+    /// Calls `action` (IAM, or STS for `GetCallerIdentity`) with an input
+    /// already in the model's decoded form.
+    pub fn call_json(&self, caller: &Caller, action: &str, input: Value) -> Answer {
+        let service = if action == "GetCallerIdentity" {
+            Service::Sts
+        } else {
+            Service::Iam
+        };
+        let operation = ops::find(service, action).expect("implemented operation");
+        self.domain()
+            .call(caller, operation, &input, &Self::facts())
+    }
+
+    /// Every value in the store, concatenated.
+    pub fn all_stored_bytes(&self) -> Vec<u8> {
+        let changes = self.store.changes_since(0).expect("read");
+        changes
+            .changes
+            .into_iter()
+            .flat_map(|c| c.value.unwrap_or_default())
+            .collect()
     }
 
     /// Like [`World::call`] as root, expecting success.
