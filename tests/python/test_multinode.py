@@ -97,3 +97,61 @@ def test_quota_holds_across_nodes(two_nodes):
         t.join()
     assert outcomes.count("ok") == 2, outcomes
     assert len(a.client("iam").list_access_keys(UserName="shared")["AccessKeyMetadata"]) == 2
+
+
+def race(calls):
+    """Runs each call on its own thread; answers the outcomes ("ok" or the error code)."""
+    import threading
+    outcomes = []
+
+    def run(call):
+        try:
+            call()
+            outcomes.append("ok")
+        except ClientError as e:
+            outcomes.append(e.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_group_and_attachment_quotas_hold_across_nodes(two_nodes):
+    a, b = two_nodes
+    key_id, secret = a.root_keys()
+    iam_a, iam_b = a.client("iam"), b.client("iam", key_id, secret)
+    iam_a.create_user(UserName="joiner")
+    for g in range(14):
+        iam_a.create_group(GroupName=f"g{g}")
+    iam_a.create_role(RoleName="busy", AssumeRolePolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'))
+    policies = [iam_a.create_policy(PolicyName=f"p{i}", PolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    ))["Policy"]["Arn"] for i in range(13)]
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            iam_b.get_group(GroupName="g13")
+            iam_b.get_role(RoleName="busy")
+            break
+        except ClientError:
+            assert time.monotonic() < deadline, "the other node never saw the setup"
+            time.sleep(0.05)
+    nodes = [iam_a, iam_b]
+    joins = race([lambda g=g: nodes[g % 2].add_user_to_group(GroupName=f"g{g}", UserName="joiner")
+                  for g in range(14)])
+    assert joins.count("ok") == 10 and set(joins) == {"ok", "LimitExceeded"}, joins
+    assert len(iam_a.list_groups_for_user(UserName="joiner")["Groups"]) == 10
+    attaches = race([lambda i=i: nodes[i % 2].attach_role_policy(RoleName="busy", PolicyArn=policies[i])
+                     for i in range(13)])
+    assert attaches.count("ok") == 10 and set(attaches) == {"ok", "LimitExceeded"}, attaches
+    assert len(iam_a.list_attached_role_policies(RoleName="busy")["AttachedPolicies"]) == 10
+    versions = race([lambda i=i: nodes[i % 2].create_policy_version(PolicyArn=policies[0], PolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}'))
+        for i in range(8)])
+    assert versions.count("ok") == 4 and set(versions) == {"ok", "LimitExceeded"}, versions
+    assert len(iam_a.list_policy_versions(PolicyArn=policies[0])["Versions"]) == 5
