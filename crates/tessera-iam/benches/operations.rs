@@ -117,6 +117,7 @@ impl Bench {
             kek: &self.kek,
             quotas: &self.quotas,
             last_used: &NoUses,
+            audit: &tessera_iam::dispatch::NoAudit,
         };
         let caller = Caller::Root {
             account: ACCOUNT.into(),

@@ -2,10 +2,12 @@
 //! engine.
 //!
 //! The account root may do everything in its account. An IAM user is
-//! authorized by its identity policies, evaluated by `tessera-policy` with
-//! the global condition keys the server fills in ([`RequestFacts`]). The
-//! `AccessDenied` message is the engine's rendering of AWS's wording, naming
-//! the policy type that decided.
+//! authorized by its identity policies (its own inline and attached ones
+//! and each of its groups'), within its permissions boundary, evaluated by
+//! `tessera-policy` with the global condition keys the server fills in
+//! ([`RequestFacts`]) and the operation's own keys and resource tags
+//! ([`Target`]). The `AccessDenied` message is the engine's rendering of
+//! AWS's wording, naming the policy type that decided.
 
 use std::net::IpAddr;
 

@@ -1,7 +1,8 @@
 //! The one boundary every caller of an operation goes through (the HTTP
 //! pipeline, the in-process tests): resolve the target, authorize it,
-//! run the handler, and after a write bring the node's snapshot up to date
-//! before answering, so the caller's next request sees its own change.
+//! run the handler, after a write bring the node's snapshot up to date
+//! before answering (so the caller's next request sees its own change),
+//! and hand every outcome to the audit hook.
 
 use serde_json::Value;
 use tessera_store::Backend;
@@ -11,7 +12,7 @@ use crate::authz::{self, Decision, RequestFacts};
 use crate::caller::Caller;
 use crate::crypto::Kek;
 use crate::ids::Random;
-use crate::ops::{LastUsedLookup, OpContext, Operation, StoreUse};
+use crate::ops::{LastUsedLookup, OpContext, Operation, StoreUse, Target};
 use crate::quotas::Quotas;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::IamError;
@@ -31,11 +32,54 @@ pub struct Domain<'a> {
     pub quotas: &'a Quotas,
     /// Access-key last-use tracking.
     pub last_used: &'a dyn LastUsedLookup,
+    /// Where every decision and outcome is reported.
+    pub audit: &'a dyn Audit,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'e> {
+    /// Refused by authorization.
+    Denied,
+    /// Ran and succeeded.
+    Succeeded,
+    /// Ran and failed with this error code.
+    Failed(&'e str),
+}
+
+/// One audited call. It names the caller, the action and the resource;
+/// it never carries the request's input or output (which may hold
+/// secrets such as a new access key's).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditEvent<'e> {
+    /// The caller.
+    pub caller: &'e Caller,
+    /// The operation.
+    pub operation: &'e Operation,
+    /// The resource it was authorized on.
+    pub resource: &'e str,
+    /// How it ended.
+    pub outcome: Outcome<'e>,
+}
+
+/// Receives every audited call.
+pub trait Audit: Send + Sync {
+    /// Records one call.
+    fn record(&self, event: &AuditEvent<'_>);
+}
+
+/// An audit hook that records nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAudit;
+
+impl Audit for NoAudit {
+    fn record(&self, _: &AuditEvent<'_>) {}
 }
 
 impl Domain<'_> {
     /// Authorizes `caller` for `operation` with `input` against
-    /// `snapshot`; a refusal is IAM's `AccessDenied` with AWS's wording.
+    /// `snapshot`, answering the target it was authorized as; a refusal is
+    /// IAM's `AccessDenied` with AWS's wording.
     pub fn authorize(
         &self,
         snapshot: &Snapshot,
@@ -43,11 +87,19 @@ impl Domain<'_> {
         operation: &Operation,
         input: &Value,
         facts: &RequestFacts,
-    ) -> Result<(), IamError> {
+    ) -> Result<Target, IamError> {
         let target = operation.target(snapshot, caller, input);
         match authz::authorize(snapshot, caller, operation, &target, facts) {
-            Decision::Allow => Ok(()),
-            Decision::Deny { message } => Err(IamError::new("AccessDenied", message)),
+            Decision::Allow => Ok(target),
+            Decision::Deny { message } => {
+                self.audit.record(&AuditEvent {
+                    caller,
+                    operation,
+                    resource: &target.resource,
+                    outcome: Outcome::Denied,
+                });
+                Err(IamError::new("AccessDenied", message))
+            }
         }
     }
 
@@ -59,6 +111,7 @@ impl Domain<'_> {
         snapshot: &Snapshot,
         caller: &Caller,
         operation: &Operation,
+        target: &Target,
         input: &Value,
         now: OffsetDateTime,
     ) -> Result<Value, IamError> {
@@ -78,6 +131,15 @@ impl Domain<'_> {
                 tracing::error!(%error, "snapshot refresh after a write failed");
             }
         }
+        self.audit.record(&AuditEvent {
+            caller,
+            operation,
+            resource: &target.resource,
+            outcome: match &result {
+                Ok(_) => Outcome::Succeeded,
+                Err(e) => Outcome::Failed(e.code),
+            },
+        });
         result
     }
 
@@ -91,7 +153,7 @@ impl Domain<'_> {
         facts: &RequestFacts,
     ) -> Result<Value, IamError> {
         let snapshot = self.cell.load();
-        self.authorize(&snapshot, caller, operation, input, facts)?;
-        self.execute(&snapshot, caller, operation, input, facts.now)
+        let target = self.authorize(&snapshot, caller, operation, input, facts)?;
+        self.execute(&snapshot, caller, operation, &target, input, facts.now)
     }
 }

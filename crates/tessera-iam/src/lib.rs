@@ -1,11 +1,15 @@
 //! The IAM and STS domain of Tessera.
 //!
-//! This crate knows what users, access keys and accounts are, how their
-//! identifiers and ARNs look, which invariants their operations keep, and how
-//! the in-memory authorization snapshot is built from the store. It knows no
-//! HTTP (the server decodes requests into [`serde_json::Value`]s shaped by the
-//! service model and hands them to [`ops`]) and no SQL (it talks to the store
-//! only through [`tessera_store::Backend`]).
+//! This crate knows what accounts, users, groups, roles, managed policies,
+//! instance profiles and access keys are ([`kind`], [`records`]), how their
+//! identifiers and ARNs look, how they are kept ([`table`], [`edges`]),
+//! which invariants their operations keep ([`ops`], [`invariants`]), how
+//! requests are authorized ([`authz`]) through one boundary ([`dispatch`]),
+//! and how the in-memory authorization snapshot is maintained from the
+//! store ([`snapshot`]). It knows no HTTP (the server decodes requests into
+//! [`serde_json::Value`]s shaped by the service model and hands them to
+//! [`dispatch::Domain`]) and no SQL (it talks to the store only through
+//! [`tessera_store::Backend`]).
 //!
 //! # Invariants
 //!
@@ -17,12 +21,16 @@
 //!   whose `Debug` shows nothing.
 //! - The clock and the random source come in through [`ops::OpContext`], so
 //!   operations are deterministic under test.
+//! - Records are keyed by immutable ids; names are an index that only
+//!   [`table`] writes; relations are edges that only [`edges`] writes, both
+//!   ways at once.
 
 pub mod arn;
 pub mod authz;
 pub mod aws_managed;
 pub mod bootstrap;
 pub mod caller;
+pub mod credentials;
 pub mod crypto;
 pub mod dispatch;
 pub mod edges;

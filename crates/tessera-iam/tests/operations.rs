@@ -355,3 +355,37 @@ fn renaming_to_a_name_that_sorts_first_keeps_the_user_and_its_policies() {
         .expect_err("name taken");
     assert_eq!(taken.message, "User with name BEA already exists.");
 }
+
+#[test]
+fn every_write_and_every_refusal_reaches_the_audit_hook() {
+    let world = World::new();
+    world
+        .call(&World::root(), "CreateUser", json!({"UserName": "audited"}))
+        .expect("create");
+    let user = world
+        .cell
+        .load()
+        .user_by_name(ACCOUNT, "audited")
+        .map(|u| u.core.id.clone());
+    let caller = Caller::User {
+        account: ACCOUNT.into(),
+        partition: "aws".into(),
+        user_id: user.expect("user"),
+        name: "audited".into(),
+        path: "/".into(),
+    };
+    let denied = world
+        .call(&caller, "DeleteUser", json!({"UserName": "audited"}))
+        .expect_err("no policy allows it");
+    assert_eq!(denied.code, "AccessDenied");
+    let _ = world.call(&World::root(), "GetRole", json!({"RoleName": "none"}));
+    let events = world.audit.0.lock().expect("lock").clone();
+    assert_eq!(
+        events,
+        [
+            format!("CreateUser Succeeded arn:aws:iam::{ACCOUNT}:user/audited by arn:aws:iam::{ACCOUNT}:root"),
+            format!("DeleteUser Denied arn:aws:iam::{ACCOUNT}:user/audited by arn:aws:iam::{ACCOUNT}:user/audited"),
+            format!("GetRole Failed(\"NoSuchEntity\") arn:aws:iam::{ACCOUNT}:role/none by arn:aws:iam::{ACCOUNT}:root"),
+        ]
+    );
+}

@@ -19,6 +19,7 @@
 //!   snapshot before answering, so the caller's next request sees the change.
 
 pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod http;
 pub mod last_used;

@@ -12,9 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tessera_iam::authz::RequestFacts;
 use tessera_iam::caller::Caller;
+use tessera_iam::credentials;
 use tessera_iam::ids;
 use tessera_iam::ops::{self, Service, StoreUse};
-use tessera_iam::records::KeyStatus;
 use tessera_iam::snapshot::Snapshot;
 use tessera_sigv4::{RequestParts, SecretKey, SigV4Error, VerifiedRequest};
 use tessera_wire::{ApiError, ServiceModel};
@@ -203,7 +203,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         secure_transport: false,
         region: verified.region().to_string(),
     };
-    state
+    let target = state
         .domain()
         .authorize(&snapshot, &caller, operation, &input, &facts)
         .map_err(|e| Failure {
@@ -217,7 +217,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         let result = tokio::task::spawn_blocking(move || {
             state
                 .domain()
-                .execute(&snapshot, &caller, operation, &input, now)
+                .execute(&snapshot, &caller, operation, &target, &input, now)
         })
         .await;
         match result {
@@ -230,7 +230,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
     } else {
         state
             .domain()
-            .execute(&snapshot, &caller, operation, &input, now)
+            .execute(&snapshot, &caller, operation, &target, &input, now)
     };
     let output = output.map_err(|e| Failure {
         model,
@@ -253,44 +253,35 @@ fn authenticate(
     parts: &RequestParts<'_>,
     now: SystemTime,
 ) -> Result<(VerifiedRequest, Caller), SigV4Error> {
-    let Some(key) = snapshot.access_key(signed.access_key_id()) else {
-        if state.emulator {
-            let verified = tessera_sigv4::accept_unverified_in_emulator_mode(signed);
-            return Ok((
-                verified,
-                Caller::Root {
-                    account: state.default_account.clone(),
-                    partition: snapshot
-                        .account(&state.default_account)
-                        .map(|a| a.partition.clone())
-                        .unwrap_or_else(|| tessera_iam::arn::DEFAULT_PARTITION.to_string()),
-                },
-            ));
-        }
-        return Err(SigV4Error::unknown_access_key());
+    let presented = credentials::Presented {
+        access_key_id: signed.access_key_id(),
+        region: signed.region(),
+        has_session_token: signed.security_token().is_some(),
     };
-    if key.status != KeyStatus::Active || signed.security_token().is_some() {
-        // Inactive keys, and long-term keys sent with a session token, are
-        // refused as AWS refuses them: as an invalid security token.
-        return Err(SigV4Error::unknown_access_key());
+    match credentials::resolve(snapshot, &presented) {
+        credentials::Resolved::Key { caller, secret } => {
+            let secret = SecretKey::new(secret.expose().to_string());
+            let access_key_id = signed.access_key_id().to_string();
+            let verified = state.verifier.verify(signed, parts, &secret, now)?;
+            state.last_used.record(
+                &access_key_id,
+                unix_seconds(now),
+                verified.service(),
+                verified.region(),
+            );
+            Ok((verified, caller))
+        }
+        credentials::Resolved::Unknown if state.emulator => {
+            let verified = tessera_sigv4::accept_unverified_in_emulator_mode(signed);
+            Ok((
+                verified,
+                credentials::emulator_caller(snapshot, &state.default_account),
+            ))
+        }
+        credentials::Resolved::Unknown | credentials::Resolved::Refused => {
+            Err(SigV4Error::unknown_access_key())
+        }
     }
-    let caller = snapshot
-        .caller_for_key(key)
-        .ok_or_else(SigV4Error::unknown_access_key)?;
-    let secret = SecretKey::new(key.secret.expose().to_string());
-    let verified = state.verifier.verify(signed, parts, &secret, now)?;
-    // Keys live in one partition, as in AWS: a request signed for a region
-    // of another partition names a key that partition does not have.
-    if tessera_iam::arn::partition_of_region(verified.region()) != caller.partition() {
-        return Err(SigV4Error::unknown_access_key());
-    }
-    state.last_used.record(
-        &key.access_key_id,
-        unix_seconds(now),
-        verified.service(),
-        verified.region(),
-    );
-    Ok((verified, caller))
 }
 
 fn unix_seconds(t: SystemTime) -> i64 {

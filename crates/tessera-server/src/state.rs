@@ -47,6 +47,7 @@ impl AppState {
             kek: &self.kek,
             quotas: &self.quotas,
             last_used: &self.last_used,
+            audit: &crate::audit::LogAudit,
         }
     }
 }

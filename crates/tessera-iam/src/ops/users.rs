@@ -39,17 +39,17 @@ pub(super) fn core_output(
     out
 }
 
-/// The `User` structure of IAM responses. `GetUser` and `CreateUser` carry
-/// tags and the boundary; `ListUsers` leaves tags out, as AWS does.
-pub(super) fn user_output(user: &UserRecord, with_tags: bool) -> Value {
+/// The `User` structure of IAM responses. `GetUser` and `CreateUser`
+/// (`full`) carry the boundary and tags; lists leave both out, as AWS does.
+pub(super) fn user_output(user: &UserRecord, full: bool) -> Value {
     let mut out = core_output(&user.core, crate::kind::EntityKind::User, "UserId");
-    if let Some(boundary) = &user.body.permissions_boundary {
+    if let Some(boundary) = user.body.permissions_boundary.as_ref().filter(|_| full) {
         out.insert(
             "PermissionsBoundary".into(),
             boundaries::boundary_output(boundary),
         );
     }
-    if with_tags && !user.core.tags.is_empty() {
+    if full && !user.core.tags.is_empty() {
         out.insert("Tags".into(), tags_output(&user.core.tags));
     }
     Value::Object(out)

@@ -32,6 +32,23 @@ impl LastUsedLookup for NoUses {
     }
 }
 
+/// An audit hook that keeps what it is told, as `Action outcome resource`.
+#[derive(Default)]
+pub struct Recorded(pub std::sync::Mutex<Vec<String>>);
+
+impl tessera_iam::dispatch::Audit for Recorded {
+    fn record(&self, event: &tessera_iam::dispatch::AuditEvent<'_>) {
+        let line = format!(
+            "{} {:?} {} by {}",
+            event.operation.name,
+            event.outcome,
+            event.resource,
+            event.caller.arn()
+        );
+        self.0.lock().expect("audit lock").push(line);
+    }
+}
+
 pub struct World {
     pub store: Arc<dyn Backend>,
     pub cell: SnapshotCell,
@@ -40,6 +57,8 @@ pub struct World {
     pub quotas: Quotas,
     /// The default account's root secret, handed out at bootstrap.
     pub root_secret: String,
+    /// What the dispatch boundary reported.
+    pub audit: Recorded,
 }
 
 /// What a call answered: the output, or the error's code and message.
@@ -68,6 +87,7 @@ impl World {
             random,
             quotas: Quotas::default(),
             root_secret: secret.expose().to_string(),
+            audit: Recorded::default(),
         }
     }
 
@@ -86,6 +106,7 @@ impl World {
             kek: &self.kek,
             quotas: &self.quotas,
             last_used: &NoUses,
+            audit: &self.audit,
         }
     }
 
