@@ -1,7 +1,8 @@
 """GetAccountAuthorizationDetails, GetAccountSummary and account aliases,
 through boto3 and the aws CLI.
 
-Expected answers are AWS's: the recordings in /work/shared/aws-recorded/iam
+Expected answers are AWS's: responses recorded against real AWS (LocalStack's IAM parity
+snapshots)
 (test_iam_account_authorization_details, test_iam_account_summary,
 test_iam_account_aliases) and, where those are silent, the IAM API reference.
 """

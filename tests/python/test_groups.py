@@ -1,6 +1,7 @@
 """Groups, membership and group inline policies through boto3 and the aws CLI.
 
-Expected answers are AWS's: the recordings in /work/shared/aws-recorded/iam
+Expected answers are AWS's: responses recorded against real AWS (LocalStack's IAM parity
+snapshots)
 (test_iam_groups, test_iam_users) and, where those are silent, the IAM API
 reference and the IAM quotas page.
 """

@@ -1,6 +1,7 @@
 """Instance profiles, their role and their tags, through boto3 and the aws CLI.
 
-Expected answers are AWS's: the recordings in /work/shared/aws-recorded/iam
+Expected answers are AWS's: responses recorded against real AWS (LocalStack's IAM parity
+snapshots)
 (test_iam_instance_profiles, test_iam_roles) and, where those are silent, the
 IAM API reference.
 """

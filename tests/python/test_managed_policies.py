@@ -1,7 +1,8 @@
 """Managed policies: versions, the AWS-managed catalog, attachments, entity
 listings, usage counts, tags and document validation, through boto3 and the aws CLI.
 
-Expected answers are AWS's: the recordings in /work/shared/aws-recorded/iam
+Expected answers are AWS's: responses recorded against real AWS (LocalStack's IAM parity
+snapshots)
 (test_iam_policies, test_iam_managed_policies, test_iam_roles, test_iam_groups,
 test_iam TestIAMIntegrations) and, where those are silent, the IAM API reference.
 """

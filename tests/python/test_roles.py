@@ -1,7 +1,8 @@
 """Roles, their inline policies, tags, trust policies, permissions boundaries and
 service-linked roles, through boto3 and the aws CLI.
 
-Expected answers are AWS's: the recordings in /work/shared/aws-recorded/iam
+Expected answers are AWS's: responses recorded against real AWS (LocalStack's IAM parity
+snapshots)
 (test_iam_roles, test_iam TestIAMServiceRoles/TestIAMPolicyEncoding) and, where
 those are silent, the IAM API reference.
 """
