@@ -156,21 +156,9 @@ pub fn targets(
     direction: Direction,
     from: &str,
 ) -> Result<Vec<String>, StoreError> {
-    const BATCH: usize = 512;
     let prefix = edge_prefix(relation, direction, from);
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let batch = tx.scan(Ns::Edges.as_str(), &prefix, after.as_deref(), BATCH)?;
-        let exhausted = batch.len() < BATCH;
-        for (key, _) in batch {
-            if let Some(to) = key.strip_prefix(prefix.as_str()) {
-                out.push(to.to_string());
-            }
-            after = Some(key);
-        }
-        if exhausted {
-            return Ok(out);
-        }
-    }
+    Ok(crate::records::scan_all(tx, Ns::Edges.as_str(), &prefix)?
+        .into_iter()
+        .filter_map(|(key, _)| key.strip_prefix(prefix.as_str()).map(str::to_string))
+        .collect())
 }

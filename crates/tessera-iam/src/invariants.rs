@@ -14,24 +14,6 @@ use crate::quotas::Quotas;
 use crate::records::{self, Core, Ns};
 use crate::table;
 
-fn scan_all(
-    tx: &mut dyn Transaction,
-    namespace: &str,
-) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-    const BATCH: usize = 1024;
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let batch = tx.scan(namespace, "", after.as_deref(), BATCH)?;
-        let exhausted = batch.len() < BATCH;
-        after = batch.last().map(|(k, _)| k.clone());
-        out.extend(batch);
-        if exhausted {
-            return Ok(out);
-        }
-    }
-}
-
 /// Checks every invariant; answers the violations found (empty when the
 /// store is sound).
 pub fn check(store: &dyn Backend, quotas: &Quotas) -> Result<Vec<String>, StoreError> {
@@ -40,7 +22,7 @@ pub fn check(store: &dyn Backend, quotas: &Quotas) -> Result<Vec<String>, StoreE
         // Entities, by kind and id.
         let mut cores: BTreeMap<(EntityKind, String), Core> = BTreeMap::new();
         for kind in EntityKind::ALL {
-            for (id, value) in scan_all(tx, Ns::Entity(kind).as_str())? {
+            for (id, value) in records::scan_all(tx, Ns::Entity(kind).as_str(), "")? {
                 match serde_json::from_slice::<Core>(&value) {
                     Ok(core) if core.id == id => {
                         cores.insert((kind, id), core);
@@ -54,7 +36,7 @@ pub fn check(store: &dyn Backend, quotas: &Quotas) -> Result<Vec<String>, StoreE
         }
         // The name index, both ways.
         let mut named: BTreeSet<(EntityKind, String)> = BTreeSet::new();
-        for (key, value) in scan_all(tx, Ns::Names.as_str())? {
+        for (key, value) in records::scan_all(tx, Ns::Names.as_str(), "")? {
             let id = String::from_utf8_lossy(&value).to_string();
             let Some((kind, account)) = table::parse_name_key(&key) else {
                 violations.push(format!("name entry {key} is malformed"));
@@ -77,7 +59,7 @@ pub fn check(store: &dyn Backend, quotas: &Quotas) -> Result<Vec<String>, StoreE
             }
         }
         // Edges: inverse present, endpoints alive.
-        let edge_keys: BTreeSet<String> = scan_all(tx, Ns::Edges.as_str())?
+        let edge_keys: BTreeSet<String> = records::scan_all(tx, Ns::Edges.as_str(), "")?
             .into_iter()
             .map(|(k, _)| k)
             .collect();
@@ -145,7 +127,7 @@ pub fn check(store: &dyn Backend, quotas: &Quotas) -> Result<Vec<String>, StoreE
             }
         }
         // Managed policy versions.
-        for (id, value) in scan_all(tx, Ns::Entity(EntityKind::Policy).as_str())? {
+        for (id, value) in records::scan_all(tx, Ns::Entity(EntityKind::Policy).as_str(), "")? {
             if let Ok(policy) = records::decode::<records::PolicyRecord>("policies", &id, &value) {
                 if policy.body.versions.len() > quotas.versions_per_policy {
                     violations.push(format!("policy {id} keeps too many versions"));

@@ -467,6 +467,26 @@ pub fn owner_key_prefix(account: &str, owner: &KeyOwner) -> String {
     format!("{account}/{}/", owner.index_segment())
 }
 
+/// Every item of `namespace` under `prefix`, in key order, read in batches.
+pub fn scan_all(
+    tx: &mut dyn Transaction,
+    namespace: &str,
+    prefix: &str,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    const BATCH: usize = 512;
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let batch = tx.scan(namespace, prefix, after.as_deref(), BATCH)?;
+        let exhausted = batch.len() < BATCH;
+        after = batch.last().map(|(k, _)| k.clone());
+        out.extend(batch);
+        if exhausted {
+            return Ok(out);
+        }
+    }
+}
+
 /// Reads and decodes one record.
 pub fn get<T: DeserializeOwned>(
     tx: &mut dyn Transaction,

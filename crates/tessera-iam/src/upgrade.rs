@@ -34,7 +34,7 @@ struct OldUser {
 /// store already in layout 2 is left untouched (no revision is used).
 pub fn upgrade(store: &dyn Backend) -> Result<usize, IamError> {
     let moved = tessera_store::write(store, |tx| {
-        let old = tx.scan(OLD_USERS, "", None, usize::MAX)?;
+        let old = crate::records::scan_all(tx, OLD_USERS, "")?;
         for (key, value) in &old {
             let user: OldUser = crate::records::decode(OLD_USERS, key, value)?;
             let entity = Entity {
