@@ -119,10 +119,7 @@ impl Bench {
             last_used: &NoUses,
             audit: &tessera_iam::dispatch::NoAudit,
         };
-        let caller = Caller::Root {
-            account: ACCOUNT.into(),
-            partition: "aws".into(),
-        };
+        let caller = Caller::root(ACCOUNT, "aws");
         let facts = RequestFacts {
             now: OffsetDateTime::from_unix_timestamp(1_700_000_100).expect("time"),
             source_ip: None,

@@ -11,8 +11,11 @@
 
 use std::net::IpAddr;
 
+use std::sync::Arc;
+
 use tessera_policy::{
-    evaluate, Context, Decision as EngineDecision, PolicySet, Principal, Request,
+    evaluate, CompiledPolicy, Context, Decision as EngineDecision, PolicySet, Principal, Request,
+    ResourcePolicyKind,
 };
 use time::OffsetDateTime;
 
@@ -51,7 +54,8 @@ pub struct RequestFacts {
 
 /// Decides whether `caller` may perform `operation` on `target`: the
 /// action on its resource and on every further resource it names (a
-/// rename's destination), then each secondary action (`iam:PassRole`).
+/// rename's destination), then each secondary action (`iam:PassRole`,
+/// `sts:TagSession`, …).
 pub fn authorize(
     snapshot: &Snapshot,
     caller: &Caller,
@@ -59,14 +63,29 @@ pub fn authorize(
     target: &Target,
     facts: &RequestFacts,
 ) -> Decision {
-    if operation.always_allowed || caller.is_root() {
+    if operation.always_allowed {
         return Decision::Allow;
     }
-    let Caller::User { user_id, .. } = caller else {
-        return deny_without_policy(caller, target);
+    if target.trust.is_some() && caller.is_root() {
+        return Decision::Deny {
+            message: "Roles may not be assumed by root accounts.".into(),
+        };
+    }
+    let policies = match caller {
+        // The root may do everything in its account; what it asks of
+        // another account's resource (a role's trust) is still decided.
+        Caller::Root { .. } if target.trust.is_none() => return Decision::Allow,
+        Caller::Root { .. } => EffectivePolicies::allow_all(),
+        Caller::User { user_id, .. } => snapshot.effective_policies(EntityKind::User, user_id),
+        Caller::AssumedRole { role_id, .. } => {
+            snapshot.effective_policies(EntityKind::Role, role_id)
+        }
+        Caller::FederatedUser { session, .. } => match &session.claims.federating_user_id {
+            Some(user_id) => snapshot.effective_policies(EntityKind::User, user_id),
+            None => EffectivePolicies::allow_all(),
+        },
     };
-    let policies = snapshot.effective_policies(EntityKind::User, user_id);
-    if policies.unreadable {
+    if policies.unreadable || caller.session().is_some_and(|s| s.unreadable) {
         return deny_without_policy(caller, target);
     }
     decide(snapshot, caller, &policies, target, facts)
@@ -79,9 +98,26 @@ fn decide(
     target: &Target,
     facts: &RequestFacts,
 ) -> Decision {
+    let trust = target
+        .trust
+        .as_ref()
+        .and_then(|t| snapshot.trust_policy(&t.role_id));
+    if target.trust.is_some() && trust.is_none() {
+        // A role that does not exist, or whose trust policy cannot be
+        // read, is never assumed: AWS answers as for a refusal.
+        return deny_without_policy(caller, target);
+    }
+    let session: &[Arc<CompiledPolicy>] = caller.session().map_or(&[], |s| &s.policies);
     let set = PolicySet {
         identity: &policies.identity,
         permissions_boundary: policies.boundary.as_deref(),
+        session,
+        resource: trust.as_deref(),
+        resource_kind: if trust.is_some() {
+            ResourcePolicyKind::RoleTrust
+        } else {
+            ResourcePolicyKind::Standard
+        },
         ..PolicySet::default()
     };
     let resources = std::iter::once(&target.resource).chain(target.also.iter());
@@ -130,20 +166,94 @@ pub fn engine_request(
     resource: &str,
     facts: &RequestFacts,
 ) -> Option<Request> {
-    let mut principal = Principal::from_arn(&caller.arn()).ok()?;
-    principal = principal.with_user_id(caller.user_id());
     let mut context = Context::new();
-    if let Caller::User { user_id, name, .. } = caller {
-        context.insert("aws:username", name.as_str());
-        if let Some(user) = snapshot.user_by_id(user_id) {
-            for tag in &user.core.tags {
-                principal = principal.with_tag(&tag.key, &tag.value);
-                context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
+    let mut principal = match caller {
+        Caller::AssumedRole {
+            partition,
+            account,
+            role_name,
+            role_path,
+            session_name,
+            ..
+        } => Principal::role_session(
+            &crate::arn::entity(partition, account, EntityKind::Role, role_path, role_name),
+            session_name,
+        )
+        .ok()?,
+        _ => Principal::from_arn(&caller.arn()).ok()?,
+    };
+    principal = principal.with_user_id(&caller.user_id());
+    let mut tags: Vec<(String, String)> = Vec::new();
+    match caller {
+        Caller::User { user_id, name, .. } => {
+            context.insert("aws:username", name.as_str());
+            if let Some(user) = snapshot.user_by_id(user_id) {
+                tags.extend(
+                    user.core
+                        .tags
+                        .iter()
+                        .map(|t| (t.key.clone(), t.value.clone())),
+                );
             }
         }
+        Caller::AssumedRole { role_id, .. } => {
+            if let Some(role) = snapshot.get::<crate::records::RoleBody>(role_id) {
+                tags.extend(
+                    role.core
+                        .tags
+                        .iter()
+                        .map(|t| (t.key.clone(), t.value.clone())),
+                );
+            }
+        }
+        Caller::FederatedUser { session, .. } => {
+            if let Some(user) = session
+                .claims
+                .federating_user_id
+                .as_deref()
+                .and_then(|id| snapshot.user_by_id(id))
+            {
+                principal = principal.with_federating_user(&user.arn());
+            }
+        }
+        Caller::Root { .. } => {}
+    }
+    if let Some(session) = caller.session() {
+        let claims = &session.claims;
+        // A session tag overrides a tag of the role with the same key.
+        for tag in &claims.tags {
+            tags.retain(|(k, _)| !k.eq_ignore_ascii_case(&tag.key));
+            tags.push((tag.key.clone(), tag.value.clone()));
+        }
+        context.insert("aws:TokenIssueTime", crate::ops::iso8601(claims.issued));
+        context.insert(
+            "aws:MultiFactorAuthPresent",
+            if claims.mfa_time.is_some() {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        if let Some(mfa) = claims.mfa_time {
+            context.insert(
+                "aws:MultiFactorAuthAge",
+                (facts.now.unix_timestamp() - mfa).max(0).to_string(),
+            );
+        }
+        if let Some(source) = &claims.source_identity {
+            context.insert("aws:SourceIdentity", source.as_str());
+        }
+    }
+    for (key, value) in &tags {
+        principal = principal.with_tag(key, value);
+        context.insert(&format!("aws:PrincipalTag/{key}"), value.as_str());
     }
     context.insert("aws:userid", caller.user_id());
-    context.insert("aws:PrincipalArn", caller.arn());
+    let principal_arn = principal
+        .principal_arn()
+        .map(str::to_string)
+        .unwrap_or_else(|| caller.arn());
+    context.insert("aws:PrincipalArn", principal_arn);
     context.insert("aws:PrincipalAccount", caller.account());
     context.insert("aws:PrincipalType", caller.principal_type());
     context.insert(
@@ -175,8 +285,12 @@ pub fn engine_request(
     for (key, values) in &target.context {
         context.insert(key, values.clone());
     }
+    let resource_account = target
+        .trust
+        .as_ref()
+        .map_or(caller.account(), |t| t.account.as_str());
     let mut request =
-        Request::new(principal, &target.action, resource).with_resource_account(caller.account());
+        Request::new(principal, &target.action, resource).with_resource_account(resource_account);
     *request.context_mut() = context;
     Some(request)
 }

@@ -1,8 +1,12 @@
 //! The authenticated principal behind a request.
 
-use crate::arn;
+use std::sync::Arc;
 
-/// Who signed a request, as resolved from the snapshot.
+use crate::arn;
+use crate::sessions::Session;
+
+/// Who signed a request, as resolved from the snapshot (long-term keys) or
+/// from the session token (temporary credentials).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     /// The account's root user.
@@ -11,6 +15,8 @@ pub enum Caller {
         account: String,
         /// The account's partition.
         partition: String,
+        /// The session, for temporary credentials from `GetSessionToken`.
+        session: Option<Arc<Session>>,
     },
     /// An IAM user.
     User {
@@ -24,28 +30,75 @@ pub enum Caller {
         name: String,
         /// The user's path.
         path: String,
+        /// The session, for temporary credentials from `GetSessionToken`.
+        session: Option<Arc<Session>>,
+    },
+    /// A role session (`AssumeRole`).
+    AssumedRole {
+        /// The role's account.
+        account: String,
+        /// The account's partition.
+        partition: String,
+        /// The role id (`AROA…`).
+        role_id: String,
+        /// The role name.
+        role_name: String,
+        /// The role's path.
+        role_path: String,
+        /// The role session name.
+        session_name: String,
+        /// The session.
+        session: Arc<Session>,
+    },
+    /// A federated-user session (`GetFederationToken`).
+    FederatedUser {
+        /// The account.
+        account: String,
+        /// The account's partition.
+        partition: String,
+        /// The federated user's name.
+        name: String,
+        /// The session.
+        session: Arc<Session>,
     },
 }
 
 impl Caller {
+    /// The root of `account` with long-term credentials.
+    pub fn root(account: &str, partition: &str) -> Caller {
+        Caller::Root {
+            account: account.to_string(),
+            partition: partition.to_string(),
+            session: None,
+        }
+    }
+
     /// The caller's account.
     pub fn account(&self) -> &str {
         match self {
-            Caller::Root { account, .. } | Caller::User { account, .. } => account,
+            Caller::Root { account, .. }
+            | Caller::User { account, .. }
+            | Caller::AssumedRole { account, .. }
+            | Caller::FederatedUser { account, .. } => account,
         }
     }
 
     /// The caller's partition.
     pub fn partition(&self) -> &str {
         match self {
-            Caller::Root { partition, .. } | Caller::User { partition, .. } => partition,
+            Caller::Root { partition, .. }
+            | Caller::User { partition, .. }
+            | Caller::AssumedRole { partition, .. }
+            | Caller::FederatedUser { partition, .. } => partition,
         }
     }
 
     /// The caller's ARN, as `GetCallerIdentity` reports it.
     pub fn arn(&self) -> String {
         match self {
-            Caller::Root { account, partition } => arn::root(partition, account),
+            Caller::Root {
+                account, partition, ..
+            } => arn::root(partition, account),
             Caller::User {
                 account,
                 partition,
@@ -53,15 +106,35 @@ impl Caller {
                 path,
                 ..
             } => arn::user(partition, account, path, name),
+            Caller::AssumedRole {
+                account,
+                partition,
+                role_name,
+                session_name,
+                ..
+            } => format!("arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"),
+            Caller::FederatedUser {
+                account,
+                partition,
+                name,
+                ..
+            } => format!("arn:{partition}:sts::{account}:federated-user/{name}"),
         }
     }
 
     /// The caller's unique id, as `GetCallerIdentity` reports it: the
-    /// account id for root, the user id for users.
-    pub fn user_id(&self) -> &str {
+    /// account id for root, the user id for users, `ROLEID:SESSION` for
+    /// role sessions, `ACCOUNT:NAME` for federated users.
+    pub fn user_id(&self) -> String {
         match self {
-            Caller::Root { account, .. } => account,
-            Caller::User { user_id, .. } => user_id,
+            Caller::Root { account, .. } => account.clone(),
+            Caller::User { user_id, .. } => user_id.clone(),
+            Caller::AssumedRole {
+                role_id,
+                session_name,
+                ..
+            } => format!("{role_id}:{session_name}"),
+            Caller::FederatedUser { account, name, .. } => format!("{account}:{name}"),
         }
     }
 
@@ -70,11 +143,23 @@ impl Caller {
         match self {
             Caller::Root { .. } => "Account",
             Caller::User { .. } => "User",
+            Caller::AssumedRole { .. } => "AssumedRole",
+            Caller::FederatedUser { .. } => "FederatedUser",
         }
     }
 
     /// Whether the caller is the account root.
     pub fn is_root(&self) -> bool {
         matches!(self, Caller::Root { .. })
+    }
+
+    /// The session of temporary credentials, if the caller used them.
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Caller::Root { session, .. } | Caller::User { session, .. } => session.as_deref(),
+            Caller::AssumedRole { session, .. } | Caller::FederatedUser { session, .. } => {
+                Some(session)
+            }
+        }
     }
 }

@@ -4,10 +4,16 @@
 //! exist, which may sign, and whose they are is decided here, so that STS
 //! session credentials join in one place.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tessera_policy::{CompiledPolicy, PolicyKind};
+
 use crate::arn;
 use crate::caller::Caller;
 use crate::crypto::Secret;
 use crate::records::KeyStatus;
+use crate::sessions::{self, Claims, Session, SessionKind, TokenError};
 use crate::snapshot::Snapshot;
 
 /// What a request's credentials claim.
@@ -17,21 +23,28 @@ pub struct Presented<'r> {
     pub access_key_id: &'r str,
     /// The region the request was signed for.
     pub region: &'r str,
-    /// Whether the request carries a session token.
-    pub has_session_token: bool,
+    /// The service the request was signed for (`iam`, `sts`).
+    pub service: &'r str,
+    /// The session token, if the request carries one.
+    pub session_token: Option<&'r str>,
+    /// The request time, seconds since the epoch.
+    pub now: i64,
 }
 
 /// The outcome of resolving presented credentials.
 #[derive(Debug)]
-pub enum Resolved<'s> {
+pub enum Resolved {
     /// A key Tessera knows and that may sign: check the signature with
     /// `secret`, then act as `caller`.
     Key {
         /// Who the request is from, once the signature holds.
         caller: Caller,
         /// The key's secret.
-        secret: &'s Secret,
+        secret: Secret,
     },
+    /// Temporary credentials whose session has expired (AWS's
+    /// `ExpiredToken`).
+    Expired,
     /// A key Tessera has never issued (emulator mode may accept it).
     Unknown,
     /// A key that exists but may not sign this request: inactive, sent
@@ -41,12 +54,48 @@ pub enum Resolved<'s> {
     Refused,
 }
 
+/// Sessions opened recently, by token: opening a token and compiling its
+/// session policies happens once per token, not once per request.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl SessionCache {
+    /// The most sessions kept; past it the cache starts over.
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, token: &str) -> Option<Arc<Session>> {
+        let sessions = match self.sessions.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        sessions.get(token).cloned()
+    }
+
+    fn put(&self, token: &str, session: Arc<Session>) {
+        let mut sessions = match self.sessions.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if sessions.len() >= Self::CAPACITY {
+            sessions.clear();
+        }
+        sessions.insert(token.to_string(), session);
+    }
+}
+
 /// Resolves `presented` against `snapshot`.
-pub fn resolve<'s>(snapshot: &'s Snapshot, presented: &Presented<'_>) -> Resolved<'s> {
+pub fn resolve(snapshot: &Snapshot, presented: &Presented<'_>, cache: &SessionCache) -> Resolved {
+    if let Some(token) = presented.session_token {
+        if snapshot.access_key(presented.access_key_id).is_none() {
+            return resolve_session(snapshot, presented, token, cache);
+        }
+    }
     let Some(key) = snapshot.access_key(presented.access_key_id) else {
         return Resolved::Unknown;
     };
-    if key.status != KeyStatus::Active || presented.has_session_token {
+    if key.status != KeyStatus::Active || presented.session_token.is_some() {
         return Resolved::Refused;
     }
     let Some(caller) = snapshot.caller_for_key(key) else {
@@ -59,7 +108,112 @@ pub fn resolve<'s>(snapshot: &'s Snapshot, presented: &Presented<'_>) -> Resolve
     }
     Resolved::Key {
         caller,
-        secret: &key.secret,
+        secret: key.secret.clone(),
+    }
+}
+
+/// Temporary credentials: the token is opened (or found in the cache),
+/// checked against the key id, the clock and the partition, and turned
+/// into the session's caller.
+fn resolve_session(
+    snapshot: &Snapshot,
+    presented: &Presented<'_>,
+    token: &str,
+    cache: &SessionCache,
+) -> Resolved {
+    let lookup = |key_id: &str| snapshot.token_key(key_id);
+    let (claims, secret) =
+        match sessions::open(&lookup, token, presented.access_key_id, presented.now) {
+            Ok(opened) => opened,
+            Err(TokenError::Expired) => return Resolved::Expired,
+            Err(TokenError::Invalid) => return Resolved::Refused,
+        };
+    if arn::partition_of_region(presented.region) != claims.partition {
+        return Resolved::Refused;
+    }
+    // GetSessionToken credentials call IAM only with MFA (AWS answers
+    // the others as an invalid token).
+    if matches!(claims.kind, SessionKind::User | SessionKind::Root)
+        && presented.service == "iam"
+        && claims.mfa_time.is_none()
+    {
+        return Resolved::Refused;
+    }
+    let session = match cache.get(token) {
+        Some(session) => session,
+        None => {
+            let session = Arc::new(open_session(snapshot, claims));
+            cache.put(token, Arc::clone(&session));
+            session
+        }
+    };
+    Resolved::Key {
+        caller: caller_of(session),
+        secret,
+    }
+}
+
+/// Compiles a session's policies once.
+fn open_session(snapshot: &Snapshot, claims: Claims) -> Session {
+    let mut policies: Vec<Arc<CompiledPolicy>> = Vec::new();
+    let mut unreadable = false;
+    if let Some(document) = &claims.policy {
+        match CompiledPolicy::compile_kind("session policy", document, PolicyKind::Session) {
+            Ok(policy) => policies.push(Arc::new(policy)),
+            Err(_) => unreadable = true,
+        }
+    }
+    for policy_arn in &claims.policy_arns {
+        let compiled = match snapshot.managed_policy(policy_arn) {
+            Some(compiled) => compiled.clone(),
+            None => crate::aws_managed::compiled(policy_arn),
+        };
+        // A managed session policy that no longer exists grants nothing.
+        if let Some(policy) = compiled {
+            policies.push(policy);
+        }
+    }
+    Session {
+        claims,
+        policies,
+        unreadable,
+    }
+}
+
+/// The caller a session stands for.
+fn caller_of(session: Arc<Session>) -> Caller {
+    let claims = &session.claims;
+    let account = claims.account.clone();
+    let partition = claims.partition.clone();
+    match claims.kind {
+        SessionKind::Role => Caller::AssumedRole {
+            account,
+            partition,
+            role_id: claims.principal_id.clone().unwrap_or_default(),
+            role_name: claims.name.clone(),
+            role_path: claims.path.clone(),
+            session_name: claims.session_name.clone().unwrap_or_default(),
+            session,
+        },
+        SessionKind::Federated => Caller::FederatedUser {
+            account,
+            partition,
+            name: claims.name.clone(),
+            session,
+        },
+        SessionKind::User => Caller::User {
+            account,
+            partition,
+            user_id: claims.principal_id.clone().unwrap_or_default(),
+            name: claims.name.clone(),
+            path: claims.path.clone(),
+            session: Some(session),
+        },
+        SessionKind::Root => Caller::Root {
+            account,
+            partition,
+            session: Some(session),
+        },
     }
 }
 
@@ -72,5 +226,6 @@ pub fn emulator_caller(snapshot: &Snapshot, default_account: &str) -> Caller {
             .account(default_account)
             .map(|a| a.partition.clone())
             .unwrap_or_else(|| arn::DEFAULT_PARTITION.to_string()),
+        session: None,
     }
 }

@@ -88,6 +88,7 @@ impl Domain<'_> {
         input: &Value,
         facts: &RequestFacts,
     ) -> Result<Target, IamError> {
+        crate::ops::precheck(operation, input)?;
         let target = operation.target(snapshot, caller, input);
         match authz::authorize(snapshot, caller, operation, &target, facts) {
             Decision::Allow => Ok(target),

@@ -43,6 +43,7 @@ pub mod policies;
 pub mod quotas;
 pub mod records;
 pub mod service_linked;
+pub mod sessions;
 pub mod snapshot;
 pub mod table;
 pub mod upgrade;

@@ -119,6 +119,20 @@ pub fn compile_managed(name: &str, document: &str) -> Option<Arc<CompiledPolicy>
     }
 }
 
+/// Compiles a role's trust policy; `None` (logged) when it does not
+/// compile, and the role is then never assumed.
+pub fn compile_trust(role_id: &str, document: &str) -> Option<Arc<CompiledPolicy>> {
+    let mut config = trust_config();
+    config.limits.trust = usize::MAX;
+    match CompiledPolicy::compile(role_id, document, &config) {
+        Ok(policy) => Some(Arc::new(policy)),
+        Err(error) => {
+            tracing::error!(role = %role_id, %error, "trust policy does not compile; the role cannot be assumed");
+            None
+        }
+    }
+}
+
 /// A policy document as IAM returns it: URL-encoded (RFC 3986).
 pub fn url_encode_document(document: &str) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};

@@ -47,6 +47,8 @@ pub enum Ns {
     OwnerKey,
     /// Access-key last-used records.
     KeyUsed,
+    /// Session-token keys, sealed under the KEK.
+    TokenKey,
 }
 
 impl Ns {
@@ -65,6 +67,7 @@ impl Ns {
             Ns::AccessKey => "accesskey",
             Ns::OwnerKey => "ownerkey",
             Ns::KeyUsed => "keyused",
+            Ns::TokenKey => "tokenkeys",
         }
     }
 
@@ -78,6 +81,7 @@ impl Ns {
             Ns::AccessKey,
             Ns::OwnerKey,
             Ns::KeyUsed,
+            Ns::TokenKey,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))

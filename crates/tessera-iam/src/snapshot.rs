@@ -78,10 +78,14 @@ pub struct Snapshot {
     edges: OrdSet<String>,
     /// Compiled inline policies by principal id.
     inline: HashMap<String, Arc<CompiledPolicies>>,
+    /// Compiled trust policies by role id (`None`: does not compile).
+    trust: HashMap<String, CompiledManaged>,
     /// Compiled managed policies (customer and AWS) by ARN, for every
     /// policy that exists (customer) or is in use (AWS).
     managed: HashMap<String, CompiledManaged>,
     keys: HashMap<String, Arc<KeyEntry>>,
+    /// Session-token keys, opened.
+    token_keys: HashMap<String, Arc<crate::sessions::TokenKey>>,
     /// Access keys whose sealed secret the KEK could not open.
     unopenable_keys: usize,
 }
@@ -121,6 +125,31 @@ pub struct EffectivePolicies {
     /// denied everything, since an unreadable policy might have been a
     /// Deny.
     pub unreadable: bool,
+}
+
+impl EffectivePolicies {
+    /// The identity of the account root: every action on every resource.
+    pub fn allow_all() -> EffectivePolicies {
+        use std::sync::OnceLock;
+        static ALL: OnceLock<Option<Arc<CompiledPolicy>>> = OnceLock::new();
+        let all = ALL.get_or_init(|| {
+            policies::compile_managed(
+                "root",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            )
+        });
+        match all {
+            Some(policy) => EffectivePolicies {
+                identity: vec![Arc::clone(policy)],
+                boundary: None,
+                unreadable: false,
+            },
+            None => EffectivePolicies {
+                unreadable: true,
+                ..EffectivePolicies::default()
+            },
+        }
+    }
 }
 
 impl Snapshot {
@@ -214,6 +243,11 @@ impl Snapshot {
         self.inline_policies(user_id)
     }
 
+    /// The compiled trust policy of a role.
+    pub fn trust_policy(&self, role_id: &str) -> Option<Arc<CompiledPolicy>> {
+        self.trust.get(role_id).cloned().flatten()
+    }
+
     /// A managed policy as compiled, by ARN; `None` when the snapshot does
     /// not know it.
     pub fn managed_policy(&self, arn: &str) -> Option<&CompiledManaged> {
@@ -286,6 +320,19 @@ impl Snapshot {
             .filter(move |(_, core)| core.account_id == account)
     }
 
+    /// A session-token key by id.
+    pub fn token_key(&self, key_id: &str) -> Option<Arc<crate::sessions::TokenKey>> {
+        self.token_keys.get(key_id).cloned()
+    }
+
+    /// The newest session-token key: the one new tokens are sealed with.
+    pub fn newest_token_key(&self) -> Option<Arc<crate::sessions::TokenKey>> {
+        self.token_keys
+            .values()
+            .max_by_key(|k| (k.created, k.key_id.clone()))
+            .cloned()
+    }
+
     /// Every access key.
     pub fn access_keys(&self) -> impl Iterator<Item = &KeyEntry> {
         self.keys.values().map(Arc::as_ref)
@@ -306,10 +353,12 @@ impl Snapshot {
                     .account(&key.account_id)
                     .map(|a| a.partition.clone())
                     .unwrap_or_else(|| crate::arn::DEFAULT_PARTITION.to_string()),
+                session: None,
             }),
             KeyOwner::User { user_id } => self.user_by_id(user_id).map(|u| Caller::User {
                 account: u.core.account_id.clone(),
                 partition: u.core.partition.clone(),
+                session: None,
                 user_id: u.core.id.clone(),
                 name: u.core.name.clone(),
                 path: u.core.path.clone(),
@@ -346,8 +395,14 @@ impl Snapshot {
             let names: Vec<&str> = p.identity.iter().map(|c| c.name()).collect();
             lines.push(format!("inline {id} {names:?} {}", p.unreadable));
         }
+        for (id, p) in &self.trust {
+            lines.push(format!("trust {id} {}", p.is_some()));
+        }
         for (arn, p) in &self.managed {
             lines.push(format!("managed {arn} {}", p.is_some()));
+        }
+        for id in self.token_keys.keys() {
+            lines.push(format!("token key {id}"));
         }
         for (id, k) in &self.keys {
             lines.push(format!(
@@ -414,12 +469,42 @@ impl Snapshot {
                 }
                 Ns::Entity(EntityKind::User) => next.apply_principal::<UserBody>(key, value),
                 Ns::Entity(EntityKind::Group) => next.apply_principal::<GroupBody>(key, value),
-                Ns::Entity(EntityKind::Role) => next.apply_principal::<RoleBody>(key, value),
+                Ns::Entity(EntityKind::Role) => {
+                    next.apply_principal::<RoleBody>(key, value);
+                    match next
+                        .get::<RoleBody>(key)
+                        .map(|r| r.body.trust_policy.clone())
+                    {
+                        Some(document) => {
+                            let compiled = policies::compile_trust(key, &document);
+                            next.trust.insert(key.to_string(), compiled);
+                        }
+                        None => {
+                            next.trust.remove(key);
+                        }
+                    }
+                }
                 Ns::Entity(EntityKind::Policy) => next.apply_policy(key, value),
                 Ns::Entity(EntityKind::InstanceProfile) => {
                     next.apply_entity::<InstanceProfileBody>(key, value);
                 }
                 Ns::AccessKey => next.apply_access_key(key, value, kek),
+                Ns::TokenKey => {
+                    let opened = value
+                        .and_then(|v| crate::sessions::decode_key(key, v).ok())
+                        .and_then(|record| crate::sessions::TokenKey::open(&record, kek));
+                    match opened {
+                        Some(token_key) => {
+                            next.token_keys.insert(key.to_string(), Arc::new(token_key));
+                        }
+                        None => {
+                            if value.is_some() {
+                                tracing::error!(key_id = %key, "session-token key cannot be opened");
+                            }
+                            next.token_keys.remove(key);
+                        }
+                    }
+                }
                 Ns::Meta | Ns::OwnerKey | Ns::KeyUsed => {}
             }
         }

@@ -30,6 +30,8 @@ fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
         }
         ResourceSpec::NamedOrCaller | ResourceSpec::AccessKeyOwner => Some("user"),
         ResourceSpec::PolicyArn => Some("policy"),
+        ResourceSpec::RoleArn => Some("role"),
+        ResourceSpec::CallerItself => Some("user"),
         ResourceSpec::ServiceLinkedRole | ResourceSpec::DeletionTaskRole => Some("role"),
     }
 }
@@ -44,6 +46,12 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
         }
         ConditionKey::PolicyArn => &["iam:PolicyARN"],
         ConditionKey::AwsServiceName => &["iam:AWSServiceName"],
+        ConditionKey::AssumeRoleKeys => &[
+            "sts:ExternalId",
+            "sts:RoleSessionName",
+            "sts:SourceIdentity",
+            "sts:TransitiveTagKeys",
+        ],
     }
 }
 
@@ -130,6 +138,8 @@ fn operations_ask_for_the_dependent_actions_aws_requires() {
             .iter()
             .map(|s| match s {
                 Secondary::PassRole { .. } => "iam:PassRole",
+                Secondary::TagSession => "sts:TagSession",
+                Secondary::SetSourceIdentity => "sts:SetSourceIdentity",
             })
             .collect();
         assert_eq!(required, asked, "{}", op.name);

@@ -224,6 +224,7 @@ fn identity_policies_decide_with_conditions_and_explicit_deny_wins() {
         user_id: user["User"]["UserId"].as_str().expect("id").into(),
         name: "dave".into(),
         path: "/".into(),
+        session: None,
     };
     assert!(matches!(
         decide(&world, &dave, "ListUsers", json!({})),
@@ -299,6 +300,7 @@ fn resource_tags_of_the_target_user_reach_conditions() {
         user_id: admin["User"]["UserId"].as_str().expect("id").into(),
         name: "erin".into(),
         path: "/".into(),
+        session: None,
     };
     assert_eq!(
         decide(&world, &erin, "GetUser", json!({"UserName": "blue"})),
@@ -373,6 +375,7 @@ fn every_write_and_every_refusal_reaches_the_audit_hook() {
         user_id: user.expect("user"),
         name: "audited".into(),
         path: "/".into(),
+        session: None,
     };
     let denied = world
         .call(&caller, "DeleteUser", json!({"UserName": "audited"}))

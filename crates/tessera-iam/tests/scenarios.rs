@@ -156,6 +156,7 @@ fn run(file: &str, text: &str) -> std::collections::BTreeSet<String> {
                 user_id: user.core.id.clone(),
                 name: user.core.name.clone(),
                 path: user.core.path.clone(),
+                session: None,
             }
         } else {
             World::root()

@@ -170,9 +170,8 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
 
     let now = state.clock.now();
     let snapshot = state.snapshot.load();
-    let (verified, caller) = authenticate(state, &snapshot, signed, &parts, now)
-        .map_err(|e| sigv4_error(&e))
-        .map_err(fail(model))?;
+    let (verified, caller) =
+        authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?;
 
     let action = param(&params, "Action").ok_or_else(|| Failure {
         model,
@@ -252,23 +251,31 @@ fn authenticate(
     signed: tessera_sigv4::SignedRequest,
     parts: &RequestParts<'_>,
     now: SystemTime,
-) -> Result<(VerifiedRequest, Caller), SigV4Error> {
+) -> Result<(VerifiedRequest, Caller), ApiError> {
     let presented = credentials::Presented {
         access_key_id: signed.access_key_id(),
         region: signed.region(),
-        has_session_token: signed.security_token().is_some(),
+        service: signed.service(),
+        session_token: signed.security_token(),
+        now: unix_seconds(now),
     };
-    match credentials::resolve(snapshot, &presented) {
+    match credentials::resolve(snapshot, &presented, &state.sessions) {
         credentials::Resolved::Key { caller, secret } => {
             let secret = SecretKey::new(secret.expose().to_string());
             let access_key_id = signed.access_key_id().to_string();
-            let verified = state.verifier.verify(signed, parts, &secret, now)?;
-            state.last_used.record(
-                &access_key_id,
-                unix_seconds(now),
-                verified.service(),
-                verified.region(),
-            );
+            let temporary = signed.security_token().is_some();
+            let verified = state
+                .verifier
+                .verify(signed, parts, &secret, now)
+                .map_err(|e| sigv4_error(&e))?;
+            if !temporary {
+                state.last_used.record(
+                    &access_key_id,
+                    unix_seconds(now),
+                    verified.service(),
+                    verified.region(),
+                );
+            }
             Ok((verified, caller))
         }
         credentials::Resolved::Unknown if state.emulator => {
@@ -278,8 +285,12 @@ fn authenticate(
                 credentials::emulator_caller(snapshot, &state.default_account),
             ))
         }
+        credentials::Resolved::Expired => Err(tessera_wire::common_error(
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        )),
         credentials::Resolved::Unknown | credentials::Resolved::Refused => {
-            Err(SigV4Error::unknown_access_key())
+            Err(sigv4_error(&SigV4Error::unknown_access_key()))
         }
     }
 }

@@ -75,6 +75,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         let random = Arc::clone(&random);
         tokio::task::spawn_blocking(move || {
             tessera_iam::upgrade::upgrade(store.as_ref())?;
+            tessera_iam::sessions::ensure_token_key(store.as_ref(), now, random.as_ref(), &kek)?;
             bootstrap::ensure_default_account(
                 store.as_ref(),
                 &requested,
@@ -110,6 +111,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         last_used: LastUsedTracker::new(Arc::clone(&store)),
         default_account: boot.account_id.clone(),
         emulator: options.emulator,
+        sessions: tessera_iam::credentials::SessionCache::default(),
     });
     {
         let state = Arc::clone(&state);
@@ -131,6 +133,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 
     let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval);
     let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
+    let rotation = spawn_token_key_rotation(Arc::clone(&state));
 
     axum::serve(
         listener,
@@ -142,6 +145,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 
     refresher.abort();
     flusher.abort();
+    rotation.abort();
     let final_state = Arc::clone(&state);
     match tokio::task::spawn_blocking(move || final_state.last_used.flush()).await {
         Ok(Ok(_)) => {}
@@ -209,6 +213,35 @@ fn spawn_refresher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHa
     spawn_periodic(state, every, "snapshot refresh", |state| {
         state.snapshot.refresh(state.store.as_ref()).map(drop)
     })
+}
+
+/// Makes a new session-token key when the newest is older than the
+/// rotation period; every node runs it, and the store's writer lock lets
+/// only one of them make the key.
+fn spawn_token_key_rotation(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    spawn_periodic(
+        state,
+        Duration::from_secs(600),
+        "session-token key rotation",
+        |state| {
+            let now = state
+                .clock
+                .now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
+                .unwrap_or(0);
+            match tessera_iam::sessions::ensure_token_key(
+                state.store.as_ref(),
+                now,
+                state.random.as_ref(),
+                &state.kek,
+            ) {
+                Ok(true) => state.snapshot.refresh(state.store.as_ref()).map(drop),
+                Ok(false) => Ok(()),
+                Err(error) => Err(tessera_store::StoreError::Backend(error.message)),
+            }
+        },
+    )
 }
 
 fn spawn_last_used_flusher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub default_account: String,
     /// Whether emulator mode is on.
     pub emulator: bool,
+    /// Sessions of temporary credentials opened recently.
+    pub sessions: tessera_iam::credentials::SessionCache,
 }
 
 impl AppState {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use tessera_policy::ContextValue;
 
-use super::{ConditionKey, Input, Operation, ResourceSpec, Secondary, Target};
+use super::{ConditionKey, Input, Operation, ResourceSpec, Secondary, Target, TrustTarget};
 use crate::arn;
 use crate::caller::Caller;
 use crate::kind::EntityKind;
@@ -75,6 +75,7 @@ pub(super) fn target(
     let partition = caller.partition();
     let member = |kind: EntityKind| input.str(kind.name_member()).unwrap_or("");
     let mut also = Vec::new();
+    let mut trust = None;
     let (resource, resource_tags) = match operation.resource {
         ResourceSpec::Star => ("*".to_string(), Vec::new()),
         ResourceSpec::AllOf(kind) => (
@@ -143,6 +144,20 @@ pub(super) fn target(
                 Vec::new(),
             )
         }
+        ResourceSpec::RoleArn => {
+            let role_arn = input.str("RoleArn").unwrap_or("").to_string();
+            match role_by_arn(snapshot, &role_arn) {
+                Some(role) => {
+                    trust = Some(TrustTarget {
+                        role_id: role.core.id.clone(),
+                        account: role.core.account_id.clone(),
+                    });
+                    (role_arn, role.core.tags.clone())
+                }
+                None => (role_arn, Vec::new()),
+            }
+        }
+        ResourceSpec::CallerItself => caller_resource(snapshot, caller),
         ResourceSpec::DeletionTaskRole => {
             let task = input.str("DeletionTaskId").unwrap_or("");
             let mut parts = task.split('/');
@@ -219,6 +234,24 @@ pub(super) fn target(
                     ));
                 }
             }
+            ConditionKey::AssumeRoleKeys => {
+                for (member, key) in [
+                    ("ExternalId", "sts:ExternalId"),
+                    ("RoleSessionName", "sts:RoleSessionName"),
+                    ("SourceIdentity", "sts:SourceIdentity"),
+                ] {
+                    if let Some(value) = input.str(member) {
+                        context.push((key.into(), ContextValue::Single(value.to_string())));
+                    }
+                }
+                let transitive = input.strings("TransitiveTagKeys");
+                if !transitive.is_empty() {
+                    context.push((
+                        "sts:TransitiveTagKeys".into(),
+                        ContextValue::Multi(transitive.into_iter().map(str::to_string).collect()),
+                    ));
+                }
+            }
             ConditionKey::AwsServiceName => {
                 if let Some(service) = input.str("AWSServiceName") {
                     context.push((
@@ -230,10 +263,29 @@ pub(super) fn target(
         }
     }
 
+    let action = format!("{}:{}", operation.service.prefix(), operation.name);
+    let same_resource = |secondary_action: &str| Target {
+        action: secondary_action.to_string(),
+        resource: resource.clone(),
+        also: Vec::new(),
+        resource_tags: resource_tags.clone(),
+        context: context.clone(),
+        secondary: Vec::new(),
+        trust: trust.clone(),
+    };
     let secondary = operation
         .secondary
         .iter()
-        .map(|s| match *s {
+        .filter_map(|s| match *s {
+            Secondary::TagSession => input
+                .0
+                .get("Tags")
+                .is_some()
+                .then(|| same_resource("sts:TagSession")),
+            Secondary::SetSourceIdentity => input
+                .str("SourceIdentity")
+                .is_some()
+                .then(|| same_resource("sts:SetSourceIdentity")),
             Secondary::PassRole {
                 role_member,
                 service,
@@ -244,7 +296,7 @@ pub(super) fn target(
                     (partition, account),
                     input.str(role_member).unwrap_or(""),
                 );
-                Target {
+                Some(Target {
                     action: "iam:PassRole".into(),
                     resource: role,
                     also: Vec::new(),
@@ -254,19 +306,36 @@ pub(super) fn target(
                         ContextValue::Single(service.to_string()),
                     )],
                     secondary: Vec::new(),
-                }
+                    trust: None,
+                })
             }
         })
         .collect();
 
     Target {
-        action: format!("{}:{}", operation.service.prefix(), operation.name),
+        action,
         resource,
         also,
         resource_tags,
         context,
         secondary,
+        trust,
     }
+}
+
+/// The role a role ARN names, in whichever account it lives.
+pub(crate) fn role_by_arn<'s>(
+    snapshot: &'s Snapshot,
+    role_arn: &str,
+) -> Option<&'s crate::records::RoleRecord> {
+    let (account, resource) = arn::split_iam(role_arn)?;
+    if !resource.starts_with("role/") {
+        return None;
+    }
+    let (_, name) = arn::path_and_name(resource)?;
+    snapshot
+        .by_name::<RoleBody>(account, name)
+        .filter(|r| r.arn() == role_arn)
 }
 
 /// The kind an operation's tags belong to, for the duplicate-key rule.
@@ -285,6 +354,8 @@ fn caller_resource(snapshot: &Snapshot, caller: &Caller) -> (String, Vec<Tag>) {
             Some(user) => (user.arn(), user.core.tags.clone()),
             None => (caller.arn(), Vec::new()),
         },
-        Caller::Root { .. } => (caller.arn(), Vec::new()),
+        Caller::Root { .. } | Caller::AssumedRole { .. } | Caller::FederatedUser { .. } => {
+            (caller.arn(), Vec::new())
+        }
     }
 }

@@ -133,6 +133,11 @@ pub enum ResourceSpec {
     Renamed(EntityKind),
     /// The service-linked role `CreateServiceLinkedRole` would create.
     ServiceLinkedRole,
+    /// The role named by `RoleArn`, in any account; its trust policy is
+    /// the resource policy of the request.
+    RoleArn,
+    /// The calling user (STS operations that act on the caller itself).
+    CallerItself,
     /// The service-linked role a `DeletionTaskId`
     /// (`task/aws-service-role/SERVICE/ROLE/UUID`) names.
     DeletionTaskRole,
@@ -153,6 +158,9 @@ pub enum ConditionKey {
     PolicyArn,
     /// `iam:AWSServiceName` from the `AWSServiceName` member.
     AwsServiceName,
+    /// `sts:ExternalId`, `sts:RoleSessionName`, `sts:SourceIdentity`,
+    /// `sts:TransitiveTagKeys` from `AssumeRole`'s members.
+    AssumeRoleKeys,
 }
 
 /// A further action an operation requires.
@@ -166,6 +174,11 @@ pub enum Secondary {
         /// The service the role is passed to.
         service: &'static str,
     },
+    /// `sts:TagSession` on the same role, when the request passes `Tags`.
+    TagSession,
+    /// `sts:SetSourceIdentity` on the same role, when the request passes
+    /// `SourceIdentity`.
+    SetSourceIdentity,
 }
 
 /// The handler of an operation.
@@ -214,6 +227,18 @@ pub struct Target {
     pub context: Vec<(String, tessera_policy::ContextValue)>,
     /// Secondary actions, each authorized on its own resource.
     pub secondary: Vec<Target>,
+    /// For `sts:AssumeRole`: the role whose trust policy must allow the
+    /// request (its account owns the resource).
+    pub trust: Option<TrustTarget>,
+}
+
+/// The role whose trust policy decides an `AssumeRole`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustTarget {
+    /// The role's id.
+    pub role_id: String,
+    /// The role's account.
+    pub account: String,
 }
 
 impl Operation {
@@ -266,7 +291,12 @@ macro_rules! operations {
                                 resource: $resource,
                                 condition_keys: &[$($key),*],
                                 secondary: &[$($secondary),*],
-                                always_allowed: matches!(Op::$name, Op::GetCallerIdentity),
+                                // AWS: GetCallerIdentity is never denied, and
+                                // GetSessionToken needs no permission.
+                                always_allowed: matches!(
+                                    Op::$name,
+                                    Op::GetCallerIdentity | Op::GetSessionToken
+                                ),
                                 handler: $handler,
                             };
                             &ROW
@@ -284,6 +314,11 @@ use ResourceSpec as Res;
 
 operations! {
     GetCallerIdentity: Sts, None, Res::Star, [], [], sts::get_caller_identity;
+    AssumeRole: Sts, None, Res::RoleArn, [K::RequestTags, K::AssumeRoleKeys],
+        [Secondary::TagSession, Secondary::SetSourceIdentity], sts::assume_role;
+    GetSessionToken: Sts, None, Res::Star, [], [], sts::get_session_token;
+    GetFederationToken: Sts, None, Res::CallerItself, [K::RequestTags], [Secondary::TagSession],
+        sts::get_federation_token;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
@@ -380,6 +415,16 @@ operations! {
     CreateAccountAlias: Iam, Write, Res::Star, [], [], account::create_account_alias;
     DeleteAccountAlias: Iam, Write, Res::Star, [], [], account::delete_account_alias;
     ListAccountAliases: Iam, None, Res::Star, [], [], account::list_account_aliases;
+}
+
+/// Checks an operation's input beyond what the service model checks,
+/// before authorization (as AWS does: a malformed `RoleArn` is a
+/// `ValidationError`, not a refusal).
+pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
+    match operation.op {
+        Op::AssumeRole => sts::check_role_arn(Input(input).str("RoleArn").unwrap_or("")),
+        _ => Ok(()),
+    }
 }
 
 /// The implemented operation `name` of `service`, if any.

@@ -1,16 +1,357 @@
-//! STS operations.
+//! STS operations: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken`,
+//! `GetFederationToken`. Credentials are minted with no store write: the
+//! session token carries the session (see [`crate::sessions`]).
 
 use serde_json::{json, Value};
 
-use super::OpContext;
+use super::{iso8601, Input, OpContext};
+use crate::caller::Caller;
+use crate::kind::EntityKind;
+use crate::records::Tag;
+use crate::sessions::{self, Claims, SessionKind};
 use crate::IamError;
 
-/// `GetCallerIdentity`: answered from the snapshot alone, and allowed for
-/// every authenticated caller, as in AWS.
+/// `GetCallerIdentity`: answered from the credentials alone, and allowed
+/// for every authenticated caller, as in AWS.
 pub(super) fn get_caller_identity(ctx: &OpContext<'_>, _input: &Value) -> Result<Value, IamError> {
     Ok(json!({
         "UserId": ctx.caller.user_id(),
         "Account": ctx.caller.account(),
         "Arn": ctx.caller.arn(),
+    }))
+}
+
+/// The most session tags a request may pass.
+const MAX_SESSION_TAGS: usize = 50;
+
+/// IAM's checks on a role ARN before anything else: six colon-separated
+/// parts with a partition, a service and a resource.
+pub(super) fn check_role_arn(role_arn: &str) -> Result<(), IamError> {
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    let well_formed = parts.len() == 6
+        && parts.first() == Some(&"arn")
+        && parts.get(1).is_some_and(|p| !p.is_empty())
+        && parts.get(2).is_some_and(|s| !s.is_empty())
+        && parts.get(5).is_some_and(|r| !r.is_empty());
+    if well_formed {
+        Ok(())
+    } else {
+        Err(IamError::validation(format!("{role_arn} is invalid")))
+    }
+}
+
+fn invalid_parameter(message: &str) -> IamError {
+    IamError::new("InvalidParameterValue", message)
+}
+
+/// The session policies a request passes: the inline `Policy` (validated
+/// as a session policy) and the `PolicyArns` (AWS-managed or of the
+/// account `account`).
+fn session_policies(input: Input<'_>) -> Result<(Option<String>, Vec<String>), IamError> {
+    let policy = input.str("Policy").map(str::to_string);
+    if let Some(document) = &policy {
+        let config =
+            tessera_policy::ValidationConfig::for_kind(tessera_policy::PolicyKind::Session);
+        crate::policies::check(document, &config)?;
+    }
+    let arns = input
+        .0
+        .get("PolicyArns")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|item| item.get("arn").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((policy, arns))
+}
+
+/// The size IAM reports as `PackedPolicySize`: the session policies and
+/// tags, as a percentage of what a session may carry.
+fn packed_policy_size(policy: Option<&str>, arns: &[String], tags: &[Tag]) -> u64 {
+    let policy = policy.map_or(0, tessera_policy::policy_size);
+    let arns: usize = arns.iter().map(String::len).sum();
+    let tags: usize = tags.iter().map(|t| t.key.len() + t.value.len()).sum();
+    let used = policy + arns + tags;
+    u64::try_from(used.saturating_mul(100) / 2048).unwrap_or(u64::MAX)
+}
+
+fn credentials_output(minted: &sessions::Minted, expires: i64) -> Value {
+    json!({
+        "AccessKeyId": minted.access_key_id,
+        "SecretAccessKey": minted.secret.expose(),
+        "SessionToken": minted.token,
+        "Expiration": iso8601(expires),
+    })
+}
+
+fn newest_key(ctx: &OpContext<'_>) -> Result<std::sync::Arc<sessions::TokenKey>, IamError> {
+    ctx.snapshot.newest_token_key().ok_or_else(|| {
+        tracing::error!("no session-token key: temporary credentials cannot be issued");
+        IamError::service_failure()
+    })
+}
+
+/// `AssumeRole`. Authorization (the trust policy, the caller's identity
+/// policies for another account's role, `sts:TagSession`,
+/// `sts:SetSourceIdentity`) has already decided; this checks the request
+/// and mints the session.
+pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let role_arn = input.required("RoleArn")?;
+    let session_name = input.required("RoleSessionName")?;
+    let role = super::authorization::role_by_arn(ctx.snapshot, role_arn).ok_or_else(|| {
+        IamError::new(
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                ctx.caller.arn()
+            ),
+        )
+    })?;
+    let parent = ctx.caller.session().map(|s| &s.claims);
+    let chained = matches!(ctx.caller, Caller::AssumedRole { .. });
+    let duration = input.u64("DurationSeconds").unwrap_or(3600);
+    if chained && duration > 3600 {
+        return Err(IamError::validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        ));
+    }
+    if duration > u64::from(role.body.max_session_duration) {
+        return Err(IamError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    let (policy, policy_arns) = session_policies(input)?;
+    let mut tags = input
+        .tags(EntityKind::Role)
+        .map_err(|e| invalid_parameter(&e.message))?;
+    if tags.len() > MAX_SESSION_TAGS {
+        return Err(IamError::validation(format!(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to {MAX_SESSION_TAGS}"
+        )));
+    }
+    let mut transitive: Vec<String> = input
+        .strings("TransitiveTagKeys")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if transitive
+        .iter()
+        .any(|k| !tags.iter().any(|t| t.key.eq_ignore_ascii_case(k)))
+    {
+        return Err(invalid_parameter(
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    // Transitive tags of the calling session pass on, and cannot be
+    // set again.
+    if let Some(parent) = parent.filter(|_| chained) {
+        let inherited: Vec<&Tag> = parent
+            .tags
+            .iter()
+            .filter(|t| {
+                parent
+                    .transitive_tag_keys
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(&t.key))
+            })
+            .collect();
+        if inherited
+            .iter()
+            .any(|t| tags.iter().any(|new| new.key.eq_ignore_ascii_case(&t.key)))
+        {
+            return Err(invalid_parameter(
+                "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+            ));
+        }
+        for tag in inherited {
+            tags.push(tag.clone());
+            transitive.push(tag.key.clone());
+        }
+    }
+    let source_identity = match (
+        parent.and_then(|p| p.source_identity.clone()),
+        input.str("SourceIdentity"),
+    ) {
+        (Some(existing), Some(asked)) if existing != asked => {
+            return Err(IamError::validation(
+                "The source identity of a role session cannot be changed.",
+            ))
+        }
+        (Some(existing), _) => Some(existing),
+        (None, asked) => asked.map(str::to_string),
+    };
+    if input.str("SerialNumber").is_some() || input.str("TokenCode").is_some() {
+        // No MFA device can be registered yet, so no code can be valid.
+        return Err(IamError::new(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        ));
+    }
+    let now = ctx.now_secs();
+    let expires = now + i64::try_from(duration).unwrap_or(3600);
+    let claims = Claims {
+        access_key_id: String::new(),
+        kind: SessionKind::Role,
+        account: role.core.account_id.clone(),
+        partition: role.core.partition.clone(),
+        principal_id: Some(role.core.id.clone()),
+        name: role.core.name.clone(),
+        path: role.core.path.clone(),
+        session_name: Some(session_name.to_string()),
+        federating_user_id: None,
+        issued: now,
+        expires,
+        mfa_time: parent.and_then(|p| p.mfa_time),
+        source_identity: source_identity.clone(),
+        tags: tags.clone(),
+        transitive_tag_keys: transitive,
+        policy: policy.clone(),
+        policy_arns: policy_arns.clone(),
+        chained,
+    };
+    let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
+    let mut out = json!({
+        "Credentials": credentials_output(&minted, expires),
+        "AssumedRoleUser": {
+            "AssumedRoleId": format!("{}:{session_name}", role.core.id),
+            "Arn": format!(
+                "arn:{}:sts::{}:assumed-role/{}/{session_name}",
+                role.core.partition, role.core.account_id, role.core.name
+            ),
+        },
+    });
+    if policy.is_some() || !policy_arns.is_empty() || !tags.is_empty() {
+        out["PackedPolicySize"] = json!(packed_policy_size(policy.as_deref(), &policy_arns, &tags));
+    }
+    if let Some(source) = source_identity {
+        out["SourceIdentity"] = json!(source);
+    }
+    Ok(out)
+}
+
+/// The duration of a `GetSessionToken` or `GetFederationToken` session:
+/// 12 hours by default, at most 36 (1 for the root).
+fn long_session_duration(ctx: &OpContext<'_>, input: Input<'_>) -> Result<i64, IamError> {
+    let duration = input.u64("DurationSeconds").unwrap_or(43_200);
+    if ctx.caller.is_root() && duration > 3600 {
+        return Err(IamError::validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for the root user.",
+        ));
+    }
+    Ok(i64::try_from(duration).unwrap_or(43_200))
+}
+
+/// The long-term caller behind a `GetSessionToken`/`GetFederationToken`,
+/// which must not be called with session credentials.
+fn require_long_term(ctx: &OpContext<'_>, operation: &str) -> Result<(), IamError> {
+    if ctx.caller.session().is_some() {
+        return Err(IamError::new(
+            "AccessDenied",
+            format!("Cannot call {operation} with session credentials"),
+        ));
+    }
+    Ok(())
+}
+
+/// `GetSessionToken`: a session of the calling user (or root), with MFA
+/// when a code is given.
+pub(super) fn get_session_token(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    require_long_term(ctx, "GetSessionToken")?;
+    let duration = long_session_duration(ctx, input)?;
+    if input.str("SerialNumber").is_some() || input.str("TokenCode").is_some() {
+        return Err(IamError::new(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        ));
+    }
+    let now = ctx.now_secs();
+    let (kind, principal_id, name, path) = match ctx.caller {
+        Caller::User {
+            user_id,
+            name,
+            path,
+            ..
+        } => (
+            SessionKind::User,
+            Some(user_id.clone()),
+            name.clone(),
+            path.clone(),
+        ),
+        _ => (SessionKind::Root, None, String::new(), "/".to_string()),
+    };
+    let claims = Claims {
+        access_key_id: String::new(),
+        kind,
+        account: ctx.account().to_string(),
+        partition: ctx.caller.partition().to_string(),
+        principal_id,
+        name,
+        path,
+        session_name: None,
+        federating_user_id: None,
+        issued: now,
+        expires: now + duration,
+        mfa_time: None,
+        source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        policy: None,
+        policy_arns: Vec::new(),
+        chained: false,
+    };
+    let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
+    Ok(json!({ "Credentials": credentials_output(&minted, now + duration) }))
+}
+
+/// `GetFederationToken`: a federated-user session whose permissions are
+/// the caller's intersected with the session policies passed.
+pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    require_long_term(ctx, "GetFederationToken")?;
+    let name = input.required("Name")?;
+    let duration = long_session_duration(ctx, input)?;
+    let (policy, policy_arns) = session_policies(input)?;
+    let tags = input
+        .tags(EntityKind::Role)
+        .map_err(|e| invalid_parameter(&e.message))?;
+    let now = ctx.now_secs();
+    let federating_user_id = match ctx.caller {
+        Caller::User { user_id, .. } => Some(user_id.clone()),
+        _ => None,
+    };
+    let claims = Claims {
+        access_key_id: String::new(),
+        kind: SessionKind::Federated,
+        account: ctx.account().to_string(),
+        partition: ctx.caller.partition().to_string(),
+        principal_id: None,
+        name: name.to_string(),
+        path: "/".into(),
+        session_name: None,
+        federating_user_id,
+        issued: now,
+        expires: now + duration,
+        mfa_time: None,
+        source_identity: None,
+        tags: tags.clone(),
+        transitive_tag_keys: Vec::new(),
+        policy: policy.clone(),
+        policy_arns: policy_arns.clone(),
+        chained: false,
+    };
+    let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
+    let account = ctx.account();
+    Ok(json!({
+        "Credentials": credentials_output(&minted, now + duration),
+        "FederatedUser": {
+            "FederatedUserId": format!("{account}:{name}"),
+            "Arn": format!("arn:{}:sts::{account}:federated-user/{name}", ctx.caller.partition()),
+        },
+        "PackedPolicySize": packed_policy_size(policy.as_deref(), &policy_arns, &tags),
     }))
 }

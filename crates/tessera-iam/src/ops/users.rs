@@ -105,7 +105,12 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
             .snapshot
             .user_by_id(user_id)
             .ok_or_else(|| IamError::no_such_user(name))?,
-        (None, Caller::Root { account, partition }) => {
+        (
+            None,
+            Caller::Root {
+                account, partition, ..
+            },
+        ) => {
             // The root user has no IAM user entity; AWS answers with the
             // account's identity.
             let created = ctx
@@ -119,8 +124,17 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
                 "CreateDate": iso8601(created),
             }}));
         }
+        (None, Caller::AssumedRole { .. } | Caller::FederatedUser { .. }) => {
+            return Err(non_user_credentials());
+        }
     };
     Ok(json!({ "User": user_output(user, true) }))
+}
+
+/// IAM's answer when an operation that defaults to "the calling user" is
+/// called with the credentials of a role or federated session.
+pub(super) fn non_user_credentials() -> IamError {
+    IamError::validation("Must specify userName when calling with non-User credentials")
 }
 
 pub(super) fn list_users(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {

@@ -78,6 +78,8 @@ impl World {
         )
         .expect("bootstrap");
         let (_, secret) = boot.new_root_key.expect("a new root key");
+        tessera_iam::sessions::ensure_token_key(store.as_ref(), 1_700_000_000, &random, &kek)
+            .expect("token key");
         let cell = SnapshotCell::new(kek.clone());
         cell.refresh(store.as_ref()).expect("refresh");
         World {
@@ -95,6 +97,7 @@ impl World {
         Caller::Root {
             account: ACCOUNT.into(),
             partition: "aws".into(),
+            session: None,
         }
     }
 
