@@ -28,15 +28,23 @@ pub enum Scenario {
     Signed,
     /// Signed IAM `GetUser` of an existing user.
     IamGetUser,
+    /// `GetCallerIdentity` POSTs signed with a role session's temporary
+    /// credentials: the session token opened on every request.
+    SignedTemporary,
+    /// `AssumeRole` by a user named in the role's trust policy: a session
+    /// minted per request.
+    AssumeRole,
 }
 
 impl Scenario {
     /// Every scenario, in the order `--all` runs them.
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::BaselineUnsigned,
         Scenario::Presigned,
         Scenario::Signed,
         Scenario::IamGetUser,
+        Scenario::SignedTemporary,
+        Scenario::AssumeRole,
     ];
 
     /// The name used on the command line and in reports.
@@ -46,6 +54,8 @@ impl Scenario {
             Scenario::Presigned => "presigned",
             Scenario::Signed => "signed",
             Scenario::IamGetUser => "iam-get-user",
+            Scenario::SignedTemporary => "signed-temporary",
+            Scenario::AssumeRole => "assume-role",
         }
     }
 

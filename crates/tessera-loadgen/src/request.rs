@@ -22,6 +22,8 @@ pub struct Signer {
     pub secret: Arc<SecretKey>,
     /// The credential scope region.
     pub region: Arc<str>,
+    /// The session token of temporary credentials.
+    pub session_token: Option<Arc<str>>,
 }
 
 impl Signer {
@@ -31,6 +33,15 @@ impl Signer {
             access_key_id: credentials.access_key_id.into(),
             secret: Arc::new(credentials.secret),
             region: region.into(),
+            session_token: None,
+        }
+    }
+
+    /// A signer for temporary credentials with their session token.
+    pub fn temporary(credentials: Credentials, session_token: &str, region: &str) -> Signer {
+        Signer {
+            session_token: Some(session_token.into()),
+            ..Signer::new(credentials, region)
         }
     }
 
@@ -38,7 +49,7 @@ impl Signer {
         SigningParams {
             access_key_id: &self.access_key_id,
             secret: &self.secret,
-            session_token: None,
+            session_token: self.session_token.as_deref(),
             region: &self.region,
             service,
             time,
@@ -177,6 +188,7 @@ mod tests {
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             ))),
             region: "us-east-1".into(),
+            session_token: None,
         }
     }
 

@@ -86,6 +86,21 @@ pub async fn prepare(
             signed_post(endpoint, signer, "sts", get_caller_identity_query()),
             String::from("<GetCallerIdentityResult>"),
         ),
+        Scenario::SignedTemporary => {
+            let (user, role_arn) = user_and_role(endpoint, signer, user_name, "temporary").await?;
+            let session = assume_role(endpoint, &user, &role_arn).await?;
+            (
+                signed_post(endpoint, &session, "sts", get_caller_identity_query()),
+                String::from(":assumed-role/"),
+            )
+        }
+        Scenario::AssumeRole => {
+            let (user, role_arn) = user_and_role(endpoint, signer, user_name, "assume").await?;
+            (
+                signed_post(endpoint, &user, "sts", assume_role_body(&role_arn)),
+                String::from("<AssumeRoleResult>"),
+            )
+        }
         Scenario::IamGetUser => {
             create_user(endpoint, signer, user_name).await?;
             (
@@ -109,6 +124,136 @@ pub async fn prepare(
         );
     }
     Ok(source)
+}
+
+fn assume_role_body(role_arn: &str) -> String {
+    let role_arn: String = url_encode(role_arn);
+    format!("Action=AssumeRole&RoleArn={role_arn}&RoleSessionName=loadgen&Version={STS_VERSION}")
+}
+
+/// Form-encodes a value.
+fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text of the first `<name>…</name>` element of an answer.
+fn element<'b>(body: &'b str, name: &str) -> Option<&'b str> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = body.get(start..)?.find(&format!("</{name}>"))? + start;
+    body.get(start..end)
+}
+
+/// Makes a user with an access key and a role whose trust policy names
+/// the user (as root), answering the user's signer and the role's ARN.
+async fn user_and_role(
+    endpoint: &Endpoint,
+    root: &Signer,
+    user_name: &str,
+    purpose: &str,
+) -> anyhow::Result<(Signer, String)> {
+    let user = format!("{user_name}-{purpose}");
+    let role = format!("{user_name}-{purpose}-role");
+    let call = |body: String, service: &'static str| signed_post(endpoint, root, service, body);
+    let (status, body) = send_once(
+        endpoint,
+        &call(
+            format!("Action=CreateUser&UserName={user}&Version={IAM_VERSION}"),
+            "iam",
+        ),
+    )
+    .await?;
+    if status != 200 {
+        bail!(
+            "CreateUser {user} answered {status}: {}",
+            body.chars().take(600).collect::<String>()
+        );
+    }
+    let user_arn = element(&body, "Arn")
+        .context("CreateUser answered no Arn")?
+        .to_string();
+    let (status, body) = send_once(
+        endpoint,
+        &call(
+            format!("Action=CreateAccessKey&UserName={user}&Version={IAM_VERSION}"),
+            "iam",
+        ),
+    )
+    .await?;
+    let (Some(key_id), Some(secret)) = (
+        element(&body, "AccessKeyId"),
+        element(&body, "SecretAccessKey"),
+    ) else {
+        bail!(
+            "CreateAccessKey answered {status}: {}",
+            body.chars().take(600).collect::<String>()
+        );
+    };
+    let user_signer = Signer::new(
+        crate::credentials::Credentials {
+            access_key_id: key_id.to_string(),
+            secret: tessera_sigv4::SecretKey::new(secret.to_string()),
+        },
+        &root.region,
+    );
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{user_arn}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let (status, body) = send_once(
+        endpoint,
+        &call(
+            format!(
+                "Action=CreateRole&RoleName={role}&AssumeRolePolicyDocument={}&Version={IAM_VERSION}",
+                url_encode(&trust)
+            ),
+            "iam",
+        ),
+    )
+    .await?;
+    let role_arn = element(&body, "Arn")
+        .with_context(|| {
+            format!(
+                "CreateRole answered {status}: {}",
+                body.chars().take(600).collect::<String>()
+            )
+        })?
+        .to_string();
+    Ok((user_signer, role_arn))
+}
+
+/// Assumes `role_arn` as `user`; answers a signer for the session.
+async fn assume_role(endpoint: &Endpoint, user: &Signer, role_arn: &str) -> anyhow::Result<Signer> {
+    let (status, body) = send_once(
+        endpoint,
+        &signed_post(endpoint, user, "sts", assume_role_body(role_arn)),
+    )
+    .await?;
+    let (Some(key_id), Some(secret), Some(token)) = (
+        element(&body, "AccessKeyId"),
+        element(&body, "SecretAccessKey"),
+        element(&body, "SessionToken"),
+    ) else {
+        bail!(
+            "AssumeRole answered {status}: {}",
+            body.chars().take(600).collect::<String>()
+        );
+    };
+    Ok(Signer::temporary(
+        crate::credentials::Credentials {
+            access_key_id: key_id.to_string(),
+            secret: tessera_sigv4::SecretKey::new(secret.to_string()),
+        },
+        token,
+        &user.region,
+    ))
 }
 
 /// Creates `user_name` unless it exists.
