@@ -1,0 +1,169 @@
+//! Temporary credentials at the dispatch boundary: minted by `AssumeRole`,
+//! resolved from the token alone, and used with the store unavailable.
+
+mod support;
+
+use serde_json::json;
+use support::{World, ACCOUNT};
+use tessera_iam::credentials::{self, Presented, Resolved, SessionCache};
+use tessera_iam::dispatch::{Domain, NoAudit};
+use tessera_iam::ops::{self, Service};
+use tessera_store::{Backend, ChangeSet, StoreError, Transaction};
+
+/// A store that is down: every call fails.
+struct Unavailable;
+
+impl Backend for Unavailable {
+    fn kind(&self) -> &'static str {
+        "unavailable"
+    }
+    fn read(
+        &self,
+        _: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    fn write(
+        &self,
+        _: &mut dyn FnMut(&mut dyn Transaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    fn changes_since(&self, _: u64) -> Result<ChangeSet, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+}
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+
+#[test]
+fn a_role_session_is_resolved_and_served_without_the_store() {
+    let world = World::new(31);
+    world.ok("CreateUser", &[("UserName", "u")]);
+    world.ok(
+        "CreateRole",
+        &[("RoleName", "r"), ("AssumeRolePolicyDocument", TRUST)],
+    );
+    world.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "u"),
+            ("PolicyName", "assume"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    let snapshot = world.cell.load();
+    let user = snapshot.user_by_name(ACCOUNT, "u").expect("user");
+    let caller = tessera_iam::caller::Caller::User {
+        account: ACCOUNT.into(),
+        partition: "aws".into(),
+        user_id: user.core.id.clone(),
+        name: "u".into(),
+        path: "/".into(),
+        session: None,
+    };
+    let assume = ops::find(Service::Sts, "AssumeRole").expect("op");
+    let answer = world
+        .domain()
+        .call(
+            &caller,
+            assume,
+            &json!({"RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/r"), "RoleSessionName": "s"}),
+            &World::facts(),
+        )
+        .expect("assumed");
+    let key = answer["Credentials"]["AccessKeyId"].as_str().expect("key");
+    let token = answer["Credentials"]["SessionToken"]
+        .as_str()
+        .expect("token");
+    let secret = answer["Credentials"]["SecretAccessKey"]
+        .as_str()
+        .expect("secret");
+
+    // Resolution needs nothing but the snapshot's token keys.
+    let cache = SessionCache::default();
+    let presented = Presented {
+        access_key_id: key,
+        region: "us-east-1",
+        service: "sts",
+        session_token: Some(token),
+        now: 1_700_000_200,
+    };
+    let Resolved::Key {
+        caller: session,
+        secret: derived,
+    } = credentials::resolve(&snapshot, &presented, &cache)
+    else {
+        panic!("the session did not resolve");
+    };
+    assert_eq!(derived.expose(), secret);
+    assert_eq!(
+        session.arn(),
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s")
+    );
+
+    // The store is down; GetCallerIdentity answers all the same.
+    let down = Unavailable;
+    let domain = Domain {
+        store: &down,
+        cell: &world.cell,
+        random: &world.random,
+        kek: &world.kek,
+        quotas: &world.quotas,
+        last_used: &support::NoUses,
+        audit: &NoAudit,
+    };
+    let identity = domain
+        .call(
+            &session,
+            ops::find(Service::Sts, "GetCallerIdentity").expect("op"),
+            &json!({}),
+            &World::facts(),
+        )
+        .expect("identity without the store");
+    assert_eq!(
+        identity["Arn"],
+        json!(format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s"))
+    );
+
+    // Expired, tampered and foreign-key presentations are refused.
+    let expired = Presented {
+        now: 1_700_000_100 + 3_600,
+        ..presented
+    };
+    assert!(matches!(
+        credentials::resolve(&snapshot, &expired, &cache),
+        Resolved::Expired
+    ));
+    let mut bad = token.to_string();
+    bad.replace_range(20..21, if &token[20..21] == "A" { "B" } else { "A" });
+    let tampered = Presented {
+        session_token: Some(&bad),
+        ..presented
+    };
+    assert!(matches!(
+        credentials::resolve(&snapshot, &tampered, &cache),
+        Resolved::Refused
+    ));
+    let other_key = Presented {
+        access_key_id: "ASIAAAAAAAAAAAAAAAAA",
+        ..presented
+    };
+    assert!(matches!(
+        credentials::resolve(&snapshot, &other_key, &cache),
+        Resolved::Refused
+    ));
+    // A session may not call IAM with credentials from GetSessionToken
+    // without MFA; a role session may.
+    let iam = Presented {
+        service: "iam",
+        ..presented
+    };
+    assert!(matches!(
+        credentials::resolve(&snapshot, &iam, &cache),
+        Resolved::Key { .. }
+    ));
+}
