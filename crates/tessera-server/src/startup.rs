@@ -179,7 +179,7 @@ fn announce(
         );
     }
     println!(
-        "Use it with: AWS_SHARED_CREDENTIALS_FILE={} aws --endpoint-url http://{local} iam list-users",
+        "Use it with: AWS_SHARED_CREDENTIALS_FILE={} AWS_DEFAULT_REGION=us-east-1 aws --endpoint-url http://{local} iam list-users",
         credentials_path.display()
     );
     // Tests and scripts read this line to learn the port.
