@@ -532,6 +532,111 @@ async fn group_policy_and_role_lifecycle(backend: Backend) {
     );
 }
 
+async fn assumed_role_session_reads_iam_but_cannot_write(backend: Backend) {
+    const READ_ROLES: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}"#;
+    let server = TesseraProcess::start(backend);
+    let iam = server.iam(server.root_credentials()).await;
+    let user = iam
+        .create_user()
+        .user_name("ursula")
+        .send()
+        .await
+        .expect("CreateUser")
+        .user
+        .expect("user");
+    let key = iam
+        .create_access_key()
+        .user_name("ursula")
+        .send()
+        .await
+        .expect("CreateAccessKey")
+        .access_key
+        .expect("key");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"sts:AssumeRole"}}]}}"#,
+        user.arn()
+    );
+    let role = iam
+        .create_role()
+        .role_name("reader")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("CreateRole")
+        .role
+        .expect("role");
+    iam.put_role_policy()
+        .role_name("reader")
+        .policy_name("read-roles")
+        .policy_document(READ_ROLES)
+        .send()
+        .await
+        .expect("PutRolePolicy");
+
+    // The user, with no policy of its own, assumes the role that trusts it.
+    let assumed = server
+        .sts(user_credentials(&key))
+        .await
+        .assume_role()
+        .role_arn(role.arn())
+        .role_session_name("sdk-session")
+        .send()
+        .await
+        .expect("AssumeRole");
+    let session_arn = format!("arn:aws:sts::{ACCOUNT_ID}:assumed-role/reader/sdk-session");
+    let assumed_user = assumed.assumed_role_user().expect("AssumedRoleUser");
+    assert_eq!(assumed_user.arn(), session_arn);
+    assert_eq!(
+        assumed_user.assumed_role_id(),
+        format!("{}:sdk-session", role.role_id())
+    );
+    let issued = assumed.credentials().expect("Credentials");
+    assert!(issued.access_key_id().starts_with("ASIA"));
+    assert_eq!(issued.secret_access_key().len(), 40);
+    let session = Credentials::new(
+        issued.access_key_id(),
+        issued.secret_access_key(),
+        Some(issued.session_token().to_string()),
+        None,
+        "tessera-session",
+    );
+
+    let who = server
+        .sts(session.clone())
+        .await
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("the session's identity");
+    assert_eq!(who.arn(), Some(session_arn.as_str()));
+    assert_eq!(who.account(), Some(ACCOUNT_ID));
+
+    let session_iam = server.iam(session).await;
+    let roles = session_iam
+        .list_roles()
+        .send()
+        .await
+        .expect("the role allows ListRoles");
+    let names: Vec<&str> = roles.roles().iter().map(|r| r.role_name()).collect();
+    assert_eq!(names, ["reader"]);
+    let denied = session_iam
+        .create_user()
+        .user_name("intruder")
+        .send()
+        .await
+        .expect_err("the role does not allow CreateUser");
+    assert_eq!(denied.code(), Some("AccessDenied"));
+    assert_eq!(
+        denied.message(),
+        Some(format!(
+            "User: {session_arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::{ACCOUNT_ID}:user/intruder because no identity-based policy allows the iam:CreateUser action"
+        ).as_str())
+    );
+    let users = iam.list_users().send().await.expect("ListUsers");
+    let names: Vec<&str> = users.users().iter().map(|u| u.user_name()).collect();
+    assert_eq!(names, ["ursula"]);
+}
+
 /// Runs each scenario once per store, as its own test.
 macro_rules! on_both_stores {
     ($($scenario:ident),* $(,)?) => {
@@ -556,4 +661,5 @@ on_both_stores!(
     wrong_secret_is_refused,
     list_users_paginates,
     group_policy_and_role_lifecycle,
+    assumed_role_session_reads_iam_but_cannot_write,
 );

@@ -66,6 +66,9 @@ pub fn authorize(
     if operation.always_allowed {
         return Decision::Allow;
     }
+    if let Some(message) = sts_session_limit(caller, operation, target) {
+        return Decision::Deny { message };
+    }
     if target.trust.is_some() && caller.is_root() {
         return Decision::Deny {
             message: "Roles may not be assumed by root accounts.".into(),
@@ -89,6 +92,38 @@ pub fn authorize(
         return deny_without_policy(caller, target);
     }
     decide(snapshot, caller, &policies, target, facts)
+}
+
+/// The STS calls temporary credentials may not make, whatever their
+/// policies: GetSessionToken sessions make only `AssumeRole` and
+/// `GetCallerIdentity`, GetFederationToken sessions only
+/// `GetCallerIdentity`. (`GetSessionToken` and `GetFederationToken` answer
+/// their own refusal.)
+fn sts_session_limit(caller: &Caller, operation: &Operation, target: &Target) -> Option<String> {
+    use crate::ops::Op;
+    use crate::sessions::SessionKind;
+    let session = caller.session()?;
+    if operation.service != crate::ops::Service::Sts
+        || matches!(
+            operation.op,
+            Op::GetCallerIdentity | Op::GetSessionToken | Op::GetFederationToken
+        )
+    {
+        return None;
+    }
+    let allowed = match session.claims.kind {
+        SessionKind::User | SessionKind::Root => operation.op == Op::AssumeRole,
+        SessionKind::Federated => false,
+        SessionKind::Role => true,
+    };
+    (!allowed).then(|| {
+        format!(
+            "User: {} is not authorized to perform: {} on resource: {}",
+            caller.arn(),
+            target.action,
+            target.resource
+        )
+    })
 }
 
 fn decide(

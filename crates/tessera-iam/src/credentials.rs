@@ -131,12 +131,15 @@ fn resolve_session(
     if arn::partition_of_region(presented.region) != claims.partition {
         return Resolved::Refused;
     }
-    // GetSessionToken credentials call IAM only with MFA (AWS answers
-    // the others as an invalid token).
-    if matches!(claims.kind, SessionKind::User | SessionKind::Root)
-        && presented.service == "iam"
-        && claims.mfa_time.is_none()
-    {
+    // GetSessionToken credentials call IAM only with MFA, and
+    // GetFederationToken credentials never (AWS answers both as an
+    // invalid token).
+    let iam_refused = match claims.kind {
+        SessionKind::User | SessionKind::Root => claims.mfa_time.is_none(),
+        SessionKind::Federated => true,
+        SessionKind::Role => false,
+    };
+    if presented.service == "iam" && iam_refused {
         return Resolved::Refused;
     }
     let session = match cache.get(token) {
