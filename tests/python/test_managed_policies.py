@@ -643,24 +643,13 @@ def test_create_policy_refuses_malformed_documents_with_aws_messages(server, doc
     assert iam.list_policies(Scope="Local")["Policies"] == []
 
 
-def test_a_date_aws_reads_loosely_is_refused_for_now(server):
-    # FIXME: AWS accepts {"DateGreaterThan": {"a": "01T"}} (test_iam_policies [valid-30]): its
-    # date reader takes a bare year followed by `T`. Tessera's engine reads the W3C ISO 8601
-    # profiles and epoch seconds only, and refuses it.
-    iam = server.client("iam")
-    with pytest.raises(ClientError) as e:
-        iam.create_policy(PolicyName="valid", PolicyDocument=_doc(
-            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": BUCKET,
-             "Condition": {"DateGreaterThan": {"a": "01T"}}}))
-    assert error(e) == ("MalformedPolicyDocument", "The policy failed legacy parsing", 400)
-
-
 @pytest.mark.parametrize("document", [
     _doc({"Effect": "Allow", "Action": "iam: asdf safdsf af ", "Resource": BUCKET}),
     _doc({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s33:::example_bucket"}),
     _doc({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:fdsasf"}),
     _doc({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": BUCKET, "Condition": {}}),
-], ids=["valid-1", "valid-8", "valid-9", "valid-10"])
+    _doc({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": BUCKET, "Condition": {"DateGreaterThan": {"a": "01T"}}}),
+], ids=["valid-1", "valid-8", "valid-9", "valid-10", "valid-30"])
 def test_create_policy_accepts_documents_aws_accepts(server, document):
     iam = server.client("iam")
     policy = iam.create_policy(PolicyName="valid", PolicyDocument=document)["Policy"]

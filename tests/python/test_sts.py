@@ -797,3 +797,21 @@ def test_credentials_minted_on_one_node_work_on_the_other(two_nodes):  # noqa: F
     back = b.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).assume_role(
         RoleArn=role_arn("roaming"), RoleSessionName="back")["Credentials"]
     assert eventually(temp_client(a, "sts", back).get_caller_identity)["Arn"] == session_arn("roaming", "back")
+
+
+# --- GetAccessKeyInfo ---------------------------------------------------------------------------
+
+def test_get_access_key_info_names_the_account_of_any_key(server, make_user):
+    iam = server.client("iam")
+    sts = server.client("sts")
+    name, key_id, secret = make_user()
+    root_key, _ = server.root_keys()
+    assert sts.get_access_key_info(AccessKeyId=root_key)["Account"] == ACCOUNT_ID
+    assert sts.get_access_key_info(AccessKeyId=key_id)["Account"] == ACCOUNT_ID
+    arn = role(iam, "infoed", trust({"AWS": user_arn(name)}))["Arn"]
+    temporary = assume(server, key_id, secret, arn, "info")["Credentials"]["AccessKeyId"]
+    assert temporary.startswith("ASIA")
+    assert sts.get_access_key_info(AccessKeyId=temporary)["Account"] == ACCOUNT_ID
+    # A deleted key still names its account, as AWS's ids do.
+    iam.delete_access_key(UserName=name, AccessKeyId=key_id)
+    assert sts.get_access_key_info(AccessKeyId=key_id)["Account"] == ACCOUNT_ID

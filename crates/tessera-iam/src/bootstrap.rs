@@ -61,7 +61,7 @@ fn insert_account(
         partition: account.partition.to_string(),
     };
     records::put(tx, NS_ACCOUNT, account.account_id, &record)?;
-    let key_id = ids::new_id(random, IdKind::AccessKey);
+    let key_id = ids::new_access_key_id(random, IdKind::AccessKey, account.account_id);
     let secret = Secret::new(ids::new_secret(random));
     let key = AccessKeyRecord {
         access_key_id: key_id.clone(),

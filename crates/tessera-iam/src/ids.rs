@@ -100,6 +100,76 @@ pub fn new_id(random: &dyn Random, kind: IdKind) -> String {
     out
 }
 
+/// A new access key id of `kind` (`AKIA…` or `ASIA…`) that carries its
+/// account, as AWS's do: the 16 characters after the prefix are 10 bytes
+/// of base32 whose first 48 bits hold the account id in bits 7–46, the
+/// rest random. [`account_of_access_key_id`] reads it back, which is how
+/// `GetAccessKeyInfo` answers for any key.
+pub fn new_access_key_id(random: &dyn Random, kind: IdKind, account: &str) -> String {
+    let mut bytes = [0u8; 10];
+    random.fill(&mut bytes);
+    if let Ok(account) = account.parse::<u64>() {
+        let mut head = [0u8; 8];
+        head[2..8].copy_from_slice(&bytes[..6]);
+        let random_bits = u64::from_be_bytes(head);
+        let z = (random_bits & !ACCOUNT_MASK) | ((account << 7) & ACCOUNT_MASK);
+        bytes[..6].copy_from_slice(&z.to_be_bytes()[2..8]);
+    }
+    let mut out = String::with_capacity(20);
+    out.push_str(kind.prefix());
+    out.push_str(&base32_encode(&bytes));
+    out
+}
+
+/// The bits of an access key id's first 48 that hold the account id.
+const ACCOUNT_MASK: u64 = 0x7fff_ffff_ff80;
+
+/// The account an access key id carries, for ids made by
+/// [`new_access_key_id`] (and by AWS); `None` for a malformed id.
+pub fn account_of_access_key_id(access_key_id: &str) -> Option<String> {
+    let body = access_key_id.get(4..)?;
+    if body.len() != 16 {
+        return None;
+    }
+    let bytes = base32_decode(body)?;
+    let mut head = [0u8; 8];
+    head.get_mut(2..8)?.copy_from_slice(bytes.get(..6)?);
+    let account = (u64::from_be_bytes(head) & ACCOUNT_MASK) >> 7;
+    Some(format!("{account:012}"))
+}
+
+fn base32_encode(bytes: &[u8; 10]) -> String {
+    let mut out = String::with_capacity(16);
+    let mut buffer: u64 = 0;
+    let mut bits = 0;
+    for &b in bytes {
+        buffer = (buffer << 8) | u64::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            let index = usize::try_from((buffer >> bits) & 31).unwrap_or(0);
+            out.push(char::from(BASE32.get(index).copied().unwrap_or(b'A')));
+        }
+    }
+    out
+}
+
+fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(10);
+    let mut buffer: u64 = 0;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let value = BASE32.iter().position(|&b| b == c)?;
+        buffer = (buffer << 5) | u64::try_from(value).ok()?;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((buffer >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
 /// A new 40-character secret access key.
 pub fn new_secret(random: &dyn Random) -> String {
     random_chars(random, 40, SECRET_ALPHABET)
@@ -153,6 +223,23 @@ mod tests {
         assert!(id.starts_with("AIDA"));
         assert_eq!(id.len(), 21);
         assert!(id.bytes().all(|c| BASE32.contains(&c)));
+    }
+
+    #[test]
+    fn access_key_ids_carry_their_account() {
+        let r = SeededRandom::new(9);
+        for account in ["123456789012", "000000000001", "999999999999"] {
+            let id = new_access_key_id(&r, IdKind::AccessKey, account);
+            assert!(id.starts_with("AKIA") && id.len() == 20, "{id}");
+            assert!(id.bytes().skip(4).all(|c| BASE32.contains(&c)));
+            assert_eq!(account_of_access_key_id(&id).as_deref(), Some(account));
+            let temporary = new_access_key_id(&r, IdKind::TemporaryAccessKey, account);
+            assert_eq!(
+                account_of_access_key_id(&temporary).as_deref(),
+                Some(account)
+            );
+        }
+        assert_eq!(account_of_access_key_id("AKIA1"), None);
     }
 
     #[test]

@@ -250,7 +250,7 @@ pub struct Minted {
 /// Mints credentials for `claims` (whose `access_key_id` is replaced by a
 /// new one) with `key`.
 pub fn mint(key: &TokenKey, mut claims: Claims, random: &dyn Random) -> Result<Minted, IamError> {
-    let access_key_id = ids::new_id(random, IdKind::TemporaryAccessKey);
+    let access_key_id = ids::new_access_key_id(random, IdKind::TemporaryAccessKey, &claims.account);
     claims.access_key_id = access_key_id.clone();
     let plaintext = serde_json::to_vec(&claims).map_err(|_| IamError::service_failure())?;
     let mut nonce = [0u8; NONCE_LEN];

@@ -87,30 +87,21 @@ impl ArnPattern {
         }
     }
 
-    /// Matches `value`; `None` when a variable could not be resolved.
-    pub(crate) fn matches<R: Resolve + ?Sized>(&self, value: &str, resolver: &R) -> Option<bool> {
+    /// Matches `value`, component by component. A component with a
+    /// variable the request has no value for matches nothing, so neither
+    /// does the whole pattern.
+    pub(crate) fn matches<R: Resolve + ?Sized>(&self, value: &str, resolver: &R) -> bool {
         match self {
-            ArnPattern::Anything => Some(true),
-            ArnPattern::Never => Some(false),
+            ArnPattern::Anything => true,
+            ArnPattern::Never => false,
             ArnPattern::Components(patterns) => {
                 let mut parts = value.splitn(6, ':');
-                for pattern in patterns.iter() {
-                    let Some(part) = parts.next() else {
-                        return Some(false);
-                    };
-                    if !pattern.matches(part, Case::Sensitive, resolver)? {
-                        return Some(false);
-                    }
-                }
-                Some(true)
+                patterns.iter().all(|pattern| {
+                    parts
+                        .next()
+                        .is_some_and(|part| pattern.matches(part, Case::Sensitive, resolver))
+                })
             }
-        }
-    }
-
-    pub(crate) fn patterns(&self) -> &[Pattern] {
-        match self {
-            ArnPattern::Components(p) => p.as_slice(),
-            _ => &[],
         }
     }
 }
@@ -172,8 +163,8 @@ mod tests {
     fn arn_like_matches_component_by_component() {
         let pattern = ArnPattern::parse("arn:aws:someservice:*:111122223333:finance/*", true);
         let value = "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt";
-        assert_eq!(pattern.matches(value, &NoVars), Some(false));
+        assert!(!pattern.matches(value, &NoVars));
         let ok = "arn:aws:someservice:us-east-2:111122223333:finance/document.txt";
-        assert_eq!(pattern.matches(ok, &NoVars), Some(true));
+        assert!(pattern.matches(ok, &NoVars));
     }
 }

@@ -115,8 +115,8 @@ pub enum StatementOutcome {
     Applies,
     /// `Action`/`NotAction` excludes the request's action.
     ActionNotMatched,
-    /// `Resource`/`NotResource` excludes the resource (or a variable in it
-    /// could not be resolved).
+    /// `Resource`/`NotResource` excludes the resource. A `Resource` entry
+    /// whose variable has no value matches no resource.
     ResourceNotMatched,
     /// `Principal`/`NotPrincipal` excludes the caller.
     PrincipalNotMatched,
@@ -475,12 +475,8 @@ impl ActionMatcher {
                 hash: h,
                 service: s,
                 name: n,
-            } => {
-                *h == hash
-                    && **s == *service
-                    && n.matches(name, Case::Sensitive, request).unwrap_or(false)
-            }
-            ActionPattern::Whole(p) => p.matches(action, Case::Sensitive, request).unwrap_or(false),
+            } => *h == hash && **s == *service && n.matches(name, Case::Sensitive, request),
+            ActionPattern::Whole(p) => p.matches(action, Case::Sensitive, request),
         });
         any != self.negated
     }
@@ -488,31 +484,21 @@ impl ActionMatcher {
 
 impl ResourceMatcher {
     /// Whether the statement's Resource/NotResource admits the request.
-    /// An unresolvable variable means the element does not match: the entry
-    /// cannot grant under `Resource`, and the statement does not apply under
-    /// `NotResource`.
+    /// An entry with a variable the request has no value for "will not
+    /// match any resource" (reference_policies_variables, "Policy variables
+    /// with no value"), one rule for every resource: under `Resource` that
+    /// entry grants nothing, under `NotResource` it excludes nothing, so the
+    /// statement applies to every resource no other entry excludes.
     pub(crate) fn admits(&self, request: &Request) -> bool {
         if self.any {
             return !self.negated;
         }
         let resource = request.resource();
-        let mut unresolved = false;
-        let mut matched = false;
-        for p in self.patterns.iter() {
-            match p.matches(resource, Case::Sensitive, request) {
-                Some(true) => {
-                    matched = true;
-                    break;
-                }
-                Some(false) => {}
-                None => unresolved = true,
-            }
-        }
-        if self.negated {
-            !matched && !unresolved
-        } else {
-            matched
-        }
+        let matched = self
+            .patterns
+            .iter()
+            .any(|p| p.matches(resource, Case::Sensitive, request));
+        matched != self.negated
     }
 }
 

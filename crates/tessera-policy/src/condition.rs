@@ -17,11 +17,20 @@
 //! - without a set qualifier, a multivalued request key satisfies a positive
 //!   operator when any of its values matches, and a negated one when none
 //!   does;
-//! - a policy variable that cannot be resolved makes the condition false,
-//!   whatever the operator ("any attempt to match it fails").
+//! - a policy value whose variable has no value in the request (the key is
+//!   absent, multivalued, and no default is given) is null, "There is no
+//!   equal or like value" (reference_policies_variables, "Policy variables
+//!   with no value"): it matches no request value. A positive operator
+//!   (`StringEquals`, `StringLike`, `ArnLike`, `Bool`, …) therefore does not
+//!   hold through it, and a negated one (`StringNotEquals`, `StringNotLike`,
+//!   `ArnNotLike`, …) does: "Inverted condition operators like
+//!   StringNotEquals or StringNotLike do match against a null value". The
+//!   key's other values, the absent-key rule, `…IfExists` and the set
+//!   qualifiers apply unchanged. Variables appear only in String, Arn and
+//!   Bool values; validation refuses them elsewhere.
 
 use crate::arn::ArnPattern;
-use crate::pattern::{Case, Pattern, Resolve, Wildcards};
+use crate::pattern::{Case, Pattern, Wildcards};
 use crate::request::{ContextValue, Request};
 use crate::values::{is_base64, parse_bool, parse_date, parse_number, Cidr, Instant};
 
@@ -342,89 +351,29 @@ impl ConditionTest {
         if absent && self.operator.if_exists {
             return true;
         }
-        // `None` from a value check means an unresolved variable.
-        let check = |value: &str| -> Option<bool> {
-            let any_match = self.any_policy_value_matches(value, request)?;
-            Some(any_match != self.operator.negated)
-        };
-        let outcome = match self.operator.set {
-            Some(SetQualifier::ForAllValues) => {
-                let mut all = Some(true);
-                for v in request_values {
-                    match check(v) {
-                        Some(true) => {}
-                        Some(false) => {
-                            all = Some(false);
-                            break;
-                        }
-                        None => return false,
-                    }
-                }
-                all
-            }
-            Some(SetQualifier::ForAnyValue) => {
-                let mut any = Some(false);
-                for v in request_values {
-                    match check(v) {
-                        Some(true) => {
-                            any = Some(true);
-                            break;
-                        }
-                        Some(false) => {}
-                        None => return false,
-                    }
-                }
-                any
-            }
+        let negated = self.operator.negated;
+        match self.operator.set {
+            Some(SetQualifier::ForAllValues) => request_values
+                .iter()
+                .all(|v| self.any_policy_value_matches(v, request) != negated),
+            Some(SetQualifier::ForAnyValue) => request_values
+                .iter()
+                .any(|v| self.any_policy_value_matches(v, request) != negated),
+            // A positive operator holds when some request value matches, a
+            // negated one when none does; with nothing to compare (absent
+            // key, empty set) positive operators fail and negated ones hold.
             None => {
-                if request_values.is_empty() {
-                    // Nothing to compare: positive operators fail, negated hold.
-                    self.ensure_resolvable(request)
-                        .map(|()| self.operator.negated)
-                } else {
-                    let mut any = Some(false);
-                    for v in request_values {
-                        match self.any_policy_value_matches(v, request) {
-                            Some(true) => {
-                                any = Some(true);
-                                break;
-                            }
-                            Some(false) => {}
-                            None => return false,
-                        }
-                    }
-                    any.map(|m| m != self.operator.negated)
-                }
+                request_values
+                    .iter()
+                    .any(|v| self.any_policy_value_matches(v, request))
+                    != negated
             }
-        };
-        outcome.unwrap_or(false)
-    }
-
-    /// Fails (`None`) when any policy value has a variable the request
-    /// cannot resolve, so that a statement with an unresolvable variable
-    /// never applies, even through a negated operator.
-    fn ensure_resolvable(&self, request: &Request) -> Option<()> {
-        let patterns: &[Pattern] = match &self.values {
-            Values::Strings(p) | Values::Bools(p) => p,
-            Values::Arns(arns) => {
-                for arn in arns.iter() {
-                    for p in arn.patterns() {
-                        resolvable(p, request)?;
-                    }
-                }
-                return Some(());
-            }
-            _ => return Some(()),
-        };
-        for p in patterns {
-            resolvable(p, request)?;
         }
-        Some(())
     }
 
-    /// Whether any policy value matches one request value; `None` when a
-    /// variable cannot be resolved.
-    fn any_policy_value_matches(&self, value: &str, request: &Request) -> Option<bool> {
+    /// Whether any policy value matches one request value. A value whose
+    /// variable has no value in the request is null and matches nothing.
+    fn any_policy_value_matches(&self, value: &str, request: &Request) -> bool {
         match &self.values {
             Values::Strings(patterns) => {
                 let case = if self.operator.kind == OperatorKind::StringEqualsIgnoreCase {
@@ -432,72 +381,44 @@ impl ConditionTest {
                 } else {
                     Case::Sensitive
                 };
-                for p in patterns.iter() {
-                    if p.matches(value, case, request)? {
-                        return Some(true);
-                    }
-                }
-                Some(false)
+                patterns.iter().any(|p| p.matches(value, case, request))
             }
             Values::Numbers(numbers) => {
                 let Some(n) = parse_number(value) else {
-                    return Some(false);
+                    return false;
                 };
-                Some(
-                    numbers
-                        .iter()
-                        .any(|&p| compare(self.operator.kind, n.partial_cmp(&p))),
-                )
+                numbers
+                    .iter()
+                    .any(|&p| compare(self.operator.kind, n.partial_cmp(&p)))
             }
             Values::Dates(dates) => {
                 let Some(d) = parse_date(value) else {
-                    return Some(false);
+                    return false;
                 };
-                Some(
-                    dates
-                        .iter()
-                        .any(|&p| compare(self.operator.kind, Some(d.cmp(&p)))),
-                )
+                dates
+                    .iter()
+                    .any(|&p| compare(self.operator.kind, Some(d.cmp(&p))))
             }
             Values::Bools(patterns) => {
                 let Some(b) = parse_bool(value) else {
-                    return Some(false);
+                    return false;
                 };
-                for p in patterns.iter() {
-                    let wanted = if b { "true" } else { "false" };
-                    if p.matches(wanted, Case::Insensitive, request)? {
-                        return Some(true);
-                    }
-                }
-                Some(false)
+                let wanted = if b { "true" } else { "false" };
+                patterns
+                    .iter()
+                    .any(|p| p.matches(wanted, Case::Insensitive, request))
             }
-            Values::Binary(encoded) => Some(encoded.iter().any(|p| **p == *value)),
+            Values::Binary(encoded) => encoded.iter().any(|p| **p == *value),
             Values::Cidrs(ranges) => {
                 let Some(ip) = Cidr::parse(value) else {
-                    return Some(false);
+                    return false;
                 };
-                Some(ranges.iter().any(|r| r.contains(&ip)))
+                ranges.iter().any(|r| r.contains(&ip))
             }
-            Values::Arns(arns) => {
-                for a in arns.iter() {
-                    if a.matches(value, request)? {
-                        return Some(true);
-                    }
-                }
-                Some(false)
-            }
-            Values::Null(_) => Some(false),
+            Values::Arns(arns) => arns.iter().any(|a| a.matches(value, request)),
+            Values::Null(_) => false,
         }
     }
-}
-
-fn resolvable(pattern: &Pattern, request: &Request) -> Option<()> {
-    for v in pattern.variables() {
-        if request.resolve(&v.key).is_none() && v.default.is_none() {
-            return None;
-        }
-    }
-    Some(())
 }
 
 /// Applies a numeric or date comparison: request value `ordering` policy value.

@@ -109,6 +109,19 @@ const IAM_RESOURCE_PREFIXES: &[&str] = &[
     "access-report/",
 ];
 
+/// IAM's check of the resource part of an IAM ARN, a literal comparison
+/// (reference-arns, "Incorrect wildcard usage": `arn:aws:iam::123456789012:u*`
+/// is refused): exactly `*` or `root`, or a name starting with one of
+/// [`IAM_RESOURCE_PREFIXES`]. A wildcard or a variable before the prefix
+/// is refused, as in `*/bob` or `*name*`.
+fn is_iam_resource_path(resource: &str) -> bool {
+    resource == "*"
+        || resource == "root"
+        || IAM_RESOURCE_PREFIXES
+            .iter()
+            .any(|p| resource.starts_with(p))
+}
+
 /// Counts the characters that count toward IAM's size quotas: everything
 /// except whitespace.
 pub fn policy_size(text: &str) -> usize {
@@ -864,19 +877,17 @@ impl Walker<'_> {
                     format!("S3 resource `{resource}` must not have a region; write `arn:aws:s3:::bucket`"),
                     &format!("Resource {resource} can not contain region information."),
                 );
-            } else if arn.service == "iam"
-                && arn.resource != "root"
-                && !arn.resource.starts_with('*')
-                && !arn.resource.contains("${")
-                && !IAM_RESOURCE_PREFIXES
-                    .iter()
-                    .any(|p| arn.resource.starts_with(p))
-            {
+            } else if arn.service == "iam" && !is_iam_resource_path(arn.resource) {
+                let hint = if arn.resource.contains(['*', '?', '$']) {
+                    "; IAM compares the literal start, so a wildcard or variable cannot stand in for the resource type: write `user/*`, not `u*` or `*/bob`"
+                } else {
+                    ""
+                };
                 self.error_aws(
                     DiagnosticCode::InvalidResource,
                     path,
                     position,
-                    format!("IAM resource `{resource}` must be `*`, `root`, or start with user/, role/, group/, policy/, instance-profile/, …"),
+                    format!("IAM resource `{resource}` must be `*`, `root`, or start with user/, role/, group/, policy/, instance-profile/, …{hint}"),
                     "IAM resource path must either be \"*\", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.",
                 );
             }

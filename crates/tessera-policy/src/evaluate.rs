@@ -11,7 +11,10 @@
 //!    outright. One naming the role (or the user behind a federated-user
 //!    session) stands in for the identity-policy Allow; boundary and
 //!    session policies still apply. One naming only the account has no
-//!    effect. Role trust policies and key policies must always allow.
+//!    effect. Role trust policies and KMS key policies must always allow;
+//!    unless the set says otherwise, the request decides which the resource
+//!    policy is (a KMS key ARN, or `sts:AssumeRole*` on a role ARN:
+//!    [`ResourcePolicyKind`]).
 //! 5. Identity policies must allow (unless step 4 allowed or stood in).
 //! 6. A permissions boundary, when set, must allow.
 //! 7. Session policies, when passed, must allow; a federated-user session
@@ -21,10 +24,14 @@
 //!
 //! The account root skips 5–7. Evaluation reads only the compiled policies
 //! and the request, allocates nothing unless more than a handful of
-//! statements match, and cannot fail: anything it cannot read (a missing
-//! key, an unresolvable variable, an unparsable request value) makes that
-//! statement not apply, which can deny but never allow.
+//! statements match, and cannot fail. What it cannot read matches nothing,
+//! as AWS documents it: a missing key, an unparsable request value, a
+//! policy variable with no value (AWS's null value,
+//! reference_policies_variables). A positive test on it never holds; a
+//! negated operator holds and a `NotResource` entry excludes nothing, as in
+//! AWS, so a Deny written with them denies.
 
+use crate::arn::Arn;
 use crate::compiled::{CompiledPolicy, PrincipalMatch};
 use crate::document::Effect;
 use crate::request::{PrincipalKind, Request};
@@ -116,21 +123,104 @@ impl PolicyType {
 }
 
 /// What the resource policy is, which decides whether it must allow.
+///
+/// Role trust policies and KMS key policies "must explicitly allow access
+/// for principals" (reference_policies_evaluation-logic): "Unless the key
+/// policy explicitly allows it, you cannot use IAM policies to allow access
+/// to a KMS key" (KMS Developer Guide, key-policies). Left at the default,
+/// [`ResourcePolicyKind::FromRequest`], the kind comes from the request
+/// ([`ResourcePolicyKind::implied_by`]); a caller that knows better says so.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ResourcePolicyKind {
-    /// An ordinary resource-based policy: an Allow is one way among others.
+    /// Decided from the request's action and resource, by
+    /// [`ResourcePolicyKind::implied_by`]: a request on a KMS key is judged
+    /// by its key policy, `sts:AssumeRole*` on a role by its trust policy,
+    /// with or without the policy in the set (without it nothing can allow).
     #[default]
+    FromRequest,
+    /// An ordinary resource-based policy: an Allow is one way among others.
     Standard,
     /// A role trust policy: the request (`sts:AssumeRole*`) is denied
     /// unless it allows explicitly.
     RoleTrust,
-    /// A KMS key policy: likewise must allow explicitly.
+    /// A KMS key policy: the request is denied unless it allows
+    /// explicitly; naming the account (`…:root`) lets identity policies
+    /// allow, as in KMS's default key policy.
     KeyPolicy,
 }
 
 impl ResourcePolicyKind {
+    /// The kind a request implies: [`ResourcePolicyKind::RoleTrust`] for an
+    /// action starting `sts:AssumeRole` (`…WithSAML`, `…WithWebIdentity`;
+    /// any case) on a role ARN
+    /// (`arn:PARTITION:iam::ACCOUNT:role/…`); [`ResourcePolicyKind::KeyPolicy`]
+    /// for a KMS key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/…`);
+    /// [`ResourcePolicyKind::Standard`] otherwise. Never `FromRequest`.
+    pub fn implied_by(action: &str, resource: &str) -> ResourcePolicyKind {
+        let Some(arn) = Arn::parse(resource) else {
+            return ResourcePolicyKind::Standard;
+        };
+        let assume_role = action
+            .get(..14)
+            .is_some_and(|head| head.eq_ignore_ascii_case("sts:assumerole"));
+        if assume_role && arn.service == "iam" && arn.resource.starts_with("role/") {
+            ResourcePolicyKind::RoleTrust
+        } else if arn.service == "kms" && arn.resource.starts_with("key/") {
+            ResourcePolicyKind::KeyPolicy
+        } else {
+            ResourcePolicyKind::Standard
+        }
+    }
+
+    /// This kind, or for [`ResourcePolicyKind::FromRequest`] the kind the
+    /// action and resource imply.
+    pub fn resolve(self, action: &str, resource: &str) -> ResourcePolicyKind {
+        match self {
+            ResourcePolicyKind::FromRequest => ResourcePolicyKind::implied_by(action, resource),
+            other => other,
+        }
+    }
+
+    /// Parses the names the CLI and case files use: `auto`, `standard`,
+    /// `trust`, `key`.
+    pub fn from_name(name: &str) -> Option<ResourcePolicyKind> {
+        Some(match name {
+            "auto" => ResourcePolicyKind::FromRequest,
+            "standard" => ResourcePolicyKind::Standard,
+            "trust" => ResourcePolicyKind::RoleTrust,
+            "key" => ResourcePolicyKind::KeyPolicy,
+            _ => return None,
+        })
+    }
+
+    /// The name [`ResourcePolicyKind::from_name`] reads.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResourcePolicyKind::FromRequest => "auto",
+            ResourcePolicyKind::Standard => "standard",
+            ResourcePolicyKind::RoleTrust => "trust",
+            ResourcePolicyKind::KeyPolicy => "key",
+        }
+    }
+
+    /// A phrase for explanations, e.g. `a KMS key policy, which must allow
+    /// explicitly`.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            ResourcePolicyKind::FromRequest => "decided from the request",
+            ResourcePolicyKind::Standard => "a resource-based policy",
+            ResourcePolicyKind::RoleTrust => "a role trust policy, which must allow explicitly",
+            ResourcePolicyKind::KeyPolicy => "a KMS key policy, which must allow explicitly",
+        }
+    }
+
+    /// Whether the resource policy must allow the request for it to be
+    /// allowed; `FromRequest` must be resolved first.
     fn requires_explicit_allow(&self) -> bool {
-        !matches!(self, ResourcePolicyKind::Standard)
+        matches!(
+            self,
+            ResourcePolicyKind::RoleTrust | ResourcePolicyKind::KeyPolicy
+        )
     }
 }
 
@@ -147,7 +237,11 @@ pub struct PolicySet<'a> {
     pub session: &'a [Arc<CompiledPolicy>],
     /// The resource's policy, if it has one.
     pub resource: Option<&'a CompiledPolicy>,
-    /// What kind of resource policy it is.
+    /// What kind of resource policy it is. The default,
+    /// [`ResourcePolicyKind::FromRequest`], reads it from the request: a
+    /// KMS key's policy is a key policy, a role's a trust policy for
+    /// `sts:AssumeRole*`; set [`ResourcePolicyKind::Standard`] to judge by
+    /// identity policies alone where AWS would not.
     pub resource_kind: ResourcePolicyKind,
     /// SCPs of the caller's account, one entry per level, root first.
     /// Leave empty for the management account and for service-linked
@@ -173,7 +267,7 @@ pub struct OwnedPolicySet {
     pub session: Vec<Arc<CompiledPolicy>>,
     /// The resource-based policy, if any.
     pub resource: Option<Arc<CompiledPolicy>>,
-    /// What the resource policy is.
+    /// What the resource policy is (by default, decided from the request).
     pub resource_kind: ResourcePolicyKind,
     /// SCPs, one list per level, root first.
     pub service_control: Vec<Vec<Arc<CompiledPolicy>>>,
@@ -612,7 +706,10 @@ fn decide(
     } else {
         PrincipalMatch::None
     };
-    let must_allow = set.resource_kind.requires_explicit_allow();
+    let must_allow = set
+        .resource_kind
+        .resolve(request.action(), request.resource())
+        .requires_explicit_allow();
     let principal = request.principal();
     let same_account =
         principal.account().is_some() && principal.account() == request.resource_account();

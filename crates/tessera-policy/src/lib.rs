@@ -66,9 +66,30 @@
 //! - `evaluate`: [`PolicySet`], [`evaluate`], [`Evaluation`], and the
 //!   AccessDenied wording.
 //!
-//! **Invariant:** an evaluation never fails and never allows because of
-//! something it could not read: an unresolvable variable, a missing key or
-//! an unparsable request value makes that statement not apply.
+//! **Invariant:** an evaluation never fails, and nothing it cannot read
+//! makes a positive test hold: a missing key, an unparsable request value
+//! or a policy variable with no value matches nothing, so no `StringEquals`,
+//! `IpAddress`, `Resource` entry, … matches it. The negated forms follow
+//! AWS's documented rule (reference_policies_variables, "Policy variables
+//! with no value"; reference_policies_elements_condition_operators): a
+//! negated operator holds on such a value and a `NotResource` entry
+//! excludes nothing. That is what makes a Deny written with them deny; an
+//! Allow written with them applies in the same way, as it does in AWS.
+//!
+//! **Resource policy kinds:** role trust policies and KMS key policies must
+//! allow explicitly. [`PolicySet::resource_kind`] says which kind the
+//! resource policy is; by default ([`ResourcePolicyKind::FromRequest`]) the
+//! request decides: a KMS key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/…`)
+//! means a key policy, `sts:AssumeRole*` on a role ARN a trust policy.
+//!
+//! **Dates:** the Date operators read epoch seconds (a signed 64-bit
+//! integer, optionally with a fraction; four digits or fewer are a year) or
+//! an ISO 8601 date the way IAM's reader (Joda-Time's
+//! `ISODateTimeFormat.dateTimeParser`) takes one: a year of one to nine
+//! digits, optional `-MM` and `-DD` of one or two digits, then optionally
+//! `T` with an optional time `hh[:mm[:ss[.fraction]]]` (one or two digits
+//! each, a fraction of one to nine) and an optional offset `Z` or
+//! `±hh[:mm]`. A date without an offset is read as UTC.
 //!
 //! Benchmarks and their workload are described in `BENCHMARKS.md` beside
 //! this crate's manifest.

@@ -4,11 +4,14 @@
 //! One type serves the `Resource` element, `StringLike`, `StringEquals` and
 //! the ARN operators. A pattern is parsed once; matching walks its pieces
 //! against the request text, resolving `${…}` variables from the request as
-//! it goes. A variable whose key is absent (and has no default) makes the
-//! match *unresolved*: the caller treats that element as not matching, as
-//! AWS does (reference_policies_variables: "any attempt to match it fails").
-//! Substituted values are matched literally, so a tag value of `*` can never
-//! widen a pattern.
+//! it goes. A variable whose key has no single value in the request (and no
+//! default) is AWS's *null* value: "There is no equal or like value"
+//! (reference_policies_variables, "Policy variables with no value"), so a
+//! pattern holding one matches no text at all, whatever the text. Callers
+//! build the rest on that one rule: a positive operator or a `Resource`
+//! entry with such a pattern never matches, a negated operator or a
+//! `NotResource` entry therefore never excludes. Substituted values are
+//! matched literally, so a tag value of `*` can never widen a pattern.
 
 /// A `${key}` or `${key, 'default'}` reference inside a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,39 +132,32 @@ impl Pattern {
         self.pieces.iter().any(|p| matches!(p, Piece::Variable(_)))
     }
 
-    /// The variables the pattern refers to.
-    pub(crate) fn variables(&self) -> impl Iterator<Item = &Variable> {
-        self.pieces.iter().filter_map(|p| match p {
-            Piece::Variable(v) => Some(v),
-            _ => None,
-        })
-    }
-
-    /// Matches `text`. `None` means a variable could not be resolved.
+    /// Matches `text`. A pattern with a variable that `resolver` has no
+    /// value for (and that has no default) matches nothing.
     pub(crate) fn matches<R: Resolve + ?Sized>(
         &self,
         text: &str,
         case: Case,
         resolver: &R,
-    ) -> Option<bool> {
+    ) -> bool {
         match self.shape {
-            Shape::AnyText => Some(true),
+            Shape::AnyText => true,
             Shape::Exact => {
                 let literal = match self.pieces.first() {
                     Some(Piece::Literal(s)) => s,
                     _ => "",
                 };
-                Some(match case {
+                match case {
                     Case::Sensitive => literal == text,
                     Case::Insensitive => prefix_len(text, literal, case) == Some(text.len()),
-                })
+                }
             }
             Shape::Prefix => {
                 let literal = match self.pieces.first() {
                     Some(Piece::Literal(s)) => s,
                     _ => "",
                 };
-                Some(prefix_len(text, literal, case).is_some())
+                prefix_len(text, literal, case).is_some()
             }
             Shape::General => glob(&self.pieces, text, case, resolver),
         }
@@ -249,13 +245,9 @@ fn chars_equal_ignoring_case(a: char, b: char) -> bool {
 /// Glob matching with single backtracking point at the last `*`: every
 /// earlier star is already satisfied by the shortest extension that works,
 /// so retrying only from the last one is enough (linear in practice,
-/// quadratic at worst, never exponential).
-fn glob<R: Resolve + ?Sized>(
-    pieces: &[Piece],
-    text: &str,
-    case: Case,
-    resolver: &R,
-) -> Option<bool> {
+/// quadratic at worst, never exponential). False as soon as it reaches a
+/// variable without a value: every match passes through every piece.
+fn glob<R: Resolve + ?Sized>(pieces: &[Piece], text: &str, case: Case, resolver: &R) -> bool {
     let mut p = 0usize;
     let mut t = 0usize;
     let mut backtrack: Option<(usize, usize)> = None;
@@ -265,10 +257,10 @@ fn glob<R: Resolve + ?Sized>(
             Some(Piece::Star) => {
                 // A trailing star matches whatever is left.
                 if p + 1 == pieces.len() {
-                    return Some(true);
+                    return true;
                 }
                 let Some(start) = next_literal_start(pieces, p + 1, text, t, case) else {
-                    return Some(false);
+                    return false;
                 };
                 backtrack = Some((p + 1, start));
                 p += 1;
@@ -278,13 +270,14 @@ fn glob<R: Resolve + ?Sized>(
             Some(Piece::Question) => rest.chars().next().map(char::len_utf8),
             Some(Piece::Literal(s)) => prefix_len(rest, s, case),
             Some(Piece::Variable(v)) => {
-                let value = match resolver.resolve(&v.key) {
-                    Some(value) => value,
-                    None => v.default.as_deref()?,
+                // A match must pass through every piece, so a variable
+                // without a value means no text matches.
+                let Some(value) = resolver.resolve(&v.key).or(v.default.as_deref()) else {
+                    return false;
                 };
                 prefix_len(rest, value, case)
             }
-            None if rest.is_empty() => return Some(true),
+            None if rest.is_empty() => return true,
             None => None,
         };
         match advanced {
@@ -294,15 +287,15 @@ fn glob<R: Resolve + ?Sized>(
             }
             None => {
                 let Some((star_piece, star_text)) = backtrack else {
-                    return Some(false);
+                    return false;
                 };
                 let Some(c) = text.get(star_text..).and_then(|r| r.chars().next()) else {
-                    return Some(false);
+                    return false;
                 };
                 let Some(next) =
                     next_literal_start(pieces, star_piece, text, star_text + c.len_utf8(), case)
                 else {
-                    return Some(false);
+                    return false;
                 };
                 backtrack = Some((star_piece, next));
                 p = star_piece;
@@ -366,9 +359,7 @@ mod tests {
     }
 
     fn glob_match(pattern: &str, text: &str) -> bool {
-        Pattern::parse(pattern, Wildcards::Glob, true)
-            .matches(text, Case::Sensitive, &Vars(&[]))
-            .unwrap()
+        Pattern::parse(pattern, Wildcards::Glob, true).matches(text, Case::Sensitive, &Vars(&[]))
     }
 
     #[test]
@@ -437,67 +428,55 @@ mod tests {
     fn variables_substitute_literally() {
         let vars = Vars(&[("aws:username", "bob"), ("aws:principaltag/team", "*")]);
         let p = Pattern::parse("home/${aws:username}/*", Wildcards::Glob, true);
-        assert_eq!(p.matches("home/bob/x", Case::Sensitive, &vars), Some(true));
-        assert_eq!(
-            p.matches("home/alice/x", Case::Sensitive, &vars),
-            Some(false)
-        );
+        assert!(p.matches("home/bob/x", Case::Sensitive, &vars));
+        assert!(!p.matches("home/alice/x", Case::Sensitive, &vars));
         let tag = Pattern::parse("team/${aws:PrincipalTag/team}", Wildcards::Glob, true);
-        assert_eq!(
-            tag.matches("team/anything", Case::Sensitive, &vars),
-            Some(false)
-        );
-        assert_eq!(tag.matches("team/*", Case::Sensitive, &vars), Some(true));
+        assert!(!tag.matches("team/anything", Case::Sensitive, &vars));
+        assert!(tag.matches("team/*", Case::Sensitive, &vars));
     }
 
     #[test]
-    fn missing_variable_is_unresolved_unless_defaulted() {
+    fn a_variable_without_a_value_matches_no_text_unless_defaulted() {
         let p = Pattern::parse("x/${aws:userid}", Wildcards::Glob, true);
-        assert_eq!(p.matches("x/1", Case::Sensitive, &Vars(&[])), None);
+        for text in ["x/1", "x/", "y/1", "x/${aws:userid}", ""] {
+            assert!(!p.matches(text, Case::Sensitive, &Vars(&[])), "{text}");
+        }
+        let prefixed = Pattern::parse("home/${aws:username}/*", Wildcards::Glob, true);
+        for text in ["home/x/y", "other/x", "home/"] {
+            assert!(
+                !prefixed.matches(text, Case::Sensitive, &Vars(&[])),
+                "{text}"
+            );
+        }
         let d = Pattern::parse("x/${aws:userid, 'nobody'}", Wildcards::Glob, true);
-        assert_eq!(
-            d.matches("x/nobody", Case::Sensitive, &Vars(&[])),
-            Some(true)
-        );
+        assert!(d.matches("x/nobody", Case::Sensitive, &Vars(&[])));
     }
 
     #[test]
     fn special_variables_are_literal_characters() {
         let p = Pattern::parse("a${*}b${?}c${$}", Wildcards::Glob, true);
-        assert_eq!(p.matches("a*b?c$", Case::Sensitive, &Vars(&[])), Some(true));
-        assert_eq!(
-            p.matches("aXb?c$", Case::Sensitive, &Vars(&[])),
-            Some(false)
-        );
+        assert!(p.matches("a*b?c$", Case::Sensitive, &Vars(&[])));
+        assert!(!p.matches("aXb?c$", Case::Sensitive, &Vars(&[])));
     }
 
     #[test]
     fn without_variables_dollar_braces_are_text() {
         let p = Pattern::parse("home/${aws:username}", Wildcards::Glob, false);
-        assert_eq!(
-            p.matches("home/${aws:username}", Case::Sensitive, &Vars(&[])),
-            Some(true)
-        );
+        assert!(p.matches("home/${aws:username}", Case::Sensitive, &Vars(&[])));
     }
 
     #[test]
     fn literal_mode_treats_wildcards_as_text() {
         let p = Pattern::parse("a*", Wildcards::Literal, true);
-        assert_eq!(p.matches("a*", Case::Sensitive, &Vars(&[])), Some(true));
-        assert_eq!(p.matches("ab", Case::Sensitive, &Vars(&[])), Some(false));
+        assert!(p.matches("a*", Case::Sensitive, &Vars(&[])));
+        assert!(!p.matches("ab", Case::Sensitive, &Vars(&[])));
     }
 
     #[test]
     fn case_insensitive_matching() {
         let p = Pattern::parse("s3:get*", Wildcards::Glob, false);
-        assert_eq!(
-            p.matches("S3:GetObject", Case::Insensitive, &Vars(&[])),
-            Some(true)
-        );
+        assert!(p.matches("S3:GetObject", Case::Insensitive, &Vars(&[])));
         let e = Pattern::parse("ÉCOLE", Wildcards::Literal, false);
-        assert_eq!(
-            e.matches("école", Case::Insensitive, &Vars(&[])),
-            Some(true)
-        );
+        assert!(e.matches("école", Case::Insensitive, &Vars(&[])));
     }
 }

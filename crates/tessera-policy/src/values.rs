@@ -26,10 +26,28 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
 /// A point in time as nanoseconds since the Unix epoch.
 pub(crate) type Instant = i128;
 
-/// Parses a date the way the Date operators read it: epoch seconds (all
-/// digits, more than four of them, optionally with a fraction) or one of
-/// the W3C ISO 8601 profiles (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`,
-/// `YYYY-MM-DDThh:mm[:ss[.s…]]TZD` with `TZD` = `Z` or `±hh:mm`).
+const NANOS_PER_SECOND: i128 = 1_000_000_000;
+
+/// The years Joda-Time's ISO chronology can hold, which bound the years
+/// IAM accepts (the recorded `DateLessThan` value `-292275054` is valid).
+const MIN_YEAR: i64 = -292_275_054;
+const MAX_YEAR: i64 = 292_278_993;
+
+/// Parses a date the way the Date operators read one: epoch seconds, or an
+/// ISO 8601 date as IAM's reader takes it, which behaves like Joda-Time's
+/// `ISODateTimeFormat.dateTimeParser` (recorded `CreatePolicy` answers:
+/// `01T` and `2016-12-13t2:00:00.593194+23` are valid; `234-13`,
+/// `2016-12-13t2:00:00.593194+1`, `2016-12-13t2:00:00.1999999999+10:59`
+/// and `9223372036854775808` are not).
+///
+/// - Epoch seconds: an optional `-` and digits that fit a signed 64-bit
+///   integer, optionally `.` and one to nine digits of fraction. Four
+///   digits or fewer without a fraction are a year instead.
+/// - ISO 8601: a year of one to nine digits, optionally signed; optionally
+///   `-M[M]` and then `-D[D]`; then optionally `T` (or `t`, which Joda reads
+///   alike) with an optional time `h[h][:m[m][:s[s][.f…]]]` (a fraction of
+///   one to nine digits after `.` or `,`) and an optional offset `Z` or
+///   `±hh[:mm]`. Without an offset the time is UTC.
 pub(crate) fn parse_date(text: &str) -> Option<Instant> {
     let t = text.trim();
     if let Some(epoch) = parse_epoch(t) {
@@ -45,32 +63,136 @@ fn parse_epoch(t: &str) -> Option<Instant> {
     };
     let negative = int.starts_with('-');
     let int_digits = int.strip_prefix('-').unwrap_or(int);
+    if int_digits.is_empty() || !int_digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     // Four digits or fewer read as an ISO year, not seconds since 1970.
-    if int_digits.len() <= 4 && frac.is_none() || int_digits.is_empty() || int_digits.len() > 18 {
+    if int_digits.len() <= 4 && frac.is_none() {
         return None;
     }
-    if !int_digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let seconds: i128 = int_digits.parse().ok()?;
+    // Seconds are a signed 64-bit integer: `9223372036854775808` is refused.
+    let seconds = i128::from(int.parse::<i64>().ok()?);
     let mut nanos: i128 = 0;
     if let Some(f) = frac {
-        if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let scale = 10i128.pow(9 - f.len() as u32);
-        nanos = f.parse::<i128>().ok()? * scale;
+        nanos = parse_fraction(f)?;
     }
-    let total = seconds * 1_000_000_000 + nanos;
+    let total = seconds.abs() * NANOS_PER_SECOND + nanos;
     Some(if negative { -total } else { total })
 }
 
-fn digits(text: &str, at: usize, len: usize) -> Option<i64> {
-    let s = text.get(at..at + len)?;
-    if !s.bytes().all(|b| b.is_ascii_digit()) {
+/// One to nine digits of a decimal fraction of a second, as nanoseconds.
+fn parse_fraction(digits: &str) -> Option<i128> {
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    s.parse().ok()
+    let scale = 10i128.checked_pow(9 - u32::try_from(digits.len()).ok()?)?;
+    Some(digits.parse::<i128>().ok()? * scale)
+}
+
+/// A reading position in a date.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// Consumes the next byte when it is one of `set`.
+    fn eat(&mut self, set: &[u8]) -> Option<u8> {
+        let b = self.peek().filter(|b| set.contains(b))?;
+        self.at += 1;
+        Some(b)
+    }
+
+    /// Consumes as many ASCII digits as there are, up to `max`; `None`
+    /// (consuming nothing) when there are fewer than `min`.
+    fn digits(&mut self, min: usize, max: usize) -> Option<&'a str> {
+        let rest = self.text.get(self.at..)?;
+        let len = rest
+            .bytes()
+            .take(max)
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if len < min {
+            return None;
+        }
+        self.at += len;
+        rest.get(..len)
+    }
+
+    fn number(&mut self, min: usize, max: usize) -> Option<i64> {
+        self.digits(min, max)?.parse().ok()
+    }
+
+    fn done(&self) -> bool {
+        self.at >= self.text.len()
+    }
+}
+
+fn parse_iso8601(t: &str) -> Option<Instant> {
+    let mut c = Cursor { text: t, at: 0 };
+    let sign = match c.eat(b"+-") {
+        Some(b'-') => -1,
+        _ => 1,
+    };
+    let year = sign * c.number(1, 9)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        return None;
+    }
+    let (mut month, mut day) = (1, 1);
+    if c.eat(b"-").is_some() {
+        month = c.number(1, 2)?;
+        if c.eat(b"-").is_some() {
+            day = c.number(1, 2)?;
+        }
+    }
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut seconds_of_day = 0i64;
+    let mut nanos = 0i128;
+    let mut offset_seconds = 0i64;
+    if c.eat(b"Tt").is_some() {
+        if let Some(hour) = c.number(1, 2) {
+            let (mut minute, mut second) = (0, 0);
+            if c.eat(b":").is_some() {
+                minute = c.number(1, 2)?;
+                if c.eat(b":").is_some() {
+                    second = c.number(1, 2)?;
+                    if c.eat(b".,").is_some() {
+                        nanos = parse_fraction(c.digits(1, 9)?)?;
+                    }
+                }
+            }
+            if hour > 23 || minute > 59 || second > 59 {
+                return None;
+            }
+            seconds_of_day = hour * 3600 + minute * 60 + second;
+        }
+        if c.eat(b"Zz").is_none() {
+            if let Some(sign) = c.eat(b"+-") {
+                let hours = c.number(2, 2)?;
+                let minutes = if c.eat(b":").is_some() {
+                    c.number(2, 2)?
+                } else {
+                    0
+                };
+                if hours > 23 || minutes > 59 {
+                    return None;
+                }
+                let magnitude = hours * 3600 + minutes * 60;
+                offset_seconds = if sign == b'-' { -magnitude } else { magnitude };
+            }
+        }
+    }
+    if !c.done() {
+        return None;
+    }
+    let seconds = days_from_civil(year, month, day) * 86_400 + seconds_of_day - offset_seconds;
+    Some(i128::from(seconds) * NANOS_PER_SECOND + nanos)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -92,81 +214,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
         _ => 28,
     }
-}
-
-fn parse_iso8601(t: &str) -> Option<Instant> {
-    let year = digits(t, 0, 4)?;
-    let (month, day, rest) = match t.len() {
-        4 => (1, 1, ""),
-        7 if t.get(4..5) == Some("-") => (digits(t, 5, 2)?, 1, ""),
-        _ => {
-            if t.get(4..5) != Some("-") || t.get(7..8) != Some("-") {
-                return None;
-            }
-            (digits(t, 5, 2)?, digits(t, 8, 2)?, t.get(10..)?)
-        }
-    };
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    let mut seconds_of_day = 0i64;
-    let mut nanos = 0i128;
-    let mut offset_seconds = 0i64;
-    if !rest.is_empty() {
-        let time = rest.strip_prefix(['T', 't'])?;
-        let hour = digits(time, 0, 2)?;
-        if time.get(2..3) != Some(":") {
-            return None;
-        }
-        let minute = digits(time, 3, 2)?;
-        let mut cursor = 5;
-        let mut second = 0;
-        if time.get(5..6) == Some(":") {
-            second = digits(time, 6, 2)?;
-            cursor = 8;
-            if time.get(8..9) == Some(".") {
-                let frac_start = 9;
-                let frac_len = time
-                    .get(frac_start..)?
-                    .bytes()
-                    .take_while(u8::is_ascii_digit)
-                    .count();
-                if frac_len == 0 {
-                    return None;
-                }
-                let kept = frac_len.min(9);
-                let frac: i128 = time.get(frac_start..frac_start + kept)?.parse().ok()?;
-                nanos = frac * 10i128.pow(9 - kept as u32);
-                cursor = frac_start + frac_len;
-            }
-        }
-        if hour > 23 || minute > 59 || second > 60 {
-            return None;
-        }
-        seconds_of_day = hour * 3600 + minute * 60 + second;
-        let zone = time.get(cursor..)?;
-        offset_seconds = match zone {
-            "Z" | "z" => 0,
-            _ => {
-                let sign = match zone.get(0..1)? {
-                    "+" => 1,
-                    "-" => -1,
-                    _ => return None,
-                };
-                if zone.len() != 6 || zone.get(3..4) != Some(":") {
-                    return None;
-                }
-                let zh = digits(zone, 1, 2)?;
-                let zm = digits(zone, 4, 2)?;
-                if zh > 23 || zm > 59 {
-                    return None;
-                }
-                sign * (zh * 3600 + zm * 60)
-            }
-        };
-    }
-    let seconds = days_from_civil(year, month, day) * 86_400 + seconds_of_day - offset_seconds;
-    Some(i128::from(seconds) * 1_000_000_000 + nanos)
 }
 
 /// An IPv4 or IPv6 network in CIDR form.
@@ -278,6 +325,40 @@ mod tests {
         assert_eq!(parse_date("1577836800"), Some(1_577_836_800 * NS));
     }
 
+    // The forms Joda-Time's ISO parser adds to the W3C profiles, as IAM's
+    // recorded answers show them.
+    #[test]
+    fn dates_as_iam_reads_them() {
+        const DAY: i128 = 86_400 * NS;
+        // A bare year followed by `T` (recorded valid).
+        assert_eq!(parse_date("01T"), Some(-719_162 * DAY));
+        assert_eq!(parse_date("1970T"), Some(0));
+        // Lowercase `t`, a one-digit hour, an hours-only offset (recorded valid).
+        assert_eq!(
+            parse_date("2016-12-13t2:00:00.593194+23"),
+            parse_date("2016-12-12T03:00:00.593194Z")
+        );
+        // No offset: UTC. One-digit month and day. Comma before the fraction.
+        assert_eq!(parse_date("2020-01-01T00:00:00"), Some(1_577_836_800 * NS));
+        assert_eq!(parse_date("2020-1-1"), Some(1_577_836_800 * NS));
+        assert_eq!(
+            parse_date("2020-01-01T00:00:00,5Z"),
+            Some(1_577_836_800 * NS + NS / 2)
+        );
+        // `T` with only an offset.
+        assert_eq!(parse_date("2020-01-01TZ"), Some(1_577_836_800 * NS));
+        // Signed and long years, within Joda's range.
+        assert!(parse_date("-0001-01-01").is_some());
+        assert!(parse_date("292278993-12-31").is_some());
+        assert_eq!(parse_date("292278994-01-01"), None);
+        // Epoch seconds fill a signed 64-bit integer (recorded: -292275054 valid).
+        assert_eq!(parse_date("-292275054"), Some(-292_275_054 * NS));
+        assert_eq!(
+            parse_date("9223372036854775807"),
+            Some(i128::from(i64::MAX) * NS)
+        );
+    }
+
     #[test]
     fn malformed_dates_are_rejected() {
         for bad in [
@@ -285,9 +366,19 @@ mod tests {
             "2020-13-01",
             "2021-02-29",
             "2020-01-01T25:00Z",
+            "2020-01-01T00:00:60Z",
             "yesterday",
-            "2020-01-01T00:00:00",
             "2020/01/01",
+            "2020-01-01Z",
+            "2020-01-01T00:00:00+0100",
+            "2020-",
+            "T",
+            // Recorded as refused by IAM.
+            "sdfdsf",
+            "234-13",
+            "2016-12-13t2:00:00.593194+1",
+            "2016-12-13t2:00:00.1999999999+10:59",
+            "9223372036854775808",
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }

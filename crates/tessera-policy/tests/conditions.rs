@@ -5,8 +5,10 @@
 //!
 //! Source of every rule: reference_policies_elements_condition_operators
 //! ("CO"), reference_policies_condition-single-vs-multi-valued-context-keys
-//! ("MV"), reference_policies_variables ("VAR"),
-//! reference_policies_elements_condition ("COND", keys are case-insensitive).
+//! ("MV"), reference_policies_variables ("VAR"; its section "Policy
+//! variables with no value" is "NOVAL"), reference_policies_elements_condition
+//! ("COND", keys are case-insensitive). Date cases also cite IAM's recorded
+//! `CreatePolicy` answers (`test_iam_policies` valid-N / invalid-N).
 
 use std::sync::Arc;
 use tessera_policy::{
@@ -99,6 +101,21 @@ const CASES: &[(&str, &str, bool)] = &[
     (r#"{"DateNotEquals":{"aws:CurrentTime":"2017-07-01T00:00:00Z"}}"#, r#"{"aws:CurrentTime":"2017-07-01T00:00:01Z"}"#, true),
     (r#"{"DateGreaterThan":{"aws:EpochTime":"1577836800"}}"#, r#"{"aws:EpochTime":"1577836801"}"#, true),
     (r#"{"DateLessThan":{"aws:CurrentTime":"1577836800"}}"#, r#"{"aws:CurrentTime":"2019-12-31T23:59:59Z"}"#, true),
+    // CO Date + recorded valid-30: IAM's ISO reader takes a bare year and `T`: 01T is 0001-01-01T00:00:00Z.
+    (r#"{"DateGreaterThan":{"aws:CurrentTime":"01T"}}"#, r#"{"aws:CurrentTime":"2020-01-01T00:00:00Z"}"#, true),
+    (r#"{"DateLessThan":{"aws:CurrentTime":"01T"}}"#, r#"{"aws:CurrentTime":"0001-01-01T00:00:00Z"}"#, false),
+    // CO Date + recorded valid-36: lowercase t, a one-digit hour and an hours-only offset; 02:00+23 is 03:00Z the day before.
+    (r#"{"DateEquals":{"aws:CurrentTime":"2016-12-13t2:00:00.593194+23"}}"#, r#"{"aws:CurrentTime":"2016-12-12T03:00:00.593194Z"}"#, true),
+    // CO Date + recorded valid-35: a fraction and a +00:00 offset.
+    (r#"{"DateLessThanEquals":{"aws:CurrentTime":"2016-12-13T21:20:37.593194+00:00"}}"#, r#"{"aws:CurrentTime":"2016-12-13T21:20:37.593194Z"}"#, true),
+    // CO Date + recorded valid-37: negative epoch seconds.
+    (r#"{"DateLessThan":{"aws:EpochTime":"-292275054"}}"#, r#"{"aws:EpochTime":"1577836800"}"#, false),
+    (r#"{"DateGreaterThan":{"aws:EpochTime":"-292275054"}}"#, r#"{"aws:EpochTime":"1577836800"}"#, true),
+    // CO Date: a date without an offset is read as UTC; one-digit months and days are read too.
+    (r#"{"DateEquals":{"aws:CurrentTime":"2017-07-01T00:00:00"}}"#, r#"{"aws:CurrentTime":"2017-07-01T00:00:00Z"}"#, true),
+    (r#"{"DateEquals":{"aws:CurrentTime":"2017-7-1"}}"#, r#"{"aws:CurrentTime":"2017-07-01T00:00:00Z"}"#, true),
+    // CO Date: a request value the reader refuses (recorded invalid-73's offset) compares as nothing.
+    (r#"{"DateLessThan":{"aws:CurrentTime":"2100-01-01T00:00:00Z"}}"#, r#"{"aws:CurrentTime":"2016-12-13t2:00:00.593194+1"}"#, false),
     // CO Bool.
     (r#"{"Bool":{"aws:SecureTransport":"false"}}"#, r#"{"aws:SecureTransport":"false"}"#, true),
     (r#"{"Bool":{"aws:SecureTransport":"false"}}"#, r#"{"aws:SecureTransport":"true"}"#, false),
@@ -173,11 +190,51 @@ const CASES: &[(&str, &str, bool)] = &[
     (r#"{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red","aws:PrincipalTag/team":"red"}"#, true),
     (r#"{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red","aws:PrincipalTag/team":"blue"}"#, false),
     (r#"{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team, 'company-wide'}"}}"#, r#"{"aws:ResourceTag/team":"company-wide"}"#, true),
-    // VAR: an unresolvable variable makes the condition fail, even a negated one.
+    // NOVAL: a variable with no value is null, "There is no equal or like value": positive String operators do not match...
     (r#"{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red"}"#, false),
-    (r#"{"StringNotEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red"}"#, false),
-    // VAR: a multivalued key cannot be a variable.
+    (r#"{"StringEqualsIgnoreCase":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red"}"#, false),
+    (r#"{"StringLike":{"s3:prefix":"home/${aws:PrincipalTag/team}/*"}}"#, r#"{"s3:prefix":"home/x/y"}"#, false),
+    (r#"{"StringLike":{"s3:prefix":"home/${aws:PrincipalTag/team}/*"}}"#, r#"{}"#, false),
+    // NOVAL: ...and "Inverted condition operators like StringNotEquals or StringNotLike do match against a null value" (AWS's own Deny example).
+    (r#"{"StringNotEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red"}"#, true),
+    (r#"{"StringNotEqualsIgnoreCase":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red"}"#, true),
+    (r#"{"StringNotLike":{"s3:prefix":"home/${aws:PrincipalTag/team}/*"}}"#, r#"{"s3:prefix":"home/x/y"}"#, true),
+    (r#"{"StringNotLike":{"s3:prefix":"home/${aws:PrincipalTag/team}/*"}}"#, r#"{"s3:prefix":"other/x"}"#, true),
+    // NOVAL + CO: with the key absent too, the negated operator still holds.
+    (r#"{"StringNotLike":{"s3:prefix":"home/${aws:PrincipalTag/team}/*"}}"#, r#"{}"#, true),
+    (r#"{"StringNotEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{}"#, true),
+    // NOVAL + COND: only the null value matches nothing; the key's other values OR as usual.
+    (r#"{"StringEquals":{"a:x":["${aws:PrincipalTag/team}","red"]}}"#, r#"{"a:x":"red"}"#, true),
+    (r#"{"StringNotEquals":{"a:x":["${aws:PrincipalTag/team}","red"]}}"#, r#"{"a:x":"red"}"#, false),
+    (r#"{"StringNotEquals":{"a:x":["${aws:PrincipalTag/team}","red"]}}"#, r#"{"a:x":"blue"}"#, true),
+    // NOVAL + CO IfExists: a present key is compared with the null value as above; an absent one holds.
+    (r#"{"StringNotEqualsIfExists":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red"}"#, true),
+    (r#"{"StringEqualsIfExists":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red"}"#, false),
+    (r#"{"StringEqualsIfExists":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{}"#, true),
+    // NOVAL + MV: each request value is compared with the null value; the absent-key rules of the qualifiers are unchanged.
+    (r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:TagKeys":["a"]}"#, false),
+    (r#"{"ForAnyValue:StringNotEquals":{"aws:TagKeys":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:TagKeys":["a"]}"#, true),
+    (r#"{"ForAllValues:StringEquals":{"aws:TagKeys":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:TagKeys":["a"]}"#, false),
+    (r#"{"ForAllValues:StringNotLike":{"aws:TagKeys":"${aws:PrincipalTag/team}*"}}"#, r#"{"aws:TagKeys":["a","b"]}"#, true),
+    (r#"{"ForAllValues:StringEquals":{"aws:TagKeys":"${aws:PrincipalTag/team}"}}"#, r#"{}"#, true),
+    (r#"{"ForAnyValue:StringNotEquals":{"aws:TagKeys":"${aws:PrincipalTag/team}"}}"#, r#"{}"#, false),
+    // NOVAL + VAR: "You can't use a multivalued condition key as a variable": it has no value either.
     (r#"{"StringEquals":{"a:x":"${aws:TagKeys}"}}"#, r#"{"a:x":"a","aws:TagKeys":["a"]}"#, false),
+    (r#"{"StringNotEquals":{"a:x":"${aws:TagKeys}"}}"#, r#"{"a:x":"a","aws:TagKeys":["a"]}"#, true),
+    // VAR: a default is a value, not null.
+    (r#"{"StringNotEquals":{"a:x":"${aws:PrincipalTag/team, 'red'}"}}"#, r#"{"a:x":"red"}"#, false),
+    // NOVAL: with the variable resolved, the negated operator compares as usual.
+    (r#"{"StringNotEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red","aws:PrincipalTag/team":"red"}"#, false),
+    (r#"{"StringNotEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}"#, r#"{"aws:ResourceTag/team":"red","aws:PrincipalTag/team":"blue"}"#, true),
+    // NOVAL + CO ARN: the ARN operators (variables allowed, VAR "Condition element") follow the same rule, component by component.
+    (r#"{"ArnEquals":{"aws:SourceArn":"arn:aws:s3:::${aws:PrincipalTag/team}"}}"#, r#"{"aws:SourceArn":"arn:aws:s3:::red"}"#, false),
+    (r#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::${aws:PrincipalTag/team}*"}}"#, r#"{"aws:SourceArn":"arn:aws:s3:::red"}"#, false),
+    (r#"{"ArnNotEquals":{"aws:SourceArn":"arn:aws:s3:::${aws:PrincipalTag/team}"}}"#, r#"{"aws:SourceArn":"arn:aws:s3:::red"}"#, true),
+    (r#"{"ArnNotLike":{"aws:SourceArn":"arn:aws:s3:::${aws:PrincipalTag/team}*"}}"#, r#"{"aws:SourceArn":"arn:aws:s3:::red"}"#, true),
+    (r#"{"ArnNotLike":{"aws:SourceArn":"arn:aws:s3:::${aws:PrincipalTag/team}"}}"#, r#"{}"#, true),
+    // NOVAL + CO Boolean: Bool has no negated form, so a null value never matches; BoolIfExists still holds on an absent key.
+    (r#"{"Bool":{"aws:SecureTransport":"${aws:PrincipalTag/secure}"}}"#, r#"{"aws:SecureTransport":"true"}"#, false),
+    (r#"{"BoolIfExists":{"aws:SecureTransport":"${aws:PrincipalTag/secure}"}}"#, r#"{}"#, true),
     // VAR: ${*} ${?} ${$} are literal characters.
     (r#"{"StringEquals":{"a:x":"${*}${?}${$}"}}"#, r#"{"a:x":"*?$"}"#, true),
     (r#"{"StringLike":{"a:x":"a${*}"}}"#, r#"{"a:x":"abc"}"#, false),

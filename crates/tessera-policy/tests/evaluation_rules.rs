@@ -7,12 +7,14 @@
 //! reference_policies_elements_principal ("PRINCIPAL"),
 //! reference_policies_elements_notprincipal ("NOTPRINCIPAL"),
 //! reference_policies_elements_resource ("RESOURCE"),
-//! reference_policies_elements_action ("ACTION"), and the seed articles.
+//! reference_policies_elements_action ("ACTION"), reference_policies_variables
+//! ("NOVAL": its section "Policy variables with no value"), the KMS
+//! Developer Guide's key-policies ("KEY"), and the seed articles.
 
 use std::sync::Arc;
 use tessera_policy::{
-    access_denied_message, evaluate, CompiledPolicy, Decision, OwnedPolicySet, PolicyKind,
-    PolicySet, PolicyType, Principal, Reason, Request, ResourcePolicyKind,
+    access_denied_message, evaluate, AllowBasis, CompiledPolicy, Decision, OwnedPolicySet,
+    PolicyKind, PolicySet, PolicyType, Principal, Reason, Request, ResourcePolicyKind,
 };
 
 const ACCOUNT: &str = "123456789012";
@@ -890,4 +892,224 @@ fn trace_lists_matching_statements() {
         )]
     );
     assert!(eval.explain().contains("statement `Read` (#0): Allow"));
+}
+
+const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ROOT: &str = "arn:aws:iam::123456789012:root";
+const EVE: &str = "arn:aws:iam::987654321001:user/eve";
+const BUCKET_OBJECT: &str = "arn:aws:s3:::amzn-s3-demo-bucket/report";
+const ALLOW_KMS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:*","s3:*"],"Resource":"*"}]}"#;
+
+/// One key-policy case: caller, resource, the key policy's `Principal`
+/// (none: no key policy), whether an identity policy allows, the kind the
+/// set gives, and the reason expected for `kms:Decrypt`.
+type KeyPolicyCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+    ResourcePolicyKind,
+    Reason,
+);
+
+// KEY: "Unless the key policy explicitly allows it, you cannot use IAM policies to allow access to a KMS key";
+// EVAL: "IAM role trust policies and KMS key policies are exceptions to this logic, because they must explicitly allow access for principals."
+#[rustfmt::skip]
+const KEY_POLICY_CASES: &[KeyPolicyCase] = &[
+    // An identity allow and a key policy naming only another role: denied (the kind comes from the key ARN).
+    (BOB, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:role/other"}"#), true, ResourcePolicyKind::FromRequest, Reason::ImplicitDeny(PolicyType::Resource)),
+    // KEY: a key policy naming the account ("root") lets IAM policies allow; without one nothing does.
+    (BOB, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:root"}"#), true, ResourcePolicyKind::FromRequest, Reason::Allowed(AllowBasis::IdentityPolicy)),
+    (BOB, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:root"}"#), false, ResourcePolicyKind::FromRequest, Reason::ImplicitDeny(PolicyType::Identity)),
+    // KEY: a key policy naming the user allows on its own.
+    (BOB, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:user/bob"}"#), false, ResourcePolicyKind::FromRequest, Reason::Allowed(AllowBasis::ResourcePolicy)),
+    // EVAL same-account table: naming the role of a session stands in for the identity allow.
+    (SESSION, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:role/app"}"#), false, ResourcePolicyKind::FromRequest, Reason::Allowed(AllowBasis::ResourcePolicy)),
+    // A key without its key policy in the set: nothing can allow.
+    (BOB, KEY, None, true, ResourcePolicyKind::FromRequest, Reason::ImplicitDeny(PolicyType::Resource)),
+    // KEY: the account root user too needs the key policy.
+    (ROOT, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:role/other"}"#), false, ResourcePolicyKind::FromRequest, Reason::ImplicitDeny(PolicyType::Resource)),
+    (ROOT, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:root"}"#), false, ResourcePolicyKind::FromRequest, Reason::Allowed(AllowBasis::AccountRoot)),
+    // XACCT: across accounts the key policy must name the other account, and its identity policy allow.
+    (EVE, KEY, Some(r#"{"AWS":"arn:aws:iam::987654321001:root"}"#), true, ResourcePolicyKind::FromRequest, Reason::Allowed(AllowBasis::IdentityAndResourcePolicy)),
+    (EVE, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:root"}"#), true, ResourcePolicyKind::FromRequest, Reason::ImplicitDeny(PolicyType::Resource)),
+    // EVAL: an ordinary resource policy need not allow within the account.
+    (BOB, BUCKET_OBJECT, Some(r#"{"AWS":"arn:aws:iam::123456789012:role/other"}"#), true, ResourcePolicyKind::FromRequest, Reason::Allowed(AllowBasis::IdentityPolicy)),
+    // The caller may say which kind the policy is, whatever the resource.
+    (BOB, KEY, Some(r#"{"AWS":"arn:aws:iam::123456789012:role/other"}"#), true, ResourcePolicyKind::Standard, Reason::Allowed(AllowBasis::IdentityPolicy)),
+    (BOB, BUCKET_OBJECT, Some(r#"{"AWS":"arn:aws:iam::123456789012:role/other"}"#), true, ResourcePolicyKind::KeyPolicy, Reason::ImplicitDeny(PolicyType::Resource)),
+];
+
+#[test]
+fn kms_key_policies_must_allow_explicitly() {
+    let mut failures = Vec::new();
+    for &(caller, resource, principal, identity, kind, want) in KEY_POLICY_CASES {
+        let mut s = Scenario::default();
+        if identity {
+            s = s.identity(ALLOW_KMS);
+        }
+        if let Some(principal) = principal {
+            s = s.resource(&allow_resource(principal, "kms:*"));
+        }
+        s.policies.resource_kind = kind;
+        let request = Request::new(
+            Principal::from_arn(caller).unwrap(),
+            "kms:Decrypt",
+            resource,
+        )
+        .with_resource_account(ACCOUNT);
+        let got = s.reason(&request);
+        if got != want {
+            failures.push(format!("{caller} on {resource}, key policy {principal:?}, identity {identity}, {kind:?}: got {got:?}, want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_request_decides_the_resource_policy_kind_by_default() {
+    let implied = |action, resource| ResourcePolicyKind::implied_by(action, resource);
+    assert_eq!(implied("kms:Decrypt", KEY), ResourcePolicyKind::KeyPolicy);
+    assert_eq!(
+        implied(
+            "kms:Decrypt",
+            "arn:aws-cn:kms:cn-north-1:123456789012:key/k"
+        ),
+        ResourcePolicyKind::KeyPolicy
+    );
+    assert_eq!(
+        implied(
+            "kms:Decrypt",
+            "arn:aws:kms:us-east-1:123456789012:alias/app"
+        ),
+        ResourcePolicyKind::Standard
+    );
+    assert_eq!(
+        implied("sts:AssumeRole", ROLE),
+        ResourcePolicyKind::RoleTrust
+    );
+    assert_eq!(
+        implied("STS:assumerolewithwebidentity", ROLE),
+        ResourcePolicyKind::RoleTrust
+    );
+    assert_eq!(implied("iam:GetRole", ROLE), ResourcePolicyKind::Standard);
+    assert_eq!(
+        implied("s3:GetObject", BUCKET_OBJECT),
+        ResourcePolicyKind::Standard
+    );
+    assert_eq!(implied("s3:GetObject", "*"), ResourcePolicyKind::Standard);
+    assert_eq!(
+        ResourcePolicyKind::default(),
+        ResourcePolicyKind::FromRequest
+    );
+    for kind in ["auto", "standard", "trust", "key"] {
+        assert_eq!(
+            ResourcePolicyKind::from_name(kind).map(|k| k.as_str()),
+            Some(kind)
+        );
+    }
+    assert_eq!(ResourcePolicyKind::from_name("kms"), None);
+}
+
+/// One null-variable Deny case: the Deny policy, the caller, its principal
+/// tags, the action, the request context, and the decision expected with
+/// an identity policy that allows everything.
+type NullVariableCase = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Decision,
+);
+
+const DENY_OUTSIDE_HOME: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:ListBucket","Resource":"*","Condition":{"StringNotLike":{"s3:prefix":"home/${aws:username}/*"}}}]}"#;
+/// AWS's own example in reference_policies_variables, "Policy variables with no value".
+const DENY_OTHER_TEAMS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*","Condition":{"StringNotEquals":{"s3:ExistingObjectTag/Team":"${aws:PrincipalTag/Team}"}}}]}"#;
+
+// NOVAL: "Inverted condition operators like StringNotEquals or StringNotLike do match against a null value";
+// CO: a negated operator on a missing key is true. A Deny written with one denies whoever lacks the variable.
+#[rustfmt::skip]
+const NULL_VARIABLE_CASES: &[NullVariableCase] = &[
+    // A role session has no aws:username: denied whatever the prefix, and with none.
+    (DENY_OUTSIDE_HOME, SESSION, &[], "s3:ListBucket", &[("s3:prefix", "home/app/x")], ExplicitDeny),
+    (DENY_OUTSIDE_HOME, SESSION, &[], "s3:ListBucket", &[], ExplicitDeny),
+    (DENY_OUTSIDE_HOME, BOB, &[], "s3:ListBucket", &[("s3:prefix", "home/bob/x")], Allowed),
+    (DENY_OUTSIDE_HOME, BOB, &[], "s3:ListBucket", &[("s3:prefix", "home/alice/x")], ExplicitDeny),
+    // NOVAL: "Access is explicitly denied when aws:principaltag/Team is not set."
+    (DENY_OTHER_TEAMS, BOB, &[], "s3:GetObject", &[("s3:ExistingObjectTag/Team", "red")], ExplicitDeny),
+    (DENY_OTHER_TEAMS, BOB, &[("Team", "red")], "s3:GetObject", &[("s3:ExistingObjectTag/Team", "red")], Allowed),
+    (DENY_OTHER_TEAMS, BOB, &[("Team", "blue")], "s3:GetObject", &[("s3:ExistingObjectTag/Team", "red")], ExplicitDeny),
+    (DENY_OTHER_TEAMS, SESSION, &[], "s3:GetObject", &[], ExplicitDeny),
+];
+
+#[test]
+fn negated_operators_match_a_variable_with_no_value() {
+    let mut failures = Vec::new();
+    for &(deny, caller, tags, action, context, want) in NULL_VARIABLE_CASES {
+        let s = Scenario::default().identity(ALLOW_ALL).identity(deny);
+        let principal = tags
+            .iter()
+            .fold(Principal::from_arn(caller).unwrap(), |p, (k, v)| {
+                p.with_tag(k, v)
+            });
+        let request = context.iter().fold(
+            Request::new(principal, action, BUCKET_OBJECT).with_resource_account(ACCOUNT),
+            |r, (k, v)| r.with_context(k, *v),
+        );
+        let got = s.decide(&request);
+        if got != want {
+            failures.push(format!(
+                "{caller} {tags:?} {action} {context:?}: got {got:?}, want {want:?}\n  {deny}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// NOVAL: "If a variable that has no value in the authorization context is used as part of the Resource or NotResource
+// element of a policy, the resource that includes a policy variable with no value will not match any resource":
+// one rule for every resource, so a NotResource entry with it excludes nothing.
+#[rustfmt::skip]
+const HOME_RESOURCE_CASES: &[(&str, &str, &str, &str, Decision)] = &[
+    // (effect, element, caller, resource, decision); a Deny is evaluated beside an identity Allow of everything.
+    ("Deny", "NotResource", SESSION, "arn:aws:s3:::home-bucket/home/app/x", ExplicitDeny),
+    ("Deny", "NotResource", SESSION, "arn:aws:s3:::other-bucket/x", ExplicitDeny),
+    ("Deny", "NotResource", SESSION, "arn:aws:s3:::home-bucket/home/${aws:username}/x", ExplicitDeny),
+    ("Deny", "NotResource", BOB, "arn:aws:s3:::home-bucket/home/bob/x", Allowed),
+    ("Deny", "NotResource", BOB, "arn:aws:s3:::home-bucket/home/alice/x", ExplicitDeny),
+    ("Allow", "NotResource", SESSION, "arn:aws:s3:::home-bucket/home/app/x", Allowed),
+    ("Allow", "NotResource", SESSION, "arn:aws:s3:::other-bucket/x", Allowed),
+    ("Deny", "Resource", SESSION, "arn:aws:s3:::home-bucket/home/app/x", Allowed),
+    ("Deny", "Resource", BOB, "arn:aws:s3:::home-bucket/home/bob/x", ExplicitDeny),
+    ("Allow", "Resource", SESSION, "arn:aws:s3:::home-bucket/home/app/x", ImplicitDeny),
+    ("Allow", "Resource", SESSION, "arn:aws:s3:::home-bucket/home/${aws:username}/x", ImplicitDeny),
+    ("Allow", "Resource", BOB, "arn:aws:s3:::home-bucket/home/bob/x", Allowed),
+];
+
+#[test]
+fn a_resource_entry_whose_variable_has_no_value_matches_no_resource() {
+    let mut failures = Vec::new();
+    for &(effect, element, caller, resource, want) in HOME_RESOURCE_CASES {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"{effect}","Action":"s3:*","{element}":"arn:aws:s3:::home-bucket/home/${{aws:username}}/*"}}]}}"#
+        );
+        let mut s = Scenario::default().identity(&doc);
+        if effect == "Deny" {
+            s = s.identity(ALLOW_ALL);
+        }
+        let request = Request::new(
+            Principal::from_arn(caller).unwrap(),
+            "s3:GetObject",
+            resource,
+        )
+        .with_resource_account(ACCOUNT);
+        let got = s.decide(&request);
+        if got != want {
+            failures.push(format!(
+                "{effect} {element} for {caller} on {resource}: got {got:?}, want {want:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,5 +1,7 @@
 //! Property tests: the compiled engine agrees with the reference evaluator
-//! on randomly generated policy sets and requests, and parsing, validation
+//! on randomly generated policy sets and requests (policy variables with
+//! and without a value in conditions, `Resource` and `NotResource`; KMS
+//! keys, whose resource policy is a key policy), and parsing, validation
 //! and evaluation never panic on arbitrary input.
 
 #[path = "support/reference.rs"]
@@ -22,6 +24,7 @@ const ACTIONS: &[&str] = &[
     "s3:PutObject",
     "iam:ListUsers",
     "ec2:RunInstances",
+    "kms:Decrypt",
 ];
 const ACTION_PATTERNS: &[&str] = &[
     "*",
@@ -32,6 +35,7 @@ const ACTION_PATTERNS: &[&str] = &[
     "ec2:RunInstances",
     "s3:?utObject",
     "*:Get*",
+    "kms:*",
 ];
 const RESOURCES: &[&str] = &[
     "arn:aws:s3:::b/k",
@@ -39,6 +43,10 @@ const RESOURCES: &[&str] = &[
     "arn:aws:s3:::other/k",
     "*",
     "arn:aws:iam::111111111111:user/bob",
+    "arn:aws:s3:::b/bob/k",
+    "arn:aws:s3:::b/red",
+    "arn:aws:s3:::b//k",
+    "arn:aws:kms:us-east-1:111111111111:key/k1",
 ];
 const RESOURCE_PATTERNS: &[&str] = &[
     "*",
@@ -47,6 +55,9 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "arn:aws:s3:::b/k",
     "arn:aws:s3:::?ther/*",
     "arn:aws:iam::111111111111:user/*",
+    "arn:aws:s3:::b/${aws:username}/*",
+    "arn:aws:s3:::b/${aws:PrincipalTag/team}",
+    "arn:aws:kms:*:111111111111:key/*",
 ];
 
 fn conditions() -> Vec<Value> {
@@ -62,6 +73,13 @@ fn conditions() -> Vec<Value> {
         json!({"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}}),
         json!({"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}}),
         json!({"StringEquals": {"aws:PrincipalTag/team": "red"}, "Bool": {"aws:SecureTransport": "true"}}),
+        json!({"StringLike": {"s3:prefix": "home/${aws:username}/*"}}),
+        json!({"StringNotLike": {"s3:prefix": "home/${aws:username}/*"}}),
+        json!({"StringNotEquals": {"aws:PrincipalTag/team": ["${aws:username}", "blue"]}}),
+        json!({"StringEquals": {"s3:prefix": "${aws:PrincipalTag/team}"}}),
+        json!({"ForAnyValue:StringEquals": {"aws:TagKeys": "${aws:PrincipalTag/team}"}}),
+        json!({"ForAllValues:StringNotEquals": {"aws:TagKeys": "${aws:PrincipalTag/team}"}}),
+        json!({"StringNotEqualsIfExists": {"s3:prefix": "home/${aws:PrincipalTag/team}"}}),
     ]
 }
 
@@ -143,7 +161,17 @@ fn context() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
     };
     (
         one("aws:PrincipalTag/team", vec![vec!["red"], vec!["blue"]]),
-        one("s3:prefix", vec![vec!["home/x"], vec!["other"]]),
+        one(
+            "s3:prefix",
+            vec![
+                vec!["home/x"],
+                vec!["other"],
+                vec!["home/bob/x"],
+                vec!["home//x"],
+                vec!["red"],
+                vec![""],
+            ],
+        ),
         one("s3:max-keys", vec![vec!["3"], vec!["7"]]),
         one("aws:SecureTransport", vec![vec!["true"], vec!["false"]]),
         one(
@@ -152,7 +180,13 @@ fn context() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
         ),
         one(
             "aws:TagKeys",
-            vec![vec![], vec!["a"], vec!["a", "c"], vec!["b", "a"]],
+            vec![
+                vec![],
+                vec!["a"],
+                vec!["a", "c"],
+                vec!["b", "a"],
+                vec!["red", "a"],
+            ],
         ),
     )
         .prop_map(|(a, b, c, d, e, f)| [a, b, c, d, e, f].into_iter().flatten().collect())
@@ -276,6 +310,12 @@ proptest! {
             request = request.with_context(k, value);
         }
         let engine = evaluate(&set, &request).decision();
+        // The engine derives aws:username from an IAM user's ARN; the reference reads it from the context.
+        let mut context = case.context.clone();
+        if kind == RefKind::User {
+            let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+            context.push(("aws:username".into(), vec![name]));
+        }
         let reference = reference_decide(&case.policies, &RefRequest {
             kind,
             arn,
@@ -284,7 +324,7 @@ proptest! {
             action: case.action.into(),
             resource: case.resource.into(),
             resource_account: case.resource_account.into(),
-            context: case.context.clone(),
+            context,
         });
         let expected = match reference {
             RefDecision::Allowed => Decision::Allowed,

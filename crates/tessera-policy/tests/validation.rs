@@ -51,6 +51,13 @@ fn error_cases() -> Vec<(K, String, C, Option<&'static str>)> {
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:iam:us-east-1::example_bucket"}"#), C::InvalidResource, Some("IAM resource arn:aws:iam:us-east-1::example_bucket cannot contain region information.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:us-east-1::example_bucket"}"#), C::InvalidResource, Some("Resource arn:aws:s3:us-east-1::example_bucket can not contain region information.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:iam:::example_bucket"}"#), C::InvalidResource, Some(r#"IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/."#)),
+        // reference-arns, "Incorrect wildcard usage": IAM refuses a wildcard in the resource type (`u*` is AWS's example); its check is a literal prefix.
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:u*"}"#), C::InvalidResource, Some(r#"IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/."#)),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:*/bob"}"#), C::InvalidResource, Some(r#"IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/."#)),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:*name*"}"#), C::InvalidResource, Some(r#"IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/."#)),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:*alice"}"#), C::InvalidResource, Some(r#"IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/."#)),
+        (K::Identity, s(r#"{"Effect":"Deny","Action":"iam:GetUser","NotResource":"arn:aws:iam::*:?ser/bob"}"#), C::InvalidResource, Some(r#"IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/."#)),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:${aws:username}"}"#), C::InvalidResource, Some(r#"IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/."#)),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":{"a":"arn:aws:s3:::example_bucket"}}"#), C::WrongType, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Effect":"Deny","Action":[[]],"Resource":"*"}"#), C::WrongType, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":[]}"#), C::WrongType, Some("Syntax errors in policy.")),
@@ -60,6 +67,16 @@ fn error_cases() -> Vec<(K, String, C, Option<&'static str>)> {
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"ForAnyValue::StringEqualsIfExists":{"a":"asf"}}}"#), C::UnknownOperator, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateGreaterThan":{"a":"sdfdsf"}}}"#), C::InvalidConditionValue, Some("The policy failed legacy parsing")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/33"}}}"#), C::InvalidConditionValue, Some("Syntax errors in policy.")),
+        // reference_policies_elements_condition_operators (Date) and IAM's recorded answers (test_iam_policies invalid-72..75): dates IAM's reader refuses.
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThanEquals":{"a":"234-13"}}}"#), C::InvalidConditionValue, Some("The policy failed legacy parsing")),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThanEquals":{"a":"2016-12-13t2:00:00.593194+1"}}}"#), C::InvalidConditionValue, Some("The policy failed legacy parsing")),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThanEquals":{"a":"2016-12-13t2:00:00.1999999999+10:59"}}}"#), C::InvalidConditionValue, Some("The policy failed legacy parsing")),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThan":{"a":"9223372036854775808"}}}"#), C::InvalidConditionValue, Some("The policy failed legacy parsing")),
+        // reference_policies_variables, "Condition element": no variables with Numeric, Date, Binary, IP address or Null operators.
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"${aws:TokenIssueTime}"}}}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"${aws:PrincipalTag/net}"}}}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"BinaryEquals":{"k":"${aws:PrincipalTag/k}"}}}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
+        (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"Null":{"k":"${aws:PrincipalTag/k}"}}}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"${aws:username}"}}}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:iam::${aws:username}:user/x"}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Sid":{},"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}"#), C::WrongType, Some("Syntax errors in policy.")),
@@ -148,6 +165,62 @@ fn valid_documents_have_no_errors() {
         let report = validate(doc, &ValidationConfig::for_kind(kind));
         assert!(!report.has_errors(), "{doc}: {:?}", report.diagnostics);
     }
+}
+
+/// Resource values IAM accepts in an identity policy, one per line.
+#[rustfmt::skip]
+const ACCEPTED_RESOURCES: &[&str] = &[
+    // reference-arns: `*`, root, and wildcards after the resource type (`user/*`, `user/division_abc*`).
+    "arn:aws:iam::123456789012:*",
+    "arn:aws:iam::123456789012:root",
+    "arn:aws:iam::123456789012:user/*",
+    "arn:aws:iam::123456789012:user/division_abc*",
+    "arn:aws:iam::*:*",
+    // reference_policies_variables, "Resource element": a variable after the resource type.
+    "arn:aws:iam::123456789012:user/${aws:username}",
+    "arn:aws:iam::*:mfa/${aws:username}",
+];
+
+/// Date condition values IAM accepts, one per line: reference_policies_elements_condition_operators
+/// (Date: ISO 8601 or epoch) as IAM's recorded answers show its reader (test_iam_policies valid-N).
+#[rustfmt::skip]
+const ACCEPTED_DATES: &[&str] = &[
+    "01T",                                  // valid-30: a bare year and `T`
+    "2019-07-01T13:20:15Z",                 // valid-34
+    "2016-12-13T21:20:37.593194+00:00",     // valid-35
+    "2016-12-13t2:00:00.593194+23",         // valid-36: lowercase t, one-digit hour, hours-only offset
+    "-292275054",                           // valid-37: negative epoch seconds
+    "9223372036854775807",                  // the largest epoch a signed 64-bit integer holds
+    "2017-07-01",                           // W3C profiles
+    "2017-07",
+    "2017",
+    "2017-07-01T00:00",
+    "2017-07-01T00:00:00",                  // no offset: read as UTC
+];
+
+#[test]
+fn iam_resource_paths_and_dates_iam_accepts_are_valid() {
+    let doc = |statement: String| format!(r#"{{"Version":"2012-10-17","Statement":{statement}}}"#);
+    let mut failures = Vec::new();
+    for resource in ACCEPTED_RESOURCES {
+        let text = doc(format!(
+            r#"{{"Effect":"Allow","Action":"iam:GetUser","Resource":"{resource}"}}"#
+        ));
+        let report = validate(&text, &ValidationConfig::for_kind(K::Identity));
+        if report.has_errors() {
+            failures.push(format!("{resource}: {:?}", report.diagnostics));
+        }
+    }
+    for date in ACCEPTED_DATES {
+        let text = doc(format!(
+            r#"{{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{{"DateGreaterThan":{{"a":"{date}"}}}}}}"#
+        ));
+        let report = validate(&text, &ValidationConfig::for_kind(K::Identity));
+        if report.has_errors() {
+            failures.push(format!("{date}: {:?}", report.diagnostics));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

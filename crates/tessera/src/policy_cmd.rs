@@ -25,7 +25,7 @@ pub enum PolicyCommand {
     /// Evaluate test cases from a JSON-lines file, one answer line per case.
     Evaluate(EvaluateArgs),
     /// Decide one request against policies from files and explain it.
-    Simulate(SimulateArgs),
+    Simulate(Box<SimulateArgs>),
 }
 
 /// Arguments of `tessera policy validate`.
@@ -47,7 +47,15 @@ pub struct ValidateArgs {
 #[derive(Args)]
 pub struct EvaluateArgs {
     /// JSON-lines file of cases: {"id", "identityPolicies", "resourcePolicy",
-    /// "permissionsBoundary", "sessionPolicies", "scps", "rcps", "request"}.
+    /// "resourcePolicyKind", "permissionsBoundary", "sessionPolicies",
+    /// "scps", "rcps", "request"}.
+    ///
+    /// "resourcePolicyKind" is "standard", "trust" (a role trust policy) or
+    /// "key" (a KMS key policy); trust and key policies must allow the
+    /// request explicitly. Without it the request decides: "key" for a KMS
+    /// key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/...), "trust" for
+    /// sts:AssumeRole* on a role ARN, "standard" otherwise. The answer's
+    /// explanation names the kind used.
     #[arg(long)]
     cases: String,
     /// After answering, evaluate every case N more times and print
@@ -63,9 +71,25 @@ pub struct SimulateArgs {
     #[arg(long = "identity")]
     identity: Vec<String>,
     /// The resource's policy file. For `sts:AssumeRole*` on a role ARN it
-    /// is read as the role's trust policy.
+    /// is read as the role's trust policy, for a KMS key ARN as the key
+    /// policy (see --resource-policy-kind).
     #[arg(long = "resource-policy")]
     resource_policy: Option<String>,
+    /// What the resource policy is: `standard`, `trust` (a role trust
+    /// policy) or `key` (a KMS key policy).
+    ///
+    /// Trust and key policies must allow the request explicitly: "Unless
+    /// the key policy explicitly allows it, you cannot use IAM policies to
+    /// allow access to a KMS key" (KMS Developer Guide, key-policies); a key
+    /// policy naming the account (`arn:aws:iam::ACCOUNT:root`) lets identity
+    /// policies allow. By default the request decides: `key` for a KMS key
+    /// ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/…`), `trust` for
+    /// `sts:AssumeRole*` on a role ARN, `standard` otherwise. This holds
+    /// without --resource-policy too: a request on a key, or
+    /// `sts:AssumeRole*` on a role, is then denied; say `standard` to judge
+    /// by identity policies alone.
+    #[arg(long = "resource-policy-kind", value_parser = parse_resource_kind)]
+    resource_policy_kind: Option<ResourcePolicyKind>,
     /// The permissions boundary file.
     #[arg(long)]
     boundary: Option<String>,
@@ -94,6 +118,34 @@ pub struct SimulateArgs {
     /// --context aws:TagKeys=b`. Values are taken literally (commas too).
     #[arg(long = "context")]
     context: Vec<String>,
+}
+
+fn parse_resource_kind(name: &str) -> Result<ResourcePolicyKind, String> {
+    match ResourcePolicyKind::from_name(name) {
+        Some(ResourcePolicyKind::FromRequest) | None => Err(format!(
+            "unknown resource policy kind `{name}`; use standard, trust or key"
+        )),
+        Some(kind) => Ok(kind),
+    }
+}
+
+/// The kind of resource policy for a request: the one given, else the one
+/// the action and resource imply.
+fn resource_kind(
+    given: Option<ResourcePolicyKind>,
+    action: &str,
+    resource: &str,
+) -> ResourcePolicyKind {
+    given.unwrap_or_default().resolve(action, resource)
+}
+
+/// The grammar a resource policy of `kind` is validated with.
+fn resource_policy_grammar(kind: ResourcePolicyKind) -> PolicyKind {
+    if kind == ResourcePolicyKind::RoleTrust {
+        PolicyKind::Trust
+    } else {
+        PolicyKind::Resource
+    }
 }
 
 fn parse_kind(name: &str) -> Result<PolicyKind, String> {
@@ -202,14 +254,6 @@ fn compile_levels(
     }
 }
 
-/// True for `sts:AssumeRole*` on a role ARN: the resource policy is then
-/// the role's trust policy.
-fn is_assume_role(action: &str, resource: &str) -> bool {
-    action.to_ascii_lowercase().starts_with("sts:assumerole")
-        && tessera_policy::Arn::parse(resource)
-            .is_some_and(|arn| arn.service == "iam" && arn.resource.starts_with("role/"))
-}
-
 fn parse_principal(text: &str) -> Result<Principal, String> {
     if text == "anonymous" {
         return Ok(Principal::anonymous());
@@ -260,7 +304,18 @@ fn build_case(case: &Value) -> Result<(OwnedPolicySet, Request), String> {
             req = req.with_context(k, context_value(k, v)?);
         }
     }
-    let trust = is_assume_role(action, resource);
+    let given = match case.get("resourcePolicyKind") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => {
+            Some(parse_resource_kind(name).map_err(|e| format!("resourcePolicyKind: {e}"))?)
+        }
+        Some(other) => {
+            return Err(format!(
+                "resourcePolicyKind: expected \"standard\", \"trust\" or \"key\", found {other}"
+            ))
+        }
+    };
+    let kind = resource_kind(given, action, resource);
     let mut compiled = OwnedPolicySet {
         identity: compile_list(
             case.get("identityPolicies"),
@@ -281,22 +336,20 @@ fn build_case(case: &Value) -> Result<(OwnedPolicySet, Request), String> {
             Some(compile_doc(b, "permissionsBoundary", PolicyKind::Boundary)?);
     }
     if let Some(r) = case.get("resourcePolicy").filter(|v| !v.is_null()) {
-        let kind = if trust {
-            PolicyKind::Trust
-        } else {
-            PolicyKind::Resource
-        };
-        compiled.resource = Some(compile_doc(r, "resourcePolicy", kind)?);
+        compiled.resource = Some(compile_doc(
+            r,
+            "resourcePolicy",
+            resource_policy_grammar(kind),
+        )?);
     }
-    if trust {
-        compiled.resource_kind = ResourcePolicyKind::RoleTrust;
-    }
+    compiled.resource_kind = kind;
     Ok((compiled, req))
 }
 
-fn explanation(eval: &Evaluation<'_>, request: &Request) -> Value {
+fn explanation(eval: &Evaluation<'_>, request: &Request, kind: ResourcePolicyKind) -> Value {
     let mut out = Map::new();
     out.insert("reason".into(), json!(describe_reason(eval.reason())));
+    out.insert("resourcePolicyKind".into(), json!(kind.as_str()));
     match eval.reason() {
         Reason::ExplicitDeny(t) => {
             out.insert("deniedBy".into(), json!(t.as_str()));
@@ -365,7 +418,7 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
                 let answer = {
                     let set = compiled.as_set();
                     let eval = evaluate(&set, &request);
-                    json!({"id": id, "decision": eval.decision().as_str(), "explanation": explanation(&eval, &request)})
+                    json!({"id": id, "decision": eval.decision().as_str(), "explanation": explanation(&eval, &request, compiled.resource_kind)})
                 };
                 ready.push((compiled, request));
                 answer
@@ -444,7 +497,7 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
         };
         request = request.with_context(&key, value);
     }
-    let trust = is_assume_role(&args.action, &args.resource);
+    let kind = resource_kind(args.resource_policy_kind, &args.action, &args.resource);
     let mut case = OwnedPolicySet {
         identity: args
             .identity
@@ -467,18 +520,9 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
         case.permissions_boundary = Some(read_policy(b, PolicyKind::Boundary)?);
     }
     if let Some(r) = &args.resource_policy {
-        case.resource = Some(read_policy(
-            r,
-            if trust {
-                PolicyKind::Trust
-            } else {
-                PolicyKind::Resource
-            },
-        )?);
+        case.resource = Some(read_policy(r, resource_policy_grammar(kind))?);
     }
-    if trust {
-        case.resource_kind = ResourcePolicyKind::RoleTrust;
-    }
+    case.resource_kind = kind;
     let set = case.as_set();
     let eval = evaluate(&set, &request);
     let mut text = String::new();
@@ -488,6 +532,13 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
         request.action(),
         request.resource()
     ));
+    if kind != ResourcePolicyKind::Standard {
+        text.push_str(&format!(
+            "resource policy kind: {} ({})\n\n",
+            kind.as_str(),
+            kind.describe()
+        ));
+    }
     text.push_str(&eval.explain());
     if let Some(message) = eval.access_denied_message(&request) {
         text.push_str(&format!("\nAccessDenied: {message}\n"));

@@ -186,3 +186,120 @@ fn simulate_explains_a_decision() {
         "{text}"
     );
 }
+
+const KEY_ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ALLOW_KMS: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
+
+fn key_policy(principal: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"kms:*","Resource":"*"}}]}}"#
+    )
+}
+
+// KMS Developer Guide, key-policies: "Unless the key policy explicitly allows it, you cannot use
+// IAM policies to allow access to a KMS key"; reference_policies_evaluation-logic: key policies
+// "must explicitly allow access for principals". The case's "resourcePolicyKind" overrides.
+#[test]
+fn evaluate_reads_a_kms_key_policy_as_a_key_policy_unless_the_case_says_otherwise() {
+    let other_role = key_policy("arn:aws:iam::123456789012:role/other");
+    let account = key_policy("arn:aws:iam::123456789012:root");
+    let bucket = "arn:aws:s3:::b/k";
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        // (resource policy, "resourcePolicyKind" member, resource, decision, kind used)
+        (&other_role, "", KEY_ARN, "implicitDeny", "key"),
+        (&account, "", KEY_ARN, "allowed", "key"),
+        ("null", "", KEY_ARN, "implicitDeny", "key"),
+        (&other_role, r#""resourcePolicyKind":"standard","#, KEY_ARN, "allowed", "standard"),
+        (&other_role, "", bucket, "allowed", "standard"),
+        (&other_role, r#""resourcePolicyKind":"key","#, bucket, "implicitDeny", "key"),
+        (&other_role, r#""resourcePolicyKind":null,"#, KEY_ARN, "implicitDeny", "key"),
+    ];
+    let dir = scratch("evaluate-key-policy");
+    let line = |(policy, kind, resource, _, _): &(&str, &str, &str, &str, &str)| {
+        format!(
+            r#"{{"identityPolicies":[{ALLOW_KMS}],"resourcePolicy":{policy},{kind}"request":{{"principal":"arn:aws:iam::123456789012:user/bob","action":"kms:Decrypt","resource":"{resource}"}}}}"#
+        )
+    };
+    let mut lines: Vec<String> = cases.iter().map(line).collect();
+    lines.push(format!(
+        r#"{{"resourcePolicy":{other_role},"resourcePolicyKind":"kms","request":{{"principal":"arn:aws:iam::123456789012:user/bob","action":"kms:Decrypt","resource":"{KEY_ARN}"}}}}"#
+    ));
+    let file = write(&dir, "cases.jsonl", &lines.join("\n"));
+    let out = tessera(&["policy", "evaluate", "--cases", &file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), cases.len() + 1);
+    for (answer, case) in answers.iter().zip(cases) {
+        let (_, kind, resource, decision, used) = case;
+        assert_eq!(answer["decision"], *decision, "{kind} {resource}: {answer}");
+        assert_eq!(
+            answer["explanation"]["resourcePolicyKind"], *used,
+            "{answer}"
+        );
+    }
+    assert_eq!(answers[0]["explanation"]["missingAllow"], "resource");
+    let error = answers[cases.len()]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("resourcePolicyKind") && error.contains("`kms`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn simulate_takes_the_resource_policy_kind_from_the_key_arn_or_the_flag() {
+    let dir = scratch("simulate-key-policy");
+    let identity = write(&dir, "id.json", ALLOW_KMS);
+    let key = write(
+        &dir,
+        "key.json",
+        &key_policy("arn:aws:iam::123456789012:role/other"),
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "policy",
+            "simulate",
+            "--identity",
+            &identity,
+            "--resource-policy",
+            &key,
+            "--principal",
+            "arn:aws:iam::123456789012:user/bob",
+            "--action",
+            "kms:Decrypt",
+            "--resource",
+            KEY_ARN,
+        ];
+        args.extend_from_slice(extra);
+        tessera(&args)
+    };
+    let default = run(&[]);
+    let text = stdout(&default);
+    assert!(default.status.success(), "{text}");
+    assert!(
+        text.contains("resource policy kind: key (a KMS key policy, which must allow explicitly)"),
+        "{text}"
+    );
+    assert!(text.contains("decision: implicitDeny"), "{text}");
+    assert!(
+        text.contains("because no resource-based policy allows the kms:Decrypt action"),
+        "{text}"
+    );
+    let standard = run(&["--resource-policy-kind", "standard"]);
+    assert!(
+        stdout(&standard).contains("decision: allowed"),
+        "{}",
+        stdout(&standard)
+    );
+    let bad = run(&["--resource-policy-kind", "kms"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use standard, trust or key"));
+}

@@ -105,7 +105,7 @@ pub(super) fn create_access_key(ctx: &OpContext<'_>, input: &Value) -> Result<Va
                 format!("Cannot exceed quota for AccessKeysPerUser: {limit}"),
             )));
         }
-        let key_id = ids::new_id(ctx.random, IdKind::AccessKey);
+        let key_id = ids::new_access_key_id(ctx.random, IdKind::AccessKey, account);
         let secret = Secret::new(ids::new_secret(ctx.random));
         let record = AccessKeyRecord {
             access_key_id: key_id.clone(),

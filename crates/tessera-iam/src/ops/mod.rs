@@ -317,6 +317,7 @@ operations! {
     AssumeRole: Sts, None, Res::RoleArn, [K::RequestTags, K::AssumeRoleKeys],
         [Secondary::TagSession, Secondary::SetSourceIdentity], sts::assume_role;
     GetSessionToken: Sts, None, Res::Star, [], [], sts::get_session_token;
+    GetAccessKeyInfo: Sts, None, Res::Star, [], [], sts::get_access_key_info;
     GetFederationToken: Sts, None, Res::CallerItself, [K::RequestTags], [Secondary::TagSession],
         sts::get_federation_token;
 

@@ -21,6 +21,25 @@ pub(super) fn get_caller_identity(ctx: &OpContext<'_>, _input: &Value) -> Result
     }))
 }
 
+/// `GetAccessKeyInfo`: the account an access key id belongs to, read from
+/// the id itself (as AWS does, so it answers for any key, including
+/// temporary and deleted ones), or from the key's record for ids issued
+/// before ids carried their account.
+pub(super) fn get_access_key_info(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let access_key_id = Input(input).required("AccessKeyId")?;
+    let account = match ctx.snapshot.access_key(access_key_id) {
+        Some(key) => Some(key.account_id.clone()),
+        None => crate::ids::account_of_access_key_id(access_key_id),
+    };
+    let account = account.ok_or_else(|| {
+        IamError::new(
+            "InvalidParameterValue",
+            format!("The access key ID {access_key_id} is not valid."),
+        )
+    })?;
+    Ok(json!({ "Account": account }))
+}
+
 /// The most session tags a request may pass.
 const MAX_SESSION_TAGS: usize = 50;
 

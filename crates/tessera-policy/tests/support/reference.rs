@@ -5,8 +5,19 @@
 //! globs by plain recursion, and writes the combining rules of
 //! reference_policies_evaluation-logic as a direct transcription. It covers
 //! the operators the generators and benchmarks use: StringEquals,
-//! StringNotEquals, StringLike, NumericLessThan, Bool and IpAddress (IPv4),
-//! with IfExists and ForAllValues/ForAnyValue.
+//! StringNotEquals, StringLike, StringNotLike, NumericLessThan, Bool and
+//! IpAddress (IPv4), with IfExists and ForAllValues/ForAnyValue.
+//!
+//! Policy variables (`${key}`, well formed, without defaults, as the
+//! generators write them) are substituted as text from the request's
+//! single-valued keys; a variable without a value makes its policy value
+//! null, which is equal to or like no request value and matches no
+//! resource (reference_policies_variables, "Policy variables with no
+//! value"). Substituted values are never wildcards in the generated
+//! requests, so substituting before globbing is exact.
+//!
+//! A request on a KMS key (`arn:aws:kms:…:key/…`) is judged by a key
+//! policy, which must allow explicitly (KMS key-policies).
 
 #![allow(dead_code)]
 
@@ -126,6 +137,34 @@ fn in_cidr(ip: &str, cidr: &str) -> bool {
     ip & mask == net & mask
 }
 
+/// Replaces each `${key}` in `text` with the request's single value of
+/// `key`; `None` (AWS's null) when a key has no single value.
+fn substitute(text: &str, request: &RefRequest) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            return Some(out);
+        };
+        match context_values(request, &after[..close]).map(Vec::as_slice) {
+            Some([value]) => out.push_str(value),
+            _ => return None,
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// True for a KMS key ARN: its resource policy is a key policy.
+fn is_kms_key(resource: &str) -> bool {
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    parts.len() == 6 && parts[0] == "arn" && parts[2] == "kms" && parts[5].starts_with("key/")
+}
+
 fn value_matches(op: &str, request_value: &str, policy_value: &str) -> bool {
     match op {
         "StringEquals" => request_value == policy_value,
@@ -154,6 +193,7 @@ fn condition_holds(operator: &str, key: &str, values: &[String], request: &RefRe
     };
     let (negated, positive) = match base {
         "StringNotEquals" => (true, "StringEquals"),
+        "StringNotLike" => (true, "StringLike"),
         "NotIpAddress" => (true, "IpAddress"),
         other => (false, other),
     };
@@ -162,16 +202,17 @@ fn condition_holds(operator: &str, key: &str, values: &[String], request: &RefRe
         return true;
     }
     let request_values: Vec<String> = present.cloned().unwrap_or_default();
-    let one = |rv: &str| values.iter().any(|pv| value_matches(positive, rv, pv)) != negated;
+    // A null policy value (a variable without a value) is dropped: it is
+    // equal to and like nothing.
+    let values: Vec<String> = values
+        .iter()
+        .filter_map(|v| substitute(v, request))
+        .collect();
+    let matches = |rv: &str| values.iter().any(|pv| value_matches(positive, rv, pv));
     match set {
-        "all" => request_values.iter().all(|rv| one(rv)),
-        "any" => request_values.iter().any(|rv| one(rv)),
-        _ => {
-            let any_match = request_values
-                .iter()
-                .any(|rv| values.iter().any(|pv| value_matches(positive, rv, pv)));
-            any_match != negated
-        }
+        "all" => request_values.iter().all(|rv| matches(rv) != negated),
+        "any" => request_values.iter().any(|rv| matches(rv) != negated),
+        _ => request_values.iter().any(|rv| matches(rv)) != negated,
     }
 }
 
@@ -223,10 +264,12 @@ fn scan(policy: &Value, request: &RefRequest) -> (Option<u8>, bool) {
         } else {
             action_hit("Action")
         };
+        // An entry with a variable without a value matches no resource.
         let resource_hit = |key: &str| {
             list(s.get(key))
                 .iter()
-                .any(|r| glob_str(r, &request.resource))
+                .filter_map(|r| substitute(r, request))
+                .any(|r| glob_str(&r, &request.resource))
         };
         let resource_ok = if s.get("NotResource").is_some() {
             !resource_hit("NotResource")
@@ -298,6 +341,10 @@ pub fn reference_decide(policies: &RefPolicies, request: &RefRequest) -> RefDeci
         return RefDecision::ImplicitDeny;
     }
     let level = resource_level.unwrap_or(0);
+    // KMS key policies must allow explicitly, whoever the caller.
+    if is_kms_key(&request.resource) && level == 0 {
+        return RefDecision::ImplicitDeny;
+    }
     match request.kind {
         RefKind::Anonymous => {
             return if level > 0 {
