@@ -815,3 +815,17 @@ def test_get_access_key_info_names_the_account_of_any_key(server, make_user):
     # A deleted key still names its account, as AWS's ids do.
     iam.delete_access_key(UserName=name, AccessKeyId=key_id)
     assert sts.get_access_key_info(AccessKeyId=key_id)["Account"] == ACCOUNT_ID
+
+
+def test_assuming_a_role_is_recorded_as_its_last_use(server, make_user):
+    iam = server.client("iam")
+    name, key_id, secret = make_user()
+    arn = role(iam, "used", trust({"AWS": user_arn(name)}))["Arn"]
+    assert iam.get_role(RoleName="used")["Role"]["RoleLastUsed"] == {}
+    assume(server, key_id, secret, arn, "first")
+    # Uses are written in the background and at shutdown; a restart shows them.
+    assert server.stop() == 0
+    server.start()
+    used = server.client("iam").get_role(RoleName="used")["Role"]["RoleLastUsed"]
+    assert used["Region"] == "us-east-1"
+    assert abs((datetime.now(timezone.utc) - used["LastUsedDate"]).total_seconds()) < 120

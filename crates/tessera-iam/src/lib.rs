@@ -42,6 +42,7 @@ pub mod ops;
 pub mod policies;
 pub mod quotas;
 pub mod records;
+pub mod role_usage;
 pub mod service_linked;
 pub mod sessions;
 pub mod snapshot;

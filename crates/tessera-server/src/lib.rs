@@ -24,6 +24,7 @@ pub mod clock;
 pub mod http;
 pub mod last_used;
 pub mod pipeline;
+pub mod role_use;
 pub mod startup;
 pub mod state;
 

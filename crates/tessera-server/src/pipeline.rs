@@ -211,6 +211,9 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         })?;
 
     let now = facts.now;
+    let assumed_role = (operation.op == ops::Op::AssumeRole)
+        .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
+        .flatten();
     let output = if operation.store != StoreUse::None {
         let state = Arc::clone(state);
         let result = tokio::task::spawn_blocking(move || {
@@ -231,6 +234,11 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
             .domain()
             .execute(&snapshot, &caller, operation, &target, &input, now)
     };
+    if let (Some(role_id), Ok(_)) = (&assumed_role, &output) {
+        state
+            .role_use
+            .record(role_id, now.unix_timestamp(), &facts.region);
+    }
     let output = output.map_err(|e| Failure {
         model,
         error: model.error(e.code, e.message),

@@ -112,6 +112,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         default_account: boot.account_id.clone(),
         emulator: options.emulator,
         sessions: tessera_iam::credentials::SessionCache::default(),
+        role_use: crate::role_use::RoleUseTracker::default(),
     });
     {
         let state = Arc::clone(&state);
@@ -147,7 +148,15 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     flusher.abort();
     rotation.abort();
     let final_state = Arc::clone(&state);
-    match tokio::task::spawn_blocking(move || final_state.last_used.flush()).await {
+    match tokio::task::spawn_blocking(move || {
+        let flushed = final_state.last_used.flush();
+        if let Err(error) = flush_role_uses(&final_state) {
+            tracing::error!(%error, "role last-use times could not be saved");
+        }
+        flushed
+    })
+    .await
+    {
         Ok(Ok(_)) => {}
         Ok(Err(error)) => tracing::error!(%error, "last-used times could not be saved"),
         Err(error) => tracing::error!(%error, "last-used flush task failed"),
@@ -246,8 +255,19 @@ fn spawn_token_key_rotation(state: Arc<AppState>) -> tokio::task::JoinHandle<()>
 
 fn spawn_last_used_flusher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
     spawn_periodic(state, every, "last-used flush", |state| {
-        state.last_used.flush().map(drop)
+        state.last_used.flush().map(drop)?;
+        flush_role_uses(state)
     })
+}
+
+/// Writes the roles assumed since the last flush, and refreshes the
+/// snapshot when any record changed.
+fn flush_role_uses(state: &AppState) -> Result<(), tessera_store::StoreError> {
+    match state.role_use.flush(state.store.as_ref()) {
+        Ok(0) => Ok(()),
+        Ok(_) => state.snapshot.refresh(state.store.as_ref()).map(drop),
+        Err(error) => Err(tessera_store::StoreError::Backend(error.message)),
+    }
 }
 
 /// Runs blocking store `work` every `every`, off the async threads. A

@@ -37,6 +37,8 @@ pub struct AppState {
     pub emulator: bool,
     /// Sessions of temporary credentials opened recently.
     pub sessions: tessera_iam::credentials::SessionCache,
+    /// Roles assumed since the last flush.
+    pub role_use: crate::role_use::RoleUseTracker,
 }
 
 impl AppState {
