@@ -157,7 +157,13 @@ pub(super) fn target(
                 None => (role_arn, Vec::new()),
             }
         }
-        ResourceSpec::CallerItself => caller_resource(snapshot, caller),
+        ResourceSpec::FederatedUser => (
+            format!(
+                "arn:{partition}:sts::{account}:federated-user/{}",
+                input.str("Name").unwrap_or("")
+            ),
+            Vec::new(),
+        ),
         ResourceSpec::DeletionTaskRole => {
             let task = input.str("DeletionTaskId").unwrap_or("");
             let mut parts = task.split('/');

@@ -136,8 +136,9 @@ pub enum ResourceSpec {
     /// The role named by `RoleArn`, in any account; its trust policy is
     /// the resource policy of the request.
     RoleArn,
-    /// The calling user (STS operations that act on the caller itself).
-    CallerItself,
+    /// The federated user a `GetFederationToken` names
+    /// (`arn:aws:sts::ACCOUNT:federated-user/NAME`).
+    FederatedUser,
     /// The service-linked role a `DeletionTaskId`
     /// (`task/aws-service-role/SERVICE/ROLE/UUID`) names.
     DeletionTaskRole,
@@ -318,7 +319,7 @@ operations! {
         [Secondary::TagSession, Secondary::SetSourceIdentity], sts::assume_role;
     GetSessionToken: Sts, None, Res::Star, [], [], sts::get_session_token;
     GetAccessKeyInfo: Sts, None, Res::Star, [], [], sts::get_access_key_info;
-    GetFederationToken: Sts, None, Res::CallerItself, [K::RequestTags], [Secondary::TagSession],
+    GetFederationToken: Sts, None, Res::FederatedUser, [K::RequestTags], [Secondary::TagSession],
         sts::get_federation_token;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
