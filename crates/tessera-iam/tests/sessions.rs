@@ -8,6 +8,7 @@ use support::{World, ACCOUNT};
 use tessera_iam::credentials::{self, Presented, Resolved, SessionCache};
 use tessera_iam::dispatch::{Domain, NoAudit};
 use tessera_iam::ops::{self, Service};
+use tessera_iam::snapshot::SnapshotCell;
 use tessera_store::{Backend, ChangeSet, StoreError, Transaction};
 
 /// A store that is down: every call fails.
@@ -165,5 +166,124 @@ fn a_role_session_is_resolved_and_served_without_the_store() {
     assert!(matches!(
         credentials::resolve(&snapshot, &iam, &cache),
         Resolved::Key { .. }
+    ));
+}
+
+#[test]
+fn tokens_sealed_before_a_key_rotation_still_open_and_new_ones_use_the_new_key() {
+    let world = World::new(32);
+    world.ok(
+        "CreateRole",
+        &[("RoleName", "r"), ("AssumeRolePolicyDocument", TRUST)],
+    );
+    let root = World::root();
+    let assume = ops::find(Service::Sts, "AssumeRole").expect("op");
+    let input =
+        json!({"RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/r"), "RoleSessionName": "s"});
+    // The root may not assume roles; a user of the account may.
+    world.ok("CreateUser", &[("UserName", "u")]);
+    world.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "u"),
+            ("PolicyName", "assume"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    let snapshot = world.cell.load();
+    let user = snapshot.user_by_name(ACCOUNT, "u").expect("user");
+    let caller = tessera_iam::caller::Caller::User {
+        account: ACCOUNT.into(),
+        partition: "aws".into(),
+        user_id: user.core.id.clone(),
+        name: "u".into(),
+        path: "/".into(),
+        session: None,
+    };
+    assert!(world
+        .domain()
+        .call(&root, assume, &input, &World::facts())
+        .is_err());
+    let before = world
+        .domain()
+        .call(&caller, assume, &input, &World::facts())
+        .expect("assumed");
+    let old_key = snapshot.newest_token_key().expect("a key").key_id.clone();
+
+    // A day later a node rotates; every node sees the new key.
+    let later = 1_700_000_000 + tessera_iam::sessions::ROTATION_SECONDS + 1;
+    assert!(tessera_iam::sessions::ensure_token_key(
+        world.store.as_ref(),
+        later,
+        &world.random,
+        &world.kek
+    )
+    .expect("rotate"));
+    assert!(!tessera_iam::sessions::ensure_token_key(
+        world.store.as_ref(),
+        later,
+        &world.random,
+        &world.kek
+    )
+    .expect("once"));
+    world.cell.refresh(world.store.as_ref()).expect("refresh");
+    let snapshot = world.cell.load();
+    let new_key = snapshot.newest_token_key().expect("a key").key_id.clone();
+    assert_ne!(new_key, old_key);
+
+    let cache = SessionCache::default();
+    let presented = |answer: &serde_json::Value| {
+        let key = answer["Credentials"]["AccessKeyId"]
+            .as_str()
+            .expect("key")
+            .to_string();
+        let token = answer["Credentials"]["SessionToken"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        (key, token)
+    };
+    let (key, token) = presented(&before);
+    let old = Presented {
+        access_key_id: &key,
+        region: "us-east-1",
+        service: "sts",
+        session_token: Some(&token),
+        now: 1_700_000_200,
+    };
+    assert!(matches!(
+        credentials::resolve(&snapshot, &old, &cache),
+        Resolved::Key { .. }
+    ));
+    let after = world
+        .domain()
+        .call(&caller, assume, &input, &World::facts())
+        .expect("assumed after the rotation");
+    let (key, token) = presented(&after);
+    let fresh = Presented {
+        access_key_id: &key,
+        region: "us-east-1",
+        service: "sts",
+        session_token: Some(&token),
+        now: 1_700_000_200,
+    };
+    assert!(matches!(
+        credentials::resolve(&snapshot, &fresh, &cache),
+        Resolved::Key { .. }
+    ));
+    // The new token names the new key: the old snapshot cannot open it.
+    let stale = SnapshotCell::new(world.kek.clone());
+    tessera_store::write(world.store.as_ref(), |tx| {
+        tx.delete("tokenkeys", &new_key)?;
+        Ok::<_, tessera_store::Outcome<()>>(())
+    })
+    .expect("drop the new key");
+    stale.refresh(world.store.as_ref()).expect("refresh");
+    assert!(matches!(
+        credentials::resolve(&stale.load(), &fresh, &cache),
+        Resolved::Refused
     ));
 }
