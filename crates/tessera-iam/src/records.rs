@@ -49,6 +49,8 @@ pub enum Ns {
     KeyUsed,
     /// Session-token keys, sealed under the KEK.
     TokenKey,
+    /// OpenID Connect identity providers, by ARN.
+    OidcProvider,
 }
 
 impl Ns {
@@ -68,6 +70,7 @@ impl Ns {
             Ns::OwnerKey => "ownerkey",
             Ns::KeyUsed => "keyused",
             Ns::TokenKey => "tokenkeys",
+            Ns::OidcProvider => "oidc",
         }
     }
 
@@ -82,6 +85,7 @@ impl Ns {
             Ns::OwnerKey,
             Ns::KeyUsed,
             Ns::TokenKey,
+            Ns::OidcProvider,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))
@@ -368,6 +372,28 @@ pub type RoleRecord = Entity<RoleBody>;
 pub type PolicyRecord = Entity<PolicyBody>;
 /// An instance profile.
 pub type InstanceProfileRecord = Entity<InstanceProfileBody>;
+
+/// An OpenID Connect identity provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProviderRecord {
+    /// The provider's ARN (`arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`).
+    pub arn: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The issuer URL without its `https://`, as IAM reports it.
+    pub url: String,
+    /// The audiences (client ids) tokens may name.
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// SHA-1 thumbprints of the issuer's certificates, hex.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    /// Creation time, seconds since the epoch.
+    pub created: i64,
+    /// Tags in the order given.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
 
 /// Who an access key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -86,6 +86,8 @@ pub struct Snapshot {
     keys: HashMap<String, Arc<KeyEntry>>,
     /// Session-token keys, opened.
     token_keys: HashMap<String, Arc<crate::sessions::TokenKey>>,
+    /// OpenID Connect providers by ARN.
+    oidc: HashMap<String, Arc<records::OidcProviderRecord>>,
     /// Access keys whose sealed secret the KEK could not open.
     unopenable_keys: usize,
 }
@@ -320,6 +322,23 @@ impl Snapshot {
             .filter(move |(_, core)| core.account_id == account)
     }
 
+    /// An OpenID Connect provider by ARN.
+    pub fn oidc_provider(&self, arn: &str) -> Option<&records::OidcProviderRecord> {
+        self.oidc.get(arn).map(Arc::as_ref)
+    }
+
+    /// The OpenID Connect providers of `account`, in ARN order.
+    pub fn oidc_providers(&self, account: &str) -> Vec<&records::OidcProviderRecord> {
+        let mut providers: Vec<&records::OidcProviderRecord> = self
+            .oidc
+            .values()
+            .map(Arc::as_ref)
+            .filter(|p| p.account_id == account)
+            .collect();
+        providers.sort_by(|a, b| a.arn.cmp(&b.arn));
+        providers
+    }
+
     /// A session-token key by id.
     pub fn token_key(&self, key_id: &str) -> Option<Arc<crate::sessions::TokenKey>> {
         self.token_keys.get(key_id).cloned()
@@ -400,6 +419,9 @@ impl Snapshot {
         }
         for (arn, p) in &self.managed {
             lines.push(format!("managed {arn} {}", p.is_some()));
+        }
+        for (arn, p) in &self.oidc {
+            lines.push(format!("oidc {arn} {p:?}"));
         }
         for id in self.token_keys.keys() {
             lines.push(format!("token key {id}"));
@@ -489,6 +511,18 @@ impl Snapshot {
                     next.apply_entity::<InstanceProfileBody>(key, value);
                 }
                 Ns::AccessKey => next.apply_access_key(key, value, kek),
+                Ns::OidcProvider => {
+                    match value
+                        .and_then(|v| decode_logged::<records::OidcProviderRecord>(ns, key, v))
+                    {
+                        Some(provider) => {
+                            next.oidc.insert(key.to_string(), Arc::new(provider));
+                        }
+                        None => {
+                            next.oidc.remove(key);
+                        }
+                    }
+                }
                 Ns::TokenKey => {
                     let opened = value
                         .and_then(|v| crate::sessions::decode_key(key, v).ok())

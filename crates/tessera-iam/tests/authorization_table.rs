@@ -32,6 +32,7 @@ fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
         ResourceSpec::PolicyArn => Some("policy"),
         ResourceSpec::RoleArn => Some("role"),
         ResourceSpec::FederatedUser => Some("federated-user"),
+        ResourceSpec::NewOidcProvider | ResourceSpec::OidcProviderArn => Some("oidc-provider"),
         ResourceSpec::ServiceLinkedRole | ResourceSpec::DeletionTaskRole => Some("role"),
     }
 }

@@ -157,6 +157,19 @@ pub(super) fn target(
                 None => (role_arn, Vec::new()),
             }
         }
+        ResourceSpec::NewOidcProvider => (
+            super::oidc::provider_arn(partition, account, input.str("Url").unwrap_or(""))
+                .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:oidc-provider/")),
+            Vec::new(),
+        ),
+        ResourceSpec::OidcProviderArn => {
+            let provider_arn = input.str("OpenIDConnectProviderArn").unwrap_or("");
+            let tags = snapshot
+                .oidc_provider(provider_arn)
+                .map(|p| p.tags.clone())
+                .unwrap_or_default();
+            (provider_arn.to_string(), tags)
+        }
         ResourceSpec::FederatedUser => (
             format!(
                 "arn:{partition}:sts::{account}:federated-user/{}",

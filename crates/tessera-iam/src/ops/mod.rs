@@ -18,6 +18,7 @@ mod groups;
 mod inline;
 mod input;
 mod managed;
+mod oidc;
 mod paging;
 mod profiles;
 mod roles;
@@ -136,6 +137,10 @@ pub enum ResourceSpec {
     /// The role named by `RoleArn`, in any account; its trust policy is
     /// the resource policy of the request.
     RoleArn,
+    /// A new OpenID Connect provider: its ARN from `Url`.
+    NewOidcProvider,
+    /// The OpenID Connect provider named by `OpenIDConnectProviderArn`.
+    OidcProviderArn,
     /// The federated user a `GetFederationToken` names
     /// (`arn:aws:sts::ACCOUNT:federated-user/NAME`).
     FederatedUser,
@@ -411,6 +416,17 @@ operations! {
     TagInstanceProfile: Iam, Write, Res::Named(IP), [K::RequestTags], [], tags::tag::<InstanceProfileBody>;
     UntagInstanceProfile: Iam, Write, Res::Named(IP), [K::TagKeys], [], tags::untag::<InstanceProfileBody>;
     ListInstanceProfileTags: Iam, None, Res::Named(IP), [], [], tags::list::<InstanceProfileBody>;
+
+    CreateOpenIDConnectProvider: Iam, Write, Res::NewOidcProvider, [K::RequestTags], [], oidc::create;
+    GetOpenIDConnectProvider: Iam, None, Res::OidcProviderArn, [], [], oidc::get;
+    ListOpenIDConnectProviders: Iam, None, Res::Star, [], [], oidc::list;
+    DeleteOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [], [], oidc::delete;
+    AddClientIDToOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [], [], oidc::add_client_id;
+    RemoveClientIDFromOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [], [], oidc::remove_client_id;
+    UpdateOpenIDConnectProviderThumbprint: Iam, Write, Res::OidcProviderArn, [], [], oidc::update_thumbprint;
+    TagOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [K::RequestTags], [], oidc::tag;
+    UntagOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [K::TagKeys], [], oidc::untag;
+    ListOpenIDConnectProviderTags: Iam, None, Res::OidcProviderArn, [], [], oidc::list_tags;
 
     GetAccountAuthorizationDetails: Iam, None, Res::Star, [], [], account::get_account_authorization_details;
     GetAccountSummary: Iam, None, Res::Star, [], [], account::get_account_summary;
