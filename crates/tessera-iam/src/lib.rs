@@ -38,6 +38,7 @@ pub mod error;
 pub mod ids;
 pub mod invariants;
 pub mod kind;
+pub mod mfa;
 pub mod ops;
 pub mod policies;
 pub mod quotas;

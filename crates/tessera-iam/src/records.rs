@@ -51,6 +51,8 @@ pub enum Ns {
     TokenKey,
     /// OpenID Connect identity providers, by ARN.
     OidcProvider,
+    /// MFA devices, by serial number.
+    Mfa,
 }
 
 impl Ns {
@@ -71,6 +73,7 @@ impl Ns {
             Ns::KeyUsed => "keyused",
             Ns::TokenKey => "tokenkeys",
             Ns::OidcProvider => "oidc",
+            Ns::Mfa => "mfa",
         }
     }
 
@@ -86,6 +89,7 @@ impl Ns {
             Ns::KeyUsed,
             Ns::TokenKey,
             Ns::OidcProvider,
+            Ns::Mfa,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))
@@ -393,6 +397,48 @@ pub struct OidcProviderRecord {
     /// Tags in the order given.
     #[serde(default)]
     pub tags: Vec<Tag>,
+}
+
+/// A virtual MFA device. The seed is sealed (see [`crate::crypto`]).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDeviceRecord {
+    /// The serial number: `arn:aws:iam::ACCOUNT:mfa/PATH/NAME`.
+    pub serial: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The device name.
+    pub name: String,
+    /// The path.
+    pub path: String,
+    /// Creation time, seconds since the epoch.
+    pub created: i64,
+    /// Tags in the order given.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// The TOTP seed, sealed under the KEK with `mfa:SERIAL` as context.
+    #[serde(with = "base64_bytes")]
+    pub sealed_seed: Vec<u8>,
+    /// The user the device is enabled for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// When it was enabled, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<i64>,
+    /// The last TOTP step accepted: codes of it or before are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for MfaDeviceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaDeviceRecord")
+            .field("serial", &self.serial)
+            .field("account_id", &self.account_id)
+            .field("user_id", &self.user_id)
+            .field("enabled", &self.enabled)
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who an access key belongs to.

@@ -88,6 +88,8 @@ pub struct Snapshot {
     token_keys: HashMap<String, Arc<crate::sessions::TokenKey>>,
     /// OpenID Connect providers by ARN.
     oidc: HashMap<String, Arc<records::OidcProviderRecord>>,
+    /// MFA devices by serial number (seeds stay sealed).
+    mfa: HashMap<String, Arc<records::MfaDeviceRecord>>,
     /// Access keys whose sealed secret the KEK could not open.
     unopenable_keys: usize,
 }
@@ -322,6 +324,23 @@ impl Snapshot {
             .filter(move |(_, core)| core.account_id == account)
     }
 
+    /// An MFA device by serial number.
+    pub fn mfa_device(&self, serial: &str) -> Option<&records::MfaDeviceRecord> {
+        self.mfa.get(serial).map(Arc::as_ref)
+    }
+
+    /// The MFA devices of `account`, in serial order.
+    pub fn mfa_devices(&self, account: &str) -> Vec<&records::MfaDeviceRecord> {
+        let mut devices: Vec<&records::MfaDeviceRecord> = self
+            .mfa
+            .values()
+            .map(Arc::as_ref)
+            .filter(|d| d.account_id == account)
+            .collect();
+        devices.sort_by(|a, b| a.serial.cmp(&b.serial));
+        devices
+    }
+
     /// An OpenID Connect provider by ARN.
     pub fn oidc_provider(&self, arn: &str) -> Option<&records::OidcProviderRecord> {
         self.oidc.get(arn).map(Arc::as_ref)
@@ -420,6 +439,9 @@ impl Snapshot {
         for (arn, p) in &self.managed {
             lines.push(format!("managed {arn} {}", p.is_some()));
         }
+        for (serial, d) in &self.mfa {
+            lines.push(format!("mfa {serial} {d:?}"));
+        }
         for (arn, p) in &self.oidc {
             lines.push(format!("oidc {arn} {p:?}"));
         }
@@ -511,6 +533,17 @@ impl Snapshot {
                     next.apply_entity::<InstanceProfileBody>(key, value);
                 }
                 Ns::AccessKey => next.apply_access_key(key, value, kek),
+                Ns::Mfa => {
+                    match value.and_then(|v| decode_logged::<records::MfaDeviceRecord>(ns, key, v))
+                    {
+                        Some(device) => {
+                            next.mfa.insert(key.to_string(), Arc::new(device));
+                        }
+                        None => {
+                            next.mfa.remove(key);
+                        }
+                    }
+                }
                 Ns::OidcProvider => {
                     match value
                         .and_then(|v| decode_logged::<records::OidcProviderRecord>(ns, key, v))

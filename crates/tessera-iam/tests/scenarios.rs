@@ -21,7 +21,9 @@
 //! output (dotted paths, list indexes as numbers) with their expected JSON
 //! value, or plain text for strings; `!Member` asserts a member is absent;
 //! `Member->name` keeps a string member's value for later parameters and
-//! checks written `$name`.
+//! checks written `$name`; a parameter `$totp:NAME:N` is the one-time code
+//! of the virtual MFA device whose `Base32StringSeed` was kept as NAME, N
+//! steps after the scenario clock's.
 
 mod support;
 
@@ -99,6 +101,45 @@ fn check_output(
 }
 
 /// Runs one scenario file; answers the actions that succeeded in it.
+/// The code of `totp:NAME:N` (see the module docs).
+fn totp_code(
+    kept: &std::collections::BTreeMap<String, String>,
+    spec: &str,
+    file: &str,
+    line_no: usize,
+) -> String {
+    use base64::Engine;
+    let mut parts = spec.split(':').skip(1);
+    let (Some(name), Some(offset)) = (parts.next(), parts.next()) else {
+        panic!("{file}:{line_no}: bad {spec}");
+    };
+    let blob = kept
+        .get(name)
+        .unwrap_or_else(|| panic!("{file}:{line_no}: nothing kept as {name}"));
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(blob)
+        .expect("base64 seed");
+    let mut seed = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in text {
+        let value = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+            .iter()
+            .position(|&b| b == c)
+            .expect("base32") as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            seed.push((buffer >> bits) as u8);
+        }
+    }
+    let step = World::facts().now.unix_timestamp() / 30 + offset.parse::<i64>().expect("offset");
+    format!(
+        "{:06}",
+        tessera_iam::mfa::code_at(&seed, step).expect("code")
+    )
+}
+
 fn run(file: &str, text: &str) -> std::collections::BTreeSet<String> {
     let mut succeeded = std::collections::BTreeSet::new();
     let mut kept = std::collections::BTreeMap::new();
@@ -136,6 +177,9 @@ fn run(file: &str, text: &str) -> std::collections::BTreeSet<String> {
         let mut parts: Vec<String> = words(line)
             .into_iter()
             .map(|w| match w.split_once("=$") {
+                Some((key, totp)) if totp.starts_with("totp:") => {
+                    format!("{key}={}", totp_code(&kept, totp, file, line_no))
+                }
                 Some((key, name)) => match kept.get(name) {
                     Some(value) => format!("{key}={value}"),
                     None => panic!("{file}:{line_no}: nothing kept as {name}"),

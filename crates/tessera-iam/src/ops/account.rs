@@ -262,8 +262,12 @@ pub(super) fn get_account_summary(ctx: &OpContext<'_>, _input: &Value) -> Result
         "GroupsQuota": 300,
         "InstanceProfiles": snapshot.count::<InstanceProfileBody>(account),
         "InstanceProfilesQuota": 1000,
-        "MFADevices": 0,
-        "MFADevicesInUse": 0,
+        "MFADevices": snapshot.mfa_devices(account).len(),
+        "MFADevicesInUse": snapshot
+            .mfa_devices(account)
+            .iter()
+            .filter(|d| d.user_id.is_some())
+            .count(),
         "Policies": policies.len(),
         "PoliciesQuota": 1500,
         "PolicySizeQuota": quotas.managed_policy_chars,

@@ -157,6 +157,23 @@ pub(super) fn target(
                 None => (role_arn, Vec::new()),
             }
         }
+        ResourceSpec::NewMfaDevice => (
+            super::mfa::serial(
+                partition,
+                account,
+                input.path(),
+                input.str("VirtualMFADeviceName").unwrap_or(""),
+            ),
+            Vec::new(),
+        ),
+        ResourceSpec::MfaSerial => {
+            let serial = input.str("SerialNumber").unwrap_or("");
+            let tags = snapshot
+                .mfa_device(serial)
+                .map(|d| d.tags.clone())
+                .unwrap_or_default();
+            (serial.to_string(), tags)
+        }
         ResourceSpec::NewOidcProvider => (
             super::oidc::provider_arn(partition, account, input.str("Url").unwrap_or(""))
                 .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:oidc-provider/")),
@@ -262,6 +279,19 @@ pub(super) fn target(
                     if let Some(value) = input.str(member) {
                         context.push((key.into(), ContextValue::Single(value.to_string())));
                     }
+                }
+                // MFA presented with the request counts for the trust
+                // policy; the handler then checks the code (and refuses
+                // the request when it is not valid).
+                if input.str("SerialNumber").is_some() && input.str("TokenCode").is_some() {
+                    context.push((
+                        "aws:MultiFactorAuthPresent".into(),
+                        ContextValue::Single("true".into()),
+                    ));
+                    context.push((
+                        "aws:MultiFactorAuthAge".into(),
+                        ContextValue::Single("0".into()),
+                    ));
                 }
                 let transitive = input.strings("TransitiveTagKeys");
                 if !transitive.is_empty() {

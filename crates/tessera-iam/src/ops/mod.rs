@@ -18,6 +18,7 @@ mod groups;
 mod inline;
 mod input;
 mod managed;
+mod mfa;
 mod oidc;
 mod paging;
 mod profiles;
@@ -137,6 +138,11 @@ pub enum ResourceSpec {
     /// The role named by `RoleArn`, in any account; its trust policy is
     /// the resource policy of the request.
     RoleArn,
+    /// A new virtual MFA device: its serial from `VirtualMFADeviceName`
+    /// and `Path`.
+    NewMfaDevice,
+    /// The MFA device named by `SerialNumber`.
+    MfaSerial,
     /// A new OpenID Connect provider: its ARN from `Url`.
     NewOidcProvider,
     /// The OpenID Connect provider named by `OpenIDConnectProviderArn`.
@@ -416,6 +422,18 @@ operations! {
     TagInstanceProfile: Iam, Write, Res::Named(IP), [K::RequestTags], [], tags::tag::<InstanceProfileBody>;
     UntagInstanceProfile: Iam, Write, Res::Named(IP), [K::TagKeys], [], tags::untag::<InstanceProfileBody>;
     ListInstanceProfileTags: Iam, None, Res::Named(IP), [], [], tags::list::<InstanceProfileBody>;
+
+    CreateVirtualMFADevice: Iam, Write, Res::NewMfaDevice, [K::RequestTags], [], mfa::create;
+    EnableMFADevice: Iam, Write, Res::NamedOrCaller, [], [], mfa::enable;
+    ResyncMFADevice: Iam, Write, Res::NamedOrCaller, [], [], mfa::resync;
+    DeactivateMFADevice: Iam, Write, Res::NamedOrCaller, [], [], mfa::deactivate;
+    DeleteVirtualMFADevice: Iam, Write, Res::MfaSerial, [], [], mfa::delete;
+    GetMFADevice: Iam, None, Res::NamedOrCaller, [], [], mfa::get;
+    ListMFADevices: Iam, None, Res::NamedOrCaller, [], [], mfa::list;
+    ListVirtualMFADevices: Iam, None, Res::Star, [], [], mfa::list_virtual;
+    TagMFADevice: Iam, Write, Res::MfaSerial, [K::RequestTags], [], mfa::tag;
+    UntagMFADevice: Iam, Write, Res::MfaSerial, [K::TagKeys], [], mfa::untag;
+    ListMFADeviceTags: Iam, None, Res::MfaSerial, [], [], mfa::list_tags;
 
     CreateOpenIDConnectProvider: Iam, Write, Res::NewOidcProvider, [K::RequestTags], [], oidc::create;
     GetOpenIDConnectProvider: Iam, None, Res::OidcProviderArn, [], [], oidc::get;

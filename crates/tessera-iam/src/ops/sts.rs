@@ -203,14 +203,11 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         (Some(existing), _) => Some(existing),
         (None, asked) => asked.map(str::to_string),
     };
-    if input.str("SerialNumber").is_some() || input.str("TokenCode").is_some() {
-        // No MFA device can be registered yet, so no code can be valid.
-        return Err(IamError::new(
-            "AccessDenied",
-            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-        ));
-    }
     let now = ctx.now_secs();
+    let mfa_time = match presented_mfa(ctx, input)? {
+        Some(at) => Some(at),
+        None => parent.and_then(|p| p.mfa_time),
+    };
     let expires = now + i64::try_from(duration).unwrap_or(3600);
     let claims = Claims {
         access_key_id: String::new(),
@@ -224,7 +221,7 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         federating_user_id: None,
         issued: now,
         expires,
-        mfa_time: parent.and_then(|p| p.mfa_time),
+        mfa_time,
         source_identity: source_identity.clone(),
         tags: tags.clone(),
         transitive_tag_keys: transitive,
@@ -250,6 +247,30 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         out["SourceIdentity"] = json!(source);
     }
     Ok(out)
+}
+
+/// The MFA a request presents (`SerialNumber` and `TokenCode`): the code
+/// checked against the calling user's device, once. Answers when MFA was
+/// presented (now), or `None` when the request presents none.
+fn presented_mfa(ctx: &OpContext<'_>, input: Input<'_>) -> Result<Option<i64>, IamError> {
+    let (serial, code) = match (input.str("SerialNumber"), input.str("TokenCode")) {
+        (None, None) => return Ok(None),
+        (Some(serial), Some(code)) => (serial, code),
+        _ => {
+            return Err(IamError::new(
+                "AccessDenied",
+                "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+            ))
+        }
+    };
+    let Caller::User { user_id, .. } = ctx.caller else {
+        return Err(IamError::new(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        ));
+    };
+    super::mfa::check_code(ctx, user_id, serial, code)?;
+    Ok(Some(ctx.now_secs()))
 }
 
 /// The duration of a `GetSessionToken` or `GetFederationToken` session:
@@ -282,12 +303,7 @@ pub(super) fn get_session_token(ctx: &OpContext<'_>, input: &Value) -> Result<Va
     let input = Input(input);
     require_long_term(ctx, "GetSessionToken")?;
     let duration = long_session_duration(ctx, input)?;
-    if input.str("SerialNumber").is_some() || input.str("TokenCode").is_some() {
-        return Err(IamError::new(
-            "AccessDenied",
-            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-        ));
-    }
+    let mfa_time = presented_mfa(ctx, input)?;
     let now = ctx.now_secs();
     let (kind, principal_id, name, path) = match ctx.caller {
         Caller::User {
@@ -315,7 +331,7 @@ pub(super) fn get_session_token(ctx: &OpContext<'_>, input: &Value) -> Result<Va
         federating_user_id: None,
         issued: now,
         expires: now + duration,
-        mfa_time: None,
+        mfa_time,
         source_identity: None,
         tags: Vec::new(),
         transitive_tag_keys: Vec::new(),

@@ -170,6 +170,13 @@ fn user_delete_conflict(
             "Cannot delete entity, must detach all policies first.",
         ));
     }
+    let has_mfa = records::scan_all(tx, crate::records::Ns::Mfa.as_str(), "")?
+        .into_iter()
+        .filter_map(|(k, v)| records::decode::<crate::records::MfaDeviceRecord>("mfa", &k, &v).ok())
+        .any(|d| d.user_id.as_deref() == Some(user.core.id.as_str()));
+    if has_mfa {
+        return Ok(Some("Cannot delete entity, must delete MFA device first."));
+    }
     if edges::count(tx, Relation::Member, Direction::Inverse, &user.core.id)? > 0 {
         return Ok(Some(
             "Cannot delete entity, must remove users from group first.",
