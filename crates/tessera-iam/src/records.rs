@@ -15,6 +15,9 @@
 //! | `accesskey` | access key id                         | [`AccessKeyRecord`] |
 //! | `ownerkey`  | `ACCOUNT/OWNER/ACCESSKEYID`           | empty (counts keys per owner) |
 //! | `keyused`   | access key id                         | [`LastUsedRecord`] |
+//! | `tokenkeys` | token key id                          | [`crate::sessions::TokenKeyRecord`] |
+//! | `mfa`       | MFA device serial number              | [`MfaDeviceRecord`] |
+//! | `oidc`      | OpenID Connect provider ARN           | [`OidcProviderRecord`] |
 //!
 //! Names are unique per kind and account case-insensitively, as in IAM,
 //! which is why the name index holds the lowercased name while the record
