@@ -20,13 +20,16 @@ use crate::request::{service_hash, Principal, PrincipalKind, Request};
 /// A validated, compiled policy, ready to evaluate. Immutable; share it
 /// with `Arc` across threads.
 #[derive(Clone, Debug)]
+// The fields evaluation reads come first, in declaration order, so they
+// share the first cache lines of the allocation.
+#[repr(C)]
 pub struct CompiledPolicy {
+    statements: Box<[CompiledStatement]>,
+    index: ActionIndex,
     name: Box<str>,
     kind: PolicyKind,
     version: LanguageVersion,
     id: Option<Box<str>>,
-    statements: Box<[CompiledStatement]>,
-    index: ActionIndex,
     report: ValidationReport,
 }
 
@@ -34,7 +37,9 @@ pub struct CompiledPolicy {
 pub(crate) struct CompiledStatement {
     pub(crate) sid: Option<Box<str>>,
     pub(crate) effect: Effect,
-    pub(crate) principal: Option<PrincipalMatcher>,
+    /// Boxed: most statements have none, and a smaller statement keeps
+    /// more of a policy in each cache line.
+    pub(crate) principal: Option<Box<PrincipalMatcher>>,
     pub(crate) actions: ActionMatcher,
     pub(crate) resources: Option<ResourceMatcher>,
     pub(crate) conditions: Box<[ConditionTest]>,
@@ -43,7 +48,7 @@ pub(crate) struct CompiledStatement {
 #[derive(Clone, Debug)]
 pub(crate) struct ActionMatcher {
     negated: bool,
-    patterns: Box<[ActionPattern]>,
+    patterns: Few<ActionPattern>,
 }
 
 #[derive(Clone, Debug)]
@@ -53,8 +58,15 @@ enum ActionPattern {
     Service {
         /// Hash of `service`, compared before the text.
         hash: u64,
+        /// The whole action (`service:name`) as one pattern: for a request
+        /// action with a colon, matching it is the same as comparing the
+        /// service and matching the name (the service has no colon), and
+        /// it follows one pointer instead of three.
+        whole: Pattern,
         service: Box<str>,
-        name: Pattern,
+        /// Whether the name pattern matches the empty name, which is what a
+        /// request action without a colon has.
+        name_matches_empty: bool,
     },
     /// A wildcard inside the service prefix: match the whole action.
     Whole(Pattern),
@@ -64,7 +76,7 @@ enum ActionPattern {
 pub(crate) struct ResourceMatcher {
     negated: bool,
     any: bool,
-    patterns: Box<[Pattern]>,
+    patterns: Few<Pattern>,
 }
 
 /// How a `Principal` entry named the caller, weakest first. The kind of
@@ -101,11 +113,87 @@ type ServiceEntry = (u64, Box<str>, Box<[u32]>);
 
 /// Statement candidates per service prefix.
 #[derive(Clone, Debug, Default)]
+#[repr(C)]
 struct ActionIndex {
+    /// For a policy of at most 64 statements naming at most
+    /// [`MASK_SERVICES`] service prefixes (then the two lists below are
+    /// left empty): the same index as bit sets, held in the policy itself,
+    /// so a lookup reads no other memory, no list and no name. Without the
+    /// name check a service whose hash collides only adds candidates, which
+    /// the action matcher then rejects.
+    masks: Option<MaskIndex>,
     /// Sorted by service prefix.
     by_service: Box<[ServiceEntry]>,
     /// Statements that can match any service, ascending.
     always: Box<[u32]>,
+}
+
+/// Service prefixes a [`MaskIndex`] holds.
+const MASK_SERVICES: usize = 8;
+
+/// [`ActionIndex`] as bit sets of statement indices.
+#[derive(Clone, Debug, Default)]
+#[repr(C)]
+struct MaskIndex {
+    /// Statements that can match any service.
+    always: u64,
+    /// Entries used in `hashes` and `bits`.
+    len: usize,
+    /// Service prefix hashes.
+    hashes: [u64; MASK_SERVICES],
+    /// The statements of the service prefix at the same position.
+    bits: [u64; MASK_SERVICES],
+}
+
+/// A short list held inline: most statements list one or two actions and
+/// resources, and keeping them inside the statement saves following a
+/// pointer (a likely cache miss when the policies are not in cache).
+#[derive(Clone, Debug)]
+pub(crate) enum Few<T> {
+    None,
+    One(T),
+    Two([T; 2]),
+    Many(Box<[T]>),
+}
+
+impl<T> Few<T> {
+    fn from_vec(mut items: Vec<T>) -> Few<T> {
+        if items.len() == 1 {
+            if let Some(item) = items.pop() {
+                return Few::One(item);
+            }
+        }
+        match <[T; 2]>::try_from(items) {
+            Ok(two) => Few::Two(two),
+            Err(items) if items.is_empty() => Few::None,
+            Err(items) => Few::Many(items.into_boxed_slice()),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[T] {
+        match self {
+            Few::None => &[],
+            Few::One(item) => std::slice::from_ref(item),
+            Few::Two(items) => items,
+            Few::Many(items) => items,
+        }
+    }
+}
+
+impl<T> FromIterator<T> for Few<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Few<T> {
+        Few::from_vec(iter.into_iter().collect())
+    }
+}
+
+/// A resolver with no values, for matching patterns without variables at
+/// compile time.
+struct NoValues;
+
+impl crate::pattern::Resolve for NoValues {
+    fn resolve(&self, _key: &str) -> Option<&str> {
+        None
+    }
 }
 
 /// Whether one statement applies to a request, and if not, what stopped it.
@@ -295,9 +383,24 @@ impl CompiledPolicy {
     /// Calls `visit` with the index of every statement whose actions could
     /// match `request`, in statement order.
     pub(crate) fn for_each_candidate(&self, request: &Request, mut visit: impl FnMut(u32)) {
+        let hash = request.service_hash();
+        if let Some(masks) = &self.index.masks {
+            let specific = masks
+                .hashes
+                .iter()
+                .take(masks.len)
+                .position(|h| *h == hash)
+                .and_then(|at| masks.bits.get(at))
+                .map_or(0, |bits| *bits);
+            let mut bits = specific | masks.always;
+            while bits != 0 {
+                visit(bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+            return;
+        }
         let action = request.action_lower();
         let service = action.split_once(':').map_or(action, |(s, _)| s);
-        let hash = request.service_hash();
         let specific: &[u32] = match self
             .index
             .by_service
@@ -342,11 +445,11 @@ impl CompiledPolicy {
 fn compile_statement(s: StatementModel, variables: bool) -> CompiledStatement {
     let patterns = s.actions.iter().map(|a| compile_action(a)).collect();
     let resources = s.resources.map(|rs| {
-        let patterns: Box<[Pattern]> = rs
+        let patterns: Few<Pattern> = rs
             .iter()
             .map(|r| Pattern::parse(r, Wildcards::Glob, variables))
             .collect();
-        let any = patterns.iter().any(Pattern::matches_everything);
+        let any = patterns.as_slice().iter().any(Pattern::matches_everything);
         ResourceMatcher {
             negated: s.not_resource,
             any,
@@ -356,7 +459,9 @@ fn compile_statement(s: StatementModel, variables: bool) -> CompiledStatement {
     CompiledStatement {
         sid: s.sid.map(String::into_boxed_str),
         effect: s.effect,
-        principal: s.principal.map(|p| compile_principal(p, s.not_principal)),
+        principal: s
+            .principal
+            .map(|p| Box::new(compile_principal(p, s.not_principal))),
         actions: ActionMatcher {
             negated: s.not_action,
             patterns,
@@ -374,8 +479,13 @@ fn compile_action(action: &str) -> ActionPattern {
     match lower.split_once(':') {
         Some((service, name)) if !service.contains(['*', '?']) => ActionPattern::Service {
             hash: service_hash(service),
+            whole: Pattern::parse(&lower, Wildcards::Glob, false),
             service: service.into(),
-            name: Pattern::parse(name, Wildcards::Glob, false),
+            name_matches_empty: Pattern::parse(name, Wildcards::Glob, false).matches(
+                "",
+                Case::Sensitive,
+                &NoValues,
+            ),
         },
         _ => ActionPattern::Whole(Pattern::parse(&lower, Wildcards::Glob, false)),
     }
@@ -421,6 +531,7 @@ fn build_index(statements: &[CompiledStatement]) -> ActionIndex {
         } else {
             s.actions
                 .patterns
+                .as_slice()
                 .iter()
                 .map(|p| match p {
                     ActionPattern::Service { service, .. } => Some(&**service),
@@ -451,31 +562,67 @@ fn build_index(statements: &[CompiledStatement]) -> ActionIndex {
     keyed.sort_by_key(|entry| entry.0);
     // Two prefixes sharing a hash would make lookups ambiguous: then every
     // statement is a candidate, which is slower but still exact.
-    if keyed.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+    let index = if keyed.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
         let every: Box<[u32]> = (0..u32::try_from(statements.len()).unwrap_or(u32::MAX)).collect();
-        return ActionIndex {
+        ActionIndex {
             by_service: Box::new([]),
             always: every,
-        };
+            masks: None,
+        }
+    } else {
+        ActionIndex {
+            by_service: keyed.into_boxed_slice(),
+            always: always.into_boxed_slice(),
+            masks: None,
+        }
+    };
+    if statements.len() > 64 || index.by_service.len() > MASK_SERVICES {
+        return index;
+    }
+    let mask = |ids: &[u32]| {
+        ids.iter()
+            .fold(0u64, |bits, &i| bits | 1u64.checked_shl(i).unwrap_or(0))
+    };
+    let mut masks = MaskIndex {
+        always: mask(&index.always),
+        len: index.by_service.len(),
+        ..MaskIndex::default()
+    };
+    for ((hash, _, ids), (h, bits)) in index
+        .by_service
+        .iter()
+        .zip(masks.hashes.iter_mut().zip(masks.bits.iter_mut()))
+    {
+        *h = *hash;
+        *bits = mask(ids);
     }
     ActionIndex {
-        by_service: keyed.into_boxed_slice(),
-        always: always.into_boxed_slice(),
+        masks: Some(masks),
+        by_service: Box::new([]),
+        always: Box::new([]),
     }
 }
 
 impl ActionMatcher {
     pub(crate) fn matches(&self, request: &Request) -> bool {
         let action = request.action_lower();
-        let (service, name) = action.split_once(':').unwrap_or((action, ""));
+        let has_colon = action.contains(':');
         let hash = request.service_hash();
-        let any = self.patterns.iter().any(|p| match p {
+        let any = self.patterns.as_slice().iter().any(|p| match p {
             ActionPattern::Any => true,
             ActionPattern::Service {
                 hash: h,
+                whole,
                 service: s,
-                name: n,
-            } => *h == hash && **s == *service && n.matches(name, Case::Sensitive, request),
+                name_matches_empty,
+            } => {
+                *h == hash
+                    && if has_colon {
+                        whole.matches(action, Case::Sensitive, request)
+                    } else {
+                        *name_matches_empty && **s == *action
+                    }
+            }
             ActionPattern::Whole(p) => p.matches(action, Case::Sensitive, request),
         });
         any != self.negated
@@ -496,6 +643,7 @@ impl ResourceMatcher {
         let resource = request.resource();
         let matched = self
             .patterns
+            .as_slice()
             .iter()
             .any(|p| p.matches(resource, Case::Sensitive, request));
         matched != self.negated
@@ -572,5 +720,68 @@ impl PrincipalMatcher {
                 !(account_listed && parent_listed && self_listed)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{evaluate, Decision, PolicySet};
+    use std::sync::Arc;
+
+    #[test]
+    fn few_keeps_every_item_in_order() {
+        for n in 0..5usize {
+            let few: Few<usize> = (0..n).collect();
+            assert_eq!(few.as_slice(), (0..n).collect::<Vec<_>>().as_slice());
+        }
+    }
+
+    fn decide(statements: &[String], action: &str, resource: &str) -> Decision {
+        let text = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
+            statements.join(",")
+        );
+        let policy = Arc::new(
+            CompiledPolicy::compile_kind("t", &text, PolicyKind::Identity).expect("valid"),
+        );
+        let identity = [policy];
+        let set = PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        };
+        let principal = Principal::from_arn("arn:aws:iam::123456789012:user/u").expect("valid");
+        evaluate(&set, &Request::new(principal, action, resource)).decision()
+    }
+
+    /// The bit-set index covers at most 64 statements and 8 service
+    /// prefixes; beyond either the lists are used. Both find the same
+    /// candidates.
+    #[test]
+    fn large_policies_use_the_list_index_and_decide_alike() {
+        let allow = |action: &str| {
+            format!(r#"{{"Effect": "Allow", "Action": "{action}", "Resource": "*"}}"#)
+        };
+        let services: Vec<String> = (0..12).map(|i| allow(&format!("svc{i}:Get*"))).collect();
+        let mut many: Vec<String> = (0..70).map(|_| allow("s3:ListBucket")).collect();
+        many.push(allow("ec2:Describe*"));
+        for statements in [&services[..8], &services[..], &many[..60], &many[..]] {
+            let has_ec2 = statements.len() > 64;
+            for (action, expected) in [
+                ("svc0:GetThing", statements.len() < 60),
+                ("svc7:GetThing", statements.len() < 60),
+                ("s3:ListBucket", statements.len() >= 60),
+                ("ec2:DescribeInstances", has_ec2),
+                ("svc1:PutThing", false),
+            ] {
+                let want = if expected {
+                    Decision::Allowed
+                } else {
+                    Decision::ImplicitDeny
+                };
+                assert_eq!(decide(statements, action, "*"), want, "{action}");
+            }
+        }
+        assert_eq!(decide(&services, "svc11:GetThing", "*"), Decision::Allowed);
     }
 }

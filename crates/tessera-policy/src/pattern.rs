@@ -24,7 +24,10 @@ pub(crate) struct Variable {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Piece {
+    /// Literal text, while parsing.
     Literal(Box<str>),
+    /// Literal text in a compiled pattern: short ASCII text inline.
+    Text(Literal),
     Star,
     Question,
     Variable(Variable),
@@ -49,21 +52,76 @@ pub(crate) enum Case {
 /// A parsed pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Pattern {
-    pieces: Box<[Piece]>,
     shape: Shape,
 }
 
-/// Fast paths decided at compile time.
+/// Fast paths decided at compile time. The literal of the two common
+/// shapes is held directly (one allocation, one pointer to follow), not
+/// inside a list of pieces: across a large population the policies are
+/// rarely in cache, and each pointer followed is a likely cache miss.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Shape {
     /// Only `*`: matches everything.
     AnyText,
-    /// One literal: plain comparison.
-    Exact,
+    /// One literal (possibly empty): plain comparison.
+    Exact(Literal),
     /// A literal then `*` (`s3:Get*`, `arn:aws:s3:::bucket/*`): a prefix test.
-    Prefix,
+    Prefix(Literal),
     /// Everything else: the general matcher.
-    General,
+    General(Box<[Piece]>),
+}
+
+/// Longest literal kept inside the pattern itself.
+const INLINE_LITERAL: usize = 30;
+
+/// The literal of a fast-path pattern: a short ASCII literal (most action
+/// names, many resource ARNs) sits inside the pattern, so matching it reads
+/// no other memory; a longer or non-ASCII one is on the heap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Literal {
+    /// ASCII bytes; `len` of `bytes` are used.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_LITERAL],
+    },
+    Heap(Box<str>),
+}
+
+impl Literal {
+    fn new(text: Box<str>) -> Literal {
+        let mut bytes = [0u8; INLINE_LITERAL];
+        match (bytes.get_mut(..text.len()), u8::try_from(text.len())) {
+            (Some(slot), Ok(len)) if text.is_ascii() => {
+                slot.copy_from_slice(text.as_bytes());
+                Literal::Inline { len, bytes }
+            }
+            _ => Literal::Heap(text),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Literal::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
+            Literal::Heap(text) => text.as_bytes(),
+        }
+    }
+
+    /// Length in bytes of `text`'s prefix equal to this literal, if it has one.
+    fn prefix_of(&self, text: &str, case: Case) -> Option<usize> {
+        match (self, case) {
+            (_, Case::Sensitive) => {
+                let literal = self.as_bytes();
+                text.as_bytes()
+                    .starts_with(literal)
+                    .then_some(literal.len())
+            }
+            (Literal::Heap(literal), Case::Insensitive) => prefix_len(text, literal, case),
+            // ASCII bytes are their own characters.
+            (Literal::Inline { .. }, Case::Insensitive) => {
+                insensitive_prefix_len(text, self.as_bytes().iter().map(|&b| char::from(b)))
+            }
+        }
+    }
 }
 
 /// Looks up the value of a variable's key in the request.
@@ -110,16 +168,24 @@ impl Pattern {
             rest = rest.get(c.len_utf8()..).unwrap_or("");
         }
         flush(&mut literal, &mut pieces);
-        let shape = match pieces.as_slice() {
+        let shape = match pieces.as_mut_slice() {
             [Piece::Star] => Shape::AnyText,
-            [Piece::Literal(_)] | [] => Shape::Exact,
-            [Piece::Literal(_), Piece::Star] => Shape::Prefix,
-            _ => Shape::General,
+            [] => Shape::Exact(Literal::new(Box::from(""))),
+            [Piece::Literal(literal)] => Shape::Exact(Literal::new(std::mem::take(literal))),
+            [Piece::Literal(literal), Piece::Star] => {
+                Shape::Prefix(Literal::new(std::mem::take(literal)))
+            }
+            _ => Shape::General(
+                pieces
+                    .into_iter()
+                    .map(|piece| match piece {
+                        Piece::Literal(text) => Piece::Text(Literal::new(text)),
+                        other => other,
+                    })
+                    .collect(),
+            ),
         };
-        Pattern {
-            pieces: pieces.into_boxed_slice(),
-            shape,
-        }
+        Pattern { shape }
     }
 
     /// True when the pattern is a lone `*`.
@@ -129,7 +195,10 @@ impl Pattern {
 
     /// True when the pattern has a `${…}` variable.
     pub(crate) fn has_variables(&self) -> bool {
-        self.pieces.iter().any(|p| matches!(p, Piece::Variable(_)))
+        match &self.shape {
+            Shape::General(pieces) => pieces.iter().any(|p| matches!(p, Piece::Variable(_))),
+            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) => false,
+        }
     }
 
     /// Matches `text`. A pattern with a variable that `resolver` has no
@@ -140,26 +209,14 @@ impl Pattern {
         case: Case,
         resolver: &R,
     ) -> bool {
-        match self.shape {
+        match &self.shape {
             Shape::AnyText => true,
-            Shape::Exact => {
-                let literal = match self.pieces.first() {
-                    Some(Piece::Literal(s)) => s,
-                    _ => "",
-                };
-                match case {
-                    Case::Sensitive => literal == text,
-                    Case::Insensitive => prefix_len(text, literal, case) == Some(text.len()),
-                }
-            }
-            Shape::Prefix => {
-                let literal = match self.pieces.first() {
-                    Some(Piece::Literal(s)) => s,
-                    _ => "",
-                };
-                prefix_len(text, literal, case).is_some()
-            }
-            Shape::General => glob(&self.pieces, text, case, resolver),
+            Shape::Exact(literal) => match case {
+                Case::Sensitive => literal.as_bytes() == text.as_bytes(),
+                Case::Insensitive => literal.prefix_of(text, case) == Some(text.len()),
+            },
+            Shape::Prefix(literal) => literal.prefix_of(text, case).is_some(),
+            Shape::General(pieces) => glob(pieces, text, case, resolver),
         }
     }
 }
@@ -221,19 +278,22 @@ pub(crate) fn malformed_variable(text: &str) -> Option<&str> {
 fn prefix_len(text: &str, literal: &str, case: Case) -> Option<usize> {
     match case {
         Case::Sensitive => text.starts_with(literal).then_some(literal.len()),
-        Case::Insensitive => {
-            let mut consumed = 0;
-            let mut text_chars = text.chars();
-            for l in literal.chars() {
-                let t = text_chars.next()?;
-                if !chars_equal_ignoring_case(l, t) {
-                    return None;
-                }
-                consumed += t.len_utf8();
-            }
-            Some(consumed)
-        }
+        Case::Insensitive => insensitive_prefix_len(text, literal.chars()),
     }
+}
+
+/// [`prefix_len`] ignoring case, for the literal's characters.
+fn insensitive_prefix_len(text: &str, literal: impl Iterator<Item = char>) -> Option<usize> {
+    let mut consumed = 0;
+    let mut text_chars = text.chars();
+    for l in literal {
+        let t = text_chars.next()?;
+        if !chars_equal_ignoring_case(l, t) {
+            return None;
+        }
+        consumed += t.len_utf8();
+    }
+    Some(consumed)
 }
 
 fn chars_equal_ignoring_case(a: char, b: char) -> bool {
@@ -269,6 +329,7 @@ fn glob<R: Resolve + ?Sized>(pieces: &[Piece], text: &str, case: Case, resolver:
             }
             Some(Piece::Question) => rest.chars().next().map(char::len_utf8),
             Some(Piece::Literal(s)) => prefix_len(rest, s, case),
+            Some(Piece::Text(l)) => l.prefix_of(rest, case),
             Some(Piece::Variable(v)) => {
                 // A match must pass through every piece, so a variable
                 // without a value means no text matches.
@@ -317,7 +378,12 @@ fn next_literal_start(
     case: Case,
 ) -> Option<usize> {
     match (pieces.get(piece), case) {
-        (Some(Piece::Literal(literal)), Case::Sensitive) => find_literal(text, from, literal),
+        (Some(Piece::Literal(literal)), Case::Sensitive) => {
+            find_literal(text, from, literal.as_bytes())
+        }
+        (Some(Piece::Text(literal)), Case::Sensitive) => {
+            find_literal(text, from, literal.as_bytes())
+        }
         _ => Some(from),
     }
 }
@@ -327,9 +393,8 @@ fn next_literal_start(
 /// policies this beats building a general substring searcher. A first byte
 /// of a UTF-8 literal is never a continuation byte, so every candidate is a
 /// character boundary.
-fn find_literal(text: &str, from: usize, literal: &str) -> Option<usize> {
+fn find_literal(text: &str, from: usize, needle: &[u8]) -> Option<usize> {
     let bytes = text.as_bytes();
-    let needle = literal.as_bytes();
     let Some(&first) = needle.first() else {
         return Some(from);
     };
@@ -470,6 +535,35 @@ mod tests {
         let p = Pattern::parse("a*", Wildcards::Literal, true);
         assert!(p.matches("a*", Case::Sensitive, &Vars(&[])));
         assert!(!p.matches("ab", Case::Sensitive, &Vars(&[])));
+    }
+
+    #[test]
+    fn inline_and_heap_literals_match_alike() {
+        let none = Vars(&[]);
+        for len in [0usize, 1, 29, 30, 31, 64] {
+            let literal: String = "abcdefghij".chars().cycle().take(len).collect();
+            let exact = Pattern::parse(&literal, Wildcards::Glob, false);
+            let prefix = Pattern::parse(&format!("{literal}*"), Wildcards::Glob, false);
+            assert!(exact.matches(&literal, Case::Sensitive, &none), "{len}");
+            assert!(!exact.matches(&format!("{literal}x"), Case::Sensitive, &none));
+            assert!(prefix.matches(&format!("{literal}x"), Case::Sensitive, &none));
+            let upper = literal.to_ascii_uppercase();
+            assert!(exact.matches(&upper, Case::Insensitive, &none), "{len}");
+            assert!(!exact.matches(&upper, Case::Sensitive, &none) || len == 0);
+            assert!(prefix.matches(&format!("{upper}Y"), Case::Insensitive, &none));
+            if len > 0 {
+                let shorter = literal.get(..len - 1).unwrap_or("");
+                assert!(!exact.matches(shorter, Case::Sensitive, &none));
+                assert!(!prefix.matches(shorter, Case::Insensitive, &none));
+            }
+        }
+        // An ASCII literal still matches a non-ASCII character that
+        // lowercases to it (the Kelvin sign and `k`), as before.
+        let k = Pattern::parse("k", Wildcards::Literal, false);
+        assert!(k.matches("\u{212a}", Case::Insensitive, &none));
+        assert!(!k.matches("\u{212a}", Case::Sensitive, &none));
+        let e = Pattern::parse("café*", Wildcards::Glob, false);
+        assert!(e.matches("CAFÉ au lait", Case::Insensitive, &none));
     }
 
     #[test]

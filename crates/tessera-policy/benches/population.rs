@@ -1,0 +1,255 @@
+//! Decisions per second across a population of principals, each with its
+//! own compiled policy set, with requests drawn at random over the
+//! population — what a server sees, where successive requests rarely come
+//! from the same principal and the policies are seldom in cache.
+//!
+//! Workload (see BENCHMARKS.md): the 5×5 generator of `benches/evaluate.rs`
+//! (5 identity policies of 5 statements, wildcards in actions and
+//! resources, two statements in five with 1–3 conditions), made distinct
+//! per principal: principal `p` owns policies `5p … 5p+4`, so its buckets,
+//! tables, queues and IAM paths are its own, and its team tag (the value
+//! the `aws:PrincipalTag/team` condition wants) is `team-p`. Requests are
+//! pre-generated with a fixed-seed PRNG: a random principal and one of ten
+//! request shapes (S3 reads of its own and of another principal's bucket,
+//! EC2 describe, DynamoDB get and list, SQS, IAM, an unmatched service), so
+//! about 80% are allowed. Population sizes 1 (the same
+//! random-request workload on one principal), 100, 1,000 and 10,000; the
+//! fixed single-request 5×5 case of `evaluate.rs` is measured in the same
+//! run as the baseline. One thread.
+//!
+//! Resident size per principal: a counting global allocator would need
+//! `unsafe impl GlobalAlloc`, which the workspace forbids, so the bench
+//! reads the resident set (`/proc/self/statm`) before and after compiling
+//! the 10,000-principal population and prints the difference per principal.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_policy::{
+    evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request,
+};
+
+const ACCOUNT: &str = "123456789012";
+
+/// `benches/evaluate.rs`'s statement generator, with the team tag the
+/// `StringEquals` condition expects made a parameter.
+fn statement(policy: usize, index: usize, team: &str) -> Value {
+    let (actions, resources): (Vec<String>, Vec<String>) = match index {
+        0 => (
+            vec!["s3:Get*".into(), "s3:List*".into()],
+            vec![
+                format!("arn:aws:s3:::bucket-{policy}/*"),
+                format!("arn:aws:s3:::bucket-{policy}"),
+            ],
+        ),
+        1 => (vec!["ec2:Describe*".into()], vec!["*".into()]),
+        2 => (
+            vec!["iam:Get*".into(), "iam:List*".into()],
+            vec![format!("arn:aws:iam::{ACCOUNT}:user/team-{policy}/*")],
+        ),
+        3 => (
+            vec!["dynamodb:*".into(), "*:List*".into()],
+            vec![format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{policy}-*")],
+        ),
+        _ => (
+            vec!["sqs:Send*".into(), "sns:Publish".into()],
+            vec![format!("arn:aws:sqs:*:{ACCOUNT}:queue-{policy}*")],
+        ),
+    };
+    let mut s = json!({"Sid": format!("S{policy}x{index}"), "Effect": "Allow", "Action": actions, "Resource": resources});
+    let condition = match (index + policy) % 5 {
+        0 => Some(json!({"StringEquals": {"aws:PrincipalTag/team": team}})),
+        2 => Some(json!({
+            "IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]},
+            "Bool": {"aws:SecureTransport": "true"},
+            "ForAnyValue:StringEquals": {"aws:TagKeys": ["env", "owner"]}
+        })),
+        _ => None,
+    };
+    if let Some(c) = condition {
+        s["Condition"] = c;
+    }
+    s
+}
+
+fn policy_text(index: usize, team: &str) -> String {
+    json!({"Version": "2012-10-17", "Statement": (0..5).map(|i| statement(index, i, team)).collect::<Vec<_>>()})
+        .to_string()
+}
+
+fn compile(text: &str) -> Arc<CompiledPolicy> {
+    Arc::new(
+        CompiledPolicy::compile_kind("bench", text, PolicyKind::Identity)
+            .expect("bench policies are valid"),
+    )
+}
+
+/// Principal `p`'s five compiled identity policies.
+fn principal_policies(p: usize) -> Vec<Arc<CompiledPolicy>> {
+    let team = format!("team-{p}");
+    (0..5)
+        .map(|k| compile(&policy_text(p * 5 + k, &team)))
+        .collect()
+}
+
+/// xorshift64*: a fixed-seed generator, so every run draws the same requests.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A random request from principal `p` of a population of `n`.
+fn random_request(rng: &mut Rng, p: usize, n: usize) -> Request {
+    let own = p * 5 + rng.below(5);
+    let other = ((p + 1 + rng.below(n.max(2) - 1)) % n.max(1)) * 5 + rng.below(5);
+    let (action, resource) = match rng.below(10) {
+        0 | 1 => (
+            "s3:GetObject".to_string(),
+            format!("arn:aws:s3:::bucket-{own}/reports/q{}.csv", rng.below(4)),
+        ),
+        2 => (
+            "s3:ListBucket".to_string(),
+            format!("arn:aws:s3:::bucket-{own}"),
+        ),
+        3 => (
+            "s3:GetObject".to_string(),
+            format!("arn:aws:s3:::bucket-{other}/reports/q1.csv"),
+        ),
+        4 => ("ec2:DescribeInstances".to_string(), "*".to_string()),
+        5 => (
+            "dynamodb:GetItem".to_string(),
+            format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/app-{own}-orders"),
+        ),
+        6 => (
+            "sqs:SendMessage".to_string(),
+            format!("arn:aws:sqs:us-east-1:{ACCOUNT}:queue-{own}-in"),
+        ),
+        7 => (
+            "iam:GetUser".to_string(),
+            format!("arn:aws:iam::{ACCOUNT}:user/team-{own}/u{p}"),
+        ),
+        8 => (
+            "dynamodb:ListTables".to_string(),
+            format!("arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/app-{own}-x"),
+        ),
+        _ => (
+            "kms:Decrypt".to_string(),
+            format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{p}"),
+        ),
+    };
+    Request::new(
+        Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/u{p}"))
+            .expect("valid")
+            .with_tag("team", &format!("team-{p}")),
+        &action,
+        &resource,
+    )
+    .with_resource_account(ACCOUNT)
+    .with_context("aws:SourceIp", "192.0.2.7")
+    .with_context("aws:SecureTransport", "true")
+    .with_context("aws:CurrentTime", "2024-05-01T12:00:00Z")
+    .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]))
+}
+
+/// Resident set size in bytes, from `/proc/self/statm` (Linux); 0 elsewhere.
+fn resident_bytes() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Requests in the pre-generated list (a power of two).
+const REQUESTS: usize = 1 << 14;
+
+fn population_benches(c: &mut Criterion) {
+    // Baseline: the fixed 5×5 request of evaluate.rs, in the same run.
+    {
+        let policies: Vec<Arc<CompiledPolicy>> =
+            (0..5).map(|i| compile(&policy_text(i, "red"))).collect();
+        let set = PolicySet {
+            identity: &policies,
+            ..PolicySet::default()
+        };
+        let req = Request::new(
+            Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/bob"))
+                .expect("valid")
+                .with_tag("team", "red"),
+            "s3:GetObject",
+            "arn:aws:s3:::bucket-3/reports/q1.csv",
+        )
+        .with_resource_account(ACCOUNT)
+        .with_context("aws:SourceIp", "192.0.2.7")
+        .with_context("aws:SecureTransport", "true")
+        .with_context("aws:CurrentTime", "2024-05-01T12:00:00Z")
+        .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]));
+        assert_eq!(evaluate(&set, &req).decision(), Decision::Allowed);
+        c.bench_function("population/baseline_single_identity_5x5", |b| {
+            b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
+        });
+    }
+
+    for n in [1usize, 100, 1_000, 10_000] {
+        let before = resident_bytes();
+        let population: Vec<Vec<Arc<CompiledPolicy>>> = (0..n).map(principal_policies).collect();
+        let after = resident_bytes();
+        // Smaller populations fit in memory the allocator already holds
+        // from earlier cases, so only the largest one moves the RSS.
+        if n == 10_000 {
+            eprintln!(
+                "population/{n}: resident set grew {} KiB compiling it, about {} bytes per principal",
+                after.saturating_sub(before) / 1024,
+                after.saturating_sub(before) / n as u64
+            );
+        }
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ n as u64);
+        let requests: Vec<(usize, Request)> = (0..REQUESTS)
+            .map(|_| {
+                let p = rng.below(n);
+                (p, random_request(&mut rng, p, n))
+            })
+            .collect();
+        let allowed = requests
+            .iter()
+            .filter(|(p, r)| {
+                let set = PolicySet {
+                    identity: &population[*p],
+                    ..PolicySet::default()
+                };
+                evaluate(&set, r).decision() == Decision::Allowed
+            })
+            .count();
+        eprintln!("population/{n}: {allowed} of {REQUESTS} pre-generated requests allowed");
+        let mut cursor = 0usize;
+        c.bench_function(&format!("population/principals_{n}"), |b| {
+            b.iter(|| {
+                let (p, req) = &requests[cursor & (REQUESTS - 1)];
+                cursor = cursor.wrapping_add(1);
+                let set = PolicySet {
+                    identity: &population[*p],
+                    ..PolicySet::default()
+                };
+                black_box(evaluate(black_box(&set), black_box(req)).decision())
+            })
+        });
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(30);
+    targets = population_benches
+}
+criterion_main!(benches);
