@@ -35,16 +35,9 @@ impl Backend for Unavailable {
     }
 }
 
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
-
-#[test]
-fn a_role_session_is_resolved_and_served_without_the_store() {
-    let world = World::new(31);
+/// A user `u` whose identity policy allows `sts:AssumeRole`, as a caller.
+fn user_who_may_assume_roles(world: &World) -> tessera_iam::caller::Caller {
     world.ok("CreateUser", &[("UserName", "u")]);
-    world.ok(
-        "CreateRole",
-        &[("RoleName", "r"), ("AssumeRolePolicyDocument", TRUST)],
-    );
     world.ok(
         "PutUserPolicy",
         &[
@@ -58,14 +51,27 @@ fn a_role_session_is_resolved_and_served_without_the_store() {
     );
     let snapshot = world.cell.load();
     let user = snapshot.user_by_name(ACCOUNT, "u").expect("user");
-    let caller = tessera_iam::caller::Caller::User {
+    tessera_iam::caller::Caller::User {
         account: ACCOUNT.into(),
         partition: "aws".into(),
         user_id: user.core.id.clone(),
         name: "u".into(),
         path: "/".into(),
         session: None,
-    };
+    }
+}
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+
+#[test]
+fn a_role_session_is_resolved_and_served_without_the_store() {
+    let world = World::new(31);
+    world.ok(
+        "CreateRole",
+        &[("RoleName", "r"), ("AssumeRolePolicyDocument", TRUST)],
+    );
+    let caller = user_who_may_assume_roles(&world);
+    let snapshot = world.cell.load();
     let assume = ops::find(Service::Sts, "AssumeRole").expect("op");
     let answer = world
         .domain()
@@ -181,28 +187,8 @@ fn tokens_sealed_before_a_key_rotation_still_open_and_new_ones_use_the_new_key()
     let input =
         json!({"RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/r"), "RoleSessionName": "s"});
     // The root may not assume roles; a user of the account may.
-    world.ok("CreateUser", &[("UserName", "u")]);
-    world.ok(
-        "PutUserPolicy",
-        &[
-            ("UserName", "u"),
-            ("PolicyName", "assume"),
-            (
-                "PolicyDocument",
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
-            ),
-        ],
-    );
+    let caller = user_who_may_assume_roles(&world);
     let snapshot = world.cell.load();
-    let user = snapshot.user_by_name(ACCOUNT, "u").expect("user");
-    let caller = tessera_iam::caller::Caller::User {
-        account: ACCOUNT.into(),
-        partition: "aws".into(),
-        user_id: user.core.id.clone(),
-        name: "u".into(),
-        path: "/".into(),
-        session: None,
-    };
     assert!(world
         .domain()
         .call(&root, assume, &input, &World::facts())

@@ -23,50 +23,13 @@ use tessera_policy::{
     evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request,
 };
 
-const ACCOUNT: &str = "123456789012";
+#[path = "workload.rs"]
+mod workload;
 
-fn statement(policy: usize, index: usize) -> Value {
-    let (actions, resources): (Vec<String>, Vec<String>) = match index {
-        0 => (
-            vec!["s3:Get*".into(), "s3:List*".into()],
-            vec![
-                format!("arn:aws:s3:::bucket-{policy}/*"),
-                format!("arn:aws:s3:::bucket-{policy}"),
-            ],
-        ),
-        1 => (vec!["ec2:Describe*".into()], vec!["*".into()]),
-        2 => (
-            vec!["iam:Get*".into(), "iam:List*".into()],
-            vec![format!("arn:aws:iam::{ACCOUNT}:user/team-{policy}/*")],
-        ),
-        3 => (
-            vec!["dynamodb:*".into(), "*:List*".into()],
-            vec![format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{policy}-*")],
-        ),
-        _ => (
-            vec!["sqs:Send*".into(), "sns:Publish".into()],
-            vec![format!("arn:aws:sqs:*:{ACCOUNT}:queue-{policy}*")],
-        ),
-    };
-    let mut s = json!({"Sid": format!("S{policy}x{index}"), "Effect": "Allow", "Action": actions, "Resource": resources});
-    // Two statements in five carry conditions: one, two or three keys.
-    let condition = match (index + policy) % 5 {
-        0 => Some(json!({"StringEquals": {"aws:PrincipalTag/team": "red"}})),
-        2 => Some(json!({
-            "IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]},
-            "Bool": {"aws:SecureTransport": "true"},
-            "ForAnyValue:StringEquals": {"aws:TagKeys": ["env", "owner"]}
-        })),
-        _ => None,
-    };
-    if let Some(c) = condition {
-        s["Condition"] = c;
-    }
-    s
-}
+use workload::ACCOUNT;
 
 fn policy(index: usize) -> Value {
-    json!({"Version": "2012-10-17", "Statement": (0..5).map(|i| statement(index, i)).collect::<Vec<_>>()})
+    json!({"Version": "2012-10-17", "Statement": (0..5).map(|i| workload::statement(index, i, "red")).collect::<Vec<_>>()})
 }
 
 fn compile(kind: PolicyKind, doc: &Value) -> Arc<CompiledPolicy> {

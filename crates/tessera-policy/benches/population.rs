@@ -23,55 +23,17 @@
 //! the 10,000-principal population and prints the difference per principal.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_policy::{
     evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request,
 };
 
-const ACCOUNT: &str = "123456789012";
+#[path = "workload.rs"]
+mod workload;
 
-/// `benches/evaluate.rs`'s statement generator, with the team tag the
-/// `StringEquals` condition expects made a parameter.
-fn statement(policy: usize, index: usize, team: &str) -> Value {
-    let (actions, resources): (Vec<String>, Vec<String>) = match index {
-        0 => (
-            vec!["s3:Get*".into(), "s3:List*".into()],
-            vec![
-                format!("arn:aws:s3:::bucket-{policy}/*"),
-                format!("arn:aws:s3:::bucket-{policy}"),
-            ],
-        ),
-        1 => (vec!["ec2:Describe*".into()], vec!["*".into()]),
-        2 => (
-            vec!["iam:Get*".into(), "iam:List*".into()],
-            vec![format!("arn:aws:iam::{ACCOUNT}:user/team-{policy}/*")],
-        ),
-        3 => (
-            vec!["dynamodb:*".into(), "*:List*".into()],
-            vec![format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{policy}-*")],
-        ),
-        _ => (
-            vec!["sqs:Send*".into(), "sns:Publish".into()],
-            vec![format!("arn:aws:sqs:*:{ACCOUNT}:queue-{policy}*")],
-        ),
-    };
-    let mut s = json!({"Sid": format!("S{policy}x{index}"), "Effect": "Allow", "Action": actions, "Resource": resources});
-    let condition = match (index + policy) % 5 {
-        0 => Some(json!({"StringEquals": {"aws:PrincipalTag/team": team}})),
-        2 => Some(json!({
-            "IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]},
-            "Bool": {"aws:SecureTransport": "true"},
-            "ForAnyValue:StringEquals": {"aws:TagKeys": ["env", "owner"]}
-        })),
-        _ => None,
-    };
-    if let Some(c) = condition {
-        s["Condition"] = c;
-    }
-    s
-}
+use workload::{statement, ACCOUNT};
 
 fn policy_text(index: usize, team: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": (0..5).map(|i| statement(index, i, team)).collect::<Vec<_>>()})
