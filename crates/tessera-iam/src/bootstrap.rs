@@ -59,6 +59,7 @@ fn insert_account(
         alias: None,
         name: account.name.map(str::to_string),
         partition: account.partition.to_string(),
+        password_policy: None,
     };
     records::put(tx, NS_ACCOUNT, account.account_id, &record)?;
     let key_id = ids::new_access_key_id(random, IdKind::AccessKey, account.account_id);

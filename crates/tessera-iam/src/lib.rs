@@ -40,6 +40,7 @@ pub mod invariants;
 pub mod kind;
 pub mod mfa;
 pub mod ops;
+pub mod passwords;
 pub mod policies;
 pub mod quotas;
 pub mod records;

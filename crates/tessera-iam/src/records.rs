@@ -129,6 +129,9 @@ pub struct AccountRecord {
     /// another).
     #[serde(default = "default_partition")]
     pub partition: String,
+    /// The account password policy, if one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<crate::passwords::PasswordPolicy>,
 }
 
 fn default_partition() -> String {
@@ -237,6 +240,32 @@ pub struct UserBody {
     /// The permissions boundary's ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions_boundary: Option<String>,
+    /// The console password, if the user has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_profile: Option<LoginProfile>,
+}
+
+/// A user's console password: its argon2id hash, never the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// When the profile was created, seconds since the epoch.
+    pub created: i64,
+    /// The argon2id hash (PHC string).
+    pub password_hash: String,
+    /// Whether the user must choose a new password at next sign-in.
+    pub reset_required: bool,
+    /// Hashes of earlier passwords, newest first, for reuse prevention.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_hashes: Vec<String>,
+}
+
+impl std::fmt::Debug for LoginProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginProfile")
+            .field("created", &self.created)
+            .field("reset_required", &self.reset_required)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a group adds to the core. Members are edges.

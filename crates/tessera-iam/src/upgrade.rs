@@ -50,6 +50,7 @@ pub fn upgrade(store: &dyn Backend) -> Result<usize, IamError> {
                 body: UserBody {
                     inline_policies: user.inline_policies,
                     permissions_boundary: None,
+                    login_profile: None,
                 },
             };
             Table::<UserBody>::insert(tx, &entity)?;

@@ -17,6 +17,7 @@ mod boundaries;
 mod groups;
 mod inline;
 mod input;
+mod login;
 mod managed;
 mod mfa;
 mod oidc;
@@ -422,6 +423,15 @@ operations! {
     TagInstanceProfile: Iam, Write, Res::Named(IP), [K::RequestTags], [], tags::tag::<InstanceProfileBody>;
     UntagInstanceProfile: Iam, Write, Res::Named(IP), [K::TagKeys], [], tags::untag::<InstanceProfileBody>;
     ListInstanceProfileTags: Iam, None, Res::Named(IP), [], [], tags::list::<InstanceProfileBody>;
+
+    CreateLoginProfile: Iam, Write, Res::Named(U), [], [], login::create_login_profile;
+    GetLoginProfile: Iam, None, Res::NamedOrCaller, [], [], login::get_login_profile;
+    UpdateLoginProfile: Iam, Write, Res::Named(U), [], [], login::update_login_profile;
+    DeleteLoginProfile: Iam, Write, Res::Named(U), [], [], login::delete_login_profile;
+    ChangePassword: Iam, Write, Res::NamedOrCaller, [], [], login::change_password;
+    UpdateAccountPasswordPolicy: Iam, Write, Res::Star, [], [], login::update_account_password_policy;
+    GetAccountPasswordPolicy: Iam, None, Res::Star, [], [], login::get_account_password_policy;
+    DeleteAccountPasswordPolicy: Iam, Write, Res::Star, [], [], login::delete_account_password_policy;
 
     CreateVirtualMFADevice: Iam, Write, Res::NewMfaDevice, [K::RequestTags], [], mfa::create;
     EnableMFADevice: Iam, Write, Res::NamedOrCaller, [], [], mfa::enable;

@@ -85,6 +85,7 @@ pub(super) fn create_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         body: UserBody {
             inline_policies: Default::default(),
             permissions_boundary: boundary.map(str::to_string),
+            login_profile: None,
         },
     };
     ctx.write(|tx| {
@@ -168,6 +169,11 @@ fn user_delete_conflict(
     if edges::count(tx, Relation::Attached, Direction::Forward, &user.core.id)? > 0 {
         return Ok(Some(
             "Cannot delete entity, must detach all policies first.",
+        ));
+    }
+    if user.body.login_profile.is_some() {
+        return Ok(Some(
+            "Cannot delete entity, must delete login profile first.",
         ));
     }
     let has_mfa = records::scan_all(tx, crate::records::Ns::Mfa.as_str(), "")?
