@@ -8,6 +8,7 @@
 use serde_json::{json, Map, Value};
 use tessera_store::{Outcome, Transaction};
 
+use super::keyed::{self, Keyed};
 use super::users::{tags_output, user_output};
 use super::{iso8601, Input, OpContext};
 use crate::caller::Caller;
@@ -33,23 +34,35 @@ fn no_such_device(serial: &str) -> IamError {
     )
 }
 
+impl Keyed for MfaDeviceRecord {
+    const NS: Ns = Ns::Mfa;
+    const KEY_MEMBER: &'static str = "SerialNumber";
+    const TAG_RULES: EntityKind = EntityKind::User;
+    fn key(&self) -> &str {
+        &self.serial
+    }
+    fn account(&self) -> &str {
+        &self.account_id
+    }
+    fn tags(&self) -> &[crate::records::Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
+        &mut self.tags
+    }
+    fn missing(key: &str) -> IamError {
+        no_such_device(key)
+    }
+    fn lookup<'s>(snapshot: &'s crate::snapshot::Snapshot, key: &str) -> Option<&'s Self> {
+        snapshot.mfa_device(key)
+    }
+}
+
 fn invalid_codes() -> IamError {
     IamError::new(
         "InvalidAuthenticationCode",
         "Authentication code for device is not valid.",
     )
-}
-
-fn require(tx: &mut dyn Transaction, account: &str, serial: &str) -> TxResult<MfaDeviceRecord> {
-    match records::get::<MfaDeviceRecord>(tx, Ns::Mfa.as_str(), serial)? {
-        Some(device) if device.account_id == account => Ok(device),
-        _ => Err(Outcome::Domain(no_such_device(serial))),
-    }
-}
-
-fn save(tx: &mut dyn Transaction, device: &MfaDeviceRecord) -> TxResult<()> {
-    records::put(tx, Ns::Mfa.as_str(), &device.serial, device)?;
-    Ok(())
 }
 
 fn open_seed(kek: &Kek, device: &MfaDeviceRecord) -> Result<Vec<u8>, IamError> {
@@ -76,8 +89,8 @@ pub(super) fn check_code(
     };
     let now = ctx.now_secs();
     ctx.write(|tx| {
-        let mut device =
-            require(tx, ctx.account(), serial).map_err(|_| Outcome::Domain(refused()))?;
+        let mut device = keyed::require::<MfaDeviceRecord>(tx, ctx.account(), serial)
+            .map_err(|_| Outcome::Domain(refused()))?;
         if device.user_id.as_deref() != Some(user_id) {
             return Err(Outcome::Domain(refused()));
         }
@@ -85,7 +98,7 @@ pub(super) fn check_code(
         let step = mfa::verify(&seed, code, now, device.last_step)
             .ok_or_else(|| Outcome::Domain(refused()))?;
         device.last_step = Some(step);
-        save(tx, &device)
+        keyed::save(tx, &device)
     })
 }
 
@@ -121,7 +134,7 @@ pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
                 "MFA device already exists.",
             )));
         }
-        save(tx, &device)
+        keyed::save(tx, &device)
     })?;
     let uri = mfa::otpauth_uri(name, ctx.account(), &seed);
     let png = mfa::qr_png(&uri).ok_or_else(IamError::service_failure)?;
@@ -150,6 +163,20 @@ fn target_user(
     }
 }
 
+/// The step of the second of two consecutive codes of `device`, or IAM's
+/// `InvalidAuthenticationCode`.
+fn two_codes(
+    kek: &Kek,
+    device: &MfaDeviceRecord,
+    first: &str,
+    second: &str,
+    now: i64,
+) -> TxResult<i64> {
+    let seed = open_seed(kek, device).map_err(Outcome::Domain)?;
+    mfa::verify_consecutive(&seed, first, second, now)
+        .ok_or_else(|| Outcome::Domain(invalid_codes()))
+}
+
 pub(super) fn enable(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let input = Input(input);
     let serial = input.required("SerialNumber")?;
@@ -158,7 +185,7 @@ pub(super) fn enable(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
     let now = ctx.now_secs();
     ctx.write(|tx| {
         let user = target_user(tx, ctx, input)?;
-        let mut device = require(tx, ctx.account(), serial)?;
+        let mut device = keyed::require::<MfaDeviceRecord>(tx, ctx.account(), serial)?;
         if device.user_id.is_some() {
             return Err(Outcome::Domain(IamError::new(
                 "EntityAlreadyExists",
@@ -176,13 +203,11 @@ pub(super) fn enable(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
                 MAX_DEVICES_PER_USER,
             )));
         }
-        let seed = open_seed(ctx.kek, &device).map_err(Outcome::Domain)?;
-        let step = mfa::verify_consecutive(&seed, first, second, now)
-            .ok_or_else(|| Outcome::Domain(invalid_codes()))?;
+        let step = two_codes(ctx.kek, &device, first, second, now)?;
         device.user_id = Some(user.core.id.clone());
         device.enabled = Some(now);
         device.last_step = Some(step);
-        save(tx, &device)
+        keyed::save(tx, &device)
     })?;
     Ok(json!({}))
 }
@@ -195,15 +220,13 @@ pub(super) fn resync(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
     let now = ctx.now_secs();
     ctx.write(|tx| {
         let user = target_user(tx, ctx, input)?;
-        let mut device = require(tx, ctx.account(), serial)?;
+        let mut device = keyed::require::<MfaDeviceRecord>(tx, ctx.account(), serial)?;
         if device.user_id.as_deref() != Some(user.core.id.as_str()) {
             return Err(Outcome::Domain(no_such_device(serial)));
         }
-        let seed = open_seed(ctx.kek, &device).map_err(Outcome::Domain)?;
-        let step = mfa::verify_consecutive(&seed, first, second, now)
-            .ok_or_else(|| Outcome::Domain(invalid_codes()))?;
+        let step = two_codes(ctx.kek, &device, first, second, now)?;
         device.last_step = Some(step);
-        save(tx, &device)
+        keyed::save(tx, &device)
     })?;
     Ok(json!({}))
 }
@@ -215,7 +238,7 @@ pub(super) fn deactivate(ctx: &OpContext<'_>, input: &Value) -> Result<Value, Ia
     let serial = input.required("SerialNumber")?;
     ctx.write(|tx| {
         let user = target_user(tx, ctx, input)?;
-        let device = require(tx, ctx.account(), serial)?;
+        let device = keyed::require::<MfaDeviceRecord>(tx, ctx.account(), serial)?;
         if device.user_id.as_deref() != Some(user.core.id.as_str()) {
             return Err(Outcome::Domain(no_such_device(serial)));
         }
@@ -228,7 +251,7 @@ pub(super) fn deactivate(ctx: &OpContext<'_>, input: &Value) -> Result<Value, Ia
 pub(super) fn delete(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let serial = Input(input).required("SerialNumber")?;
     ctx.write(|tx| {
-        let device = require(tx, ctx.account(), serial)?;
+        let device = keyed::require::<MfaDeviceRecord>(tx, ctx.account(), serial)?;
         if device.user_id.is_some() {
             return Err(Outcome::Domain(IamError::delete_conflict(
                 "MFA device is in use: deactivate it before deleting it.",
@@ -240,16 +263,9 @@ pub(super) fn delete(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
     Ok(json!({}))
 }
 
-fn device_of<'s>(ctx: &OpContext<'s>, serial: &str) -> Result<&'s MfaDeviceRecord, IamError> {
-    ctx.snapshot
-        .mfa_device(serial)
-        .filter(|d| d.account_id == ctx.account())
-        .ok_or_else(|| no_such_device(serial))
-}
-
 pub(super) fn get(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let serial = Input(input).required("SerialNumber")?;
-    let device = device_of(ctx, serial)?;
+    let device: &MfaDeviceRecord = keyed::get(ctx, serial)?;
     let mut out = Map::new();
     if let Some(user) = device
         .user_id
@@ -323,44 +339,4 @@ pub(super) fn list_virtual(ctx: &OpContext<'_>, input: &Value) -> Result<Value, 
         }
         Value::Object(out)
     }))
-}
-
-fn change_tags(
-    ctx: &OpContext<'_>,
-    serial: &str,
-    mut work: impl FnMut(&mut MfaDeviceRecord) -> Result<(), IamError>,
-) -> Result<Value, IamError> {
-    ctx.write(|tx| {
-        let mut device = require(tx, ctx.account(), serial)?;
-        work(&mut device).map_err(Outcome::Domain)?;
-        save(tx, &device)
-    })?;
-    Ok(json!({}))
-}
-
-pub(super) fn tag(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let serial = input.required("SerialNumber")?;
-    let tags = input.tags(EntityKind::User)?;
-    change_tags(ctx, serial, |device| {
-        super::tags::merge(EntityKind::User, &mut device.tags, &tags);
-        super::tags::check_count(ctx, device.tags.len())
-    })
-}
-
-pub(super) fn untag(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let serial = input.required("SerialNumber")?;
-    let keys = input.strings("TagKeys");
-    change_tags(ctx, serial, |device| {
-        super::tags::remove(EntityKind::User, &mut device.tags, &keys);
-        Ok(())
-    })
-}
-
-pub(super) fn list_tags(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let serial = input.required("SerialNumber")?;
-    let device = device_of(ctx, serial)?;
-    super::tags::list_output(input, &device.tags)
 }

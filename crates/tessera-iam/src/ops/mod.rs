@@ -17,6 +17,7 @@ mod boundaries;
 mod groups;
 mod inline;
 mod input;
+mod keyed;
 mod login;
 mod managed;
 mod mfa;
@@ -40,7 +41,10 @@ use crate::crypto::Kek;
 use crate::ids::Random;
 use crate::kind::EntityKind;
 use crate::quotas::Quotas;
-use crate::records::{GroupBody, InstanceProfileBody, LastUsedRecord, RoleBody, Tag, UserBody};
+use crate::records::{
+    GroupBody, InstanceProfileBody, LastUsedRecord, MfaDeviceRecord, OidcProviderRecord, RoleBody,
+    Tag, UserBody,
+};
 use crate::snapshot::Snapshot;
 use crate::IamError;
 
@@ -441,9 +445,9 @@ operations! {
     GetMFADevice: Iam, None, Res::NamedOrCaller, [], [], mfa::get;
     ListMFADevices: Iam, None, Res::NamedOrCaller, [], [], mfa::list;
     ListVirtualMFADevices: Iam, None, Res::Star, [], [], mfa::list_virtual;
-    TagMFADevice: Iam, Write, Res::MfaSerial, [K::RequestTags], [], mfa::tag;
-    UntagMFADevice: Iam, Write, Res::MfaSerial, [K::TagKeys], [], mfa::untag;
-    ListMFADeviceTags: Iam, None, Res::MfaSerial, [], [], mfa::list_tags;
+    TagMFADevice: Iam, Write, Res::MfaSerial, [K::RequestTags], [], keyed::tag::<MfaDeviceRecord>;
+    UntagMFADevice: Iam, Write, Res::MfaSerial, [K::TagKeys], [], keyed::untag::<MfaDeviceRecord>;
+    ListMFADeviceTags: Iam, None, Res::MfaSerial, [], [], keyed::list_tags::<MfaDeviceRecord>;
 
     CreateOpenIDConnectProvider: Iam, Write, Res::NewOidcProvider, [K::RequestTags], [], oidc::create;
     GetOpenIDConnectProvider: Iam, None, Res::OidcProviderArn, [], [], oidc::get;
@@ -452,9 +456,9 @@ operations! {
     AddClientIDToOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [], [], oidc::add_client_id;
     RemoveClientIDFromOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [], [], oidc::remove_client_id;
     UpdateOpenIDConnectProviderThumbprint: Iam, Write, Res::OidcProviderArn, [], [], oidc::update_thumbprint;
-    TagOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [K::RequestTags], [], oidc::tag;
-    UntagOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [K::TagKeys], [], oidc::untag;
-    ListOpenIDConnectProviderTags: Iam, None, Res::OidcProviderArn, [], [], oidc::list_tags;
+    TagOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [K::RequestTags], [], keyed::tag::<OidcProviderRecord>;
+    UntagOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [K::TagKeys], [], keyed::untag::<OidcProviderRecord>;
+    ListOpenIDConnectProviderTags: Iam, None, Res::OidcProviderArn, [], [], keyed::list_tags::<OidcProviderRecord>;
 
     GetAccountAuthorizationDetails: Iam, None, Res::Star, [], [], account::get_account_authorization_details;
     GetAccountSummary: Iam, None, Res::Star, [], [], account::get_account_summary;

@@ -5,13 +5,13 @@
 //! uses them (`AssumeRoleWithWebIdentity`) is STS's.
 
 use serde_json::{json, Value};
-use tessera_store::{Outcome, Transaction};
+use tessera_store::Outcome;
 
+use super::keyed::{self, Keyed};
 use super::users::tags_output;
 use super::{iso8601, Input, OpContext};
 use crate::kind::EntityKind;
-use crate::records::{self, Ns, OidcProviderRecord};
-use crate::table::TxResult;
+use crate::records::{Ns, OidcProviderRecord};
 use crate::IamError;
 
 /// The most client ids one provider may have.
@@ -30,6 +30,30 @@ pub(super) fn provider_arn(partition: &str, account: &str, url: &str) -> Option<
     Some(format!(
         "arn:{partition}:iam::{account}:oidc-provider/{rest}"
     ))
+}
+
+impl Keyed for OidcProviderRecord {
+    const NS: Ns = Ns::OidcProvider;
+    const KEY_MEMBER: &'static str = "OpenIDConnectProviderArn";
+    const TAG_RULES: EntityKind = EntityKind::Role;
+    fn key(&self) -> &str {
+        &self.arn
+    }
+    fn account(&self) -> &str {
+        &self.account_id
+    }
+    fn tags(&self) -> &[crate::records::Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
+        &mut self.tags
+    }
+    fn missing(key: &str) -> IamError {
+        not_found(key)
+    }
+    fn lookup<'s>(snapshot: &'s crate::snapshot::Snapshot, key: &str) -> Option<&'s Self> {
+        snapshot.oidc_provider(key)
+    }
 }
 
 fn not_found(arn: &str) -> IamError {
@@ -52,32 +76,6 @@ fn check_lists(client_ids: usize, thumbprints: usize) -> Result<(), IamError> {
         ));
     }
     Ok(())
-}
-
-fn require(tx: &mut dyn Transaction, account: &str, arn: &str) -> TxResult<OidcProviderRecord> {
-    match records::get::<OidcProviderRecord>(tx, Ns::OidcProvider.as_str(), arn)? {
-        Some(provider) if provider.account_id == account => Ok(provider),
-        _ => Err(Outcome::Domain(not_found(arn))),
-    }
-}
-
-fn save(tx: &mut dyn Transaction, provider: &OidcProviderRecord) -> TxResult<()> {
-    records::put(tx, Ns::OidcProvider.as_str(), &provider.arn, provider)?;
-    Ok(())
-}
-
-/// Changes a provider in one transaction.
-fn change(
-    ctx: &OpContext<'_>,
-    arn: &str,
-    mut work: impl FnMut(&mut OidcProviderRecord) -> Result<(), IamError>,
-) -> Result<Value, IamError> {
-    ctx.write(|tx| {
-        let mut provider = require(tx, ctx.account(), arn)?;
-        work(&mut provider).map_err(Outcome::Domain)?;
-        save(tx, &provider)
-    })?;
-    Ok(json!({}))
 }
 
 pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
@@ -117,7 +115,7 @@ pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
                 format!("Provider with url {url} already exists."),
             )));
         }
-        save(tx, &provider)
+        keyed::save(tx, &provider)
     })?;
     let mut out = json!({ "OpenIDConnectProviderArn": arn });
     if !tags.is_empty() {
@@ -128,11 +126,7 @@ pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
 
 pub(super) fn get(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let arn = Input(input).required("OpenIDConnectProviderArn")?;
-    let provider = ctx
-        .snapshot
-        .oidc_provider(arn)
-        .filter(|p| p.account_id == ctx.account())
-        .ok_or_else(|| not_found(arn))?;
+    let provider: &OidcProviderRecord = keyed::get(ctx, arn)?;
     Ok(json!({
         "Url": provider.url,
         "ClientIDList": provider.client_ids,
@@ -155,7 +149,7 @@ pub(super) fn list(ctx: &OpContext<'_>, _input: &Value) -> Result<Value, IamErro
 pub(super) fn delete(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let arn = Input(input).required("OpenIDConnectProviderArn")?;
     ctx.write(|tx| {
-        require(tx, ctx.account(), arn).map_err(|_| {
+        keyed::require::<OidcProviderRecord>(tx, ctx.account(), arn).map_err(|_| {
             Outcome::Domain(IamError::new(
                 "NoSuchEntity",
                 format!("OpenId connect Provider {arn} cannot be found."),
@@ -171,7 +165,7 @@ pub(super) fn add_client_id(ctx: &OpContext<'_>, input: &Value) -> Result<Value,
     let input = Input(input);
     let arn = input.required("OpenIDConnectProviderArn")?;
     let client_id = input.required("ClientID")?;
-    change(ctx, arn, |provider| {
+    keyed::change(ctx, arn, |provider: &mut OidcProviderRecord| {
         if !provider.client_ids.iter().any(|c| c == client_id) {
             provider.client_ids.push(client_id.to_string());
         }
@@ -183,7 +177,7 @@ pub(super) fn remove_client_id(ctx: &OpContext<'_>, input: &Value) -> Result<Val
     let input = Input(input);
     let arn = input.required("OpenIDConnectProviderArn")?;
     let client_id = input.required("ClientID")?;
-    change(ctx, arn, |provider| {
+    keyed::change(ctx, arn, |provider: &mut OidcProviderRecord| {
         provider.client_ids.retain(|c| c != client_id);
         Ok(())
     })
@@ -198,39 +192,8 @@ pub(super) fn update_thumbprint(ctx: &OpContext<'_>, input: &Value) -> Result<Va
         .map(str::to_string)
         .collect();
     check_lists(0, thumbprints.len())?;
-    change(ctx, arn, |provider| {
+    keyed::change(ctx, arn, |provider: &mut OidcProviderRecord| {
         provider.thumbprints = thumbprints.clone();
         Ok(())
     })
-}
-
-pub(super) fn tag(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let arn = input.required("OpenIDConnectProviderArn")?;
-    let tags = input.tags(EntityKind::Role)?;
-    change(ctx, arn, |provider| {
-        super::tags::merge(EntityKind::Role, &mut provider.tags, &tags);
-        super::tags::check_count(ctx, provider.tags.len())
-    })
-}
-
-pub(super) fn untag(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let arn = input.required("OpenIDConnectProviderArn")?;
-    let keys = input.strings("TagKeys");
-    change(ctx, arn, |provider| {
-        super::tags::remove(EntityKind::Role, &mut provider.tags, &keys);
-        Ok(())
-    })
-}
-
-pub(super) fn list_tags(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let arn = input.required("OpenIDConnectProviderArn")?;
-    let provider = ctx
-        .snapshot
-        .oidc_provider(arn)
-        .filter(|p| p.account_id == ctx.account())
-        .ok_or_else(|| not_found(arn))?;
-    super::tags::list_output(input, &provider.tags)
 }

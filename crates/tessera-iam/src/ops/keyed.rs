@@ -1,0 +1,102 @@
+//! Records that are not entity kinds (OpenID Connect providers, MFA
+//! devices) but are named by one key member and carry tags: reading and
+//! changing one inside a write, and their `Tag*`/`Untag*`/`List*Tags`
+//! operations, written once.
+
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{json, Value};
+use tessera_store::{Outcome, Transaction};
+
+use super::{Input, OpContext};
+use crate::kind::EntityKind;
+use crate::records::{self, Ns, Tag};
+use crate::snapshot::Snapshot;
+use crate::table::TxResult;
+use crate::IamError;
+
+/// What such a record kind declares.
+pub(super) trait Keyed: Serialize + DeserializeOwned {
+    /// Its namespace.
+    const NS: Ns;
+    /// The request member naming it (`OpenIDConnectProviderArn`, …).
+    const KEY_MEMBER: &'static str;
+    /// Whose tag rules (key case, duplicate wording) its tags follow.
+    const TAG_RULES: EntityKind;
+    /// The store key.
+    fn key(&self) -> &str;
+    /// The owning account.
+    fn account(&self) -> &str;
+    /// The tags.
+    fn tags(&self) -> &[Tag];
+    /// The tags, to change them.
+    fn tags_mut(&mut self) -> &mut Vec<Tag>;
+    /// IAM's `NoSuchEntity` for a missing one.
+    fn missing(key: &str) -> IamError;
+    /// The record as the snapshot holds it.
+    fn lookup<'s>(snapshot: &'s Snapshot, key: &str) -> Option<&'s Self>;
+}
+
+/// The record `key` of the caller's account, inside a write.
+pub(super) fn require<R: Keyed>(tx: &mut dyn Transaction, account: &str, key: &str) -> TxResult<R> {
+    match records::get::<R>(tx, R::NS.as_str(), key)? {
+        Some(record) if record.account() == account => Ok(record),
+        _ => Err(Outcome::Domain(R::missing(key))),
+    }
+}
+
+/// Writes a record under its key.
+pub(super) fn save<R: Keyed>(tx: &mut dyn Transaction, record: &R) -> TxResult<()> {
+    records::put(tx, R::NS.as_str(), record.key(), record)?;
+    Ok(())
+}
+
+/// The record `key` of the caller's account, from the snapshot.
+pub(super) fn get<'s, R: Keyed>(ctx: &OpContext<'s>, key: &str) -> Result<&'s R, IamError> {
+    R::lookup(ctx.snapshot, key)
+        .filter(|r| r.account() == ctx.account())
+        .ok_or_else(|| R::missing(key))
+}
+
+/// Changes record `key` in one transaction.
+pub(super) fn change<R: Keyed>(
+    ctx: &OpContext<'_>,
+    key: &str,
+    mut work: impl FnMut(&mut R) -> Result<(), IamError>,
+) -> Result<Value, IamError> {
+    ctx.write(|tx| {
+        let mut record: R = require(tx, ctx.account(), key)?;
+        work(&mut record).map_err(Outcome::Domain)?;
+        save(tx, &record)
+    })?;
+    Ok(json!({}))
+}
+
+/// `TagOpenIDConnectProvider`, `TagMFADevice`, …
+pub(super) fn tag<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let key = input.required(R::KEY_MEMBER)?;
+    let tags = input.tags(R::TAG_RULES)?;
+    change::<R>(ctx, key, |record| {
+        super::tags::merge(R::TAG_RULES, record.tags_mut(), &tags);
+        super::tags::check_count(ctx, record.tags().len())
+    })
+}
+
+/// `UntagOpenIDConnectProvider`, `UntagMFADevice`, …
+pub(super) fn untag<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let key = input.required(R::KEY_MEMBER)?;
+    let keys = input.strings("TagKeys");
+    change::<R>(ctx, key, |record| {
+        super::tags::remove(R::TAG_RULES, record.tags_mut(), &keys);
+        Ok(())
+    })
+}
+
+/// `ListOpenIDConnectProviderTags`, `ListMFADeviceTags`, …
+pub(super) fn list_tags<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let key = input.required(R::KEY_MEMBER)?;
+    let record: &R = get(ctx, key)?;
+    super::tags::list_output(input, record.tags())
+}
