@@ -62,6 +62,10 @@ pub enum IdKind {
     AccessKey,
     /// `ASIA`: a temporary access key.
     TemporaryAccessKey,
+    /// `APKA`: an SSH public key.
+    SshPublicKey,
+    /// `ACCA`: a service-specific credential.
+    ServiceSpecificCredential,
 }
 
 impl IdKind {
@@ -75,14 +79,17 @@ impl IdKind {
             IdKind::InstanceProfile => "AIPA",
             IdKind::AccessKey => "AKIA",
             IdKind::TemporaryAccessKey => "ASIA",
+            IdKind::SshPublicKey => "APKA",
+            IdKind::ServiceSpecificCredential => "ACCA",
         }
     }
 
     /// How many random characters follow the prefix: access key ids are
-    /// 20 characters long, the other unique ids 21.
+    /// 20 characters long, as are SSH public key ids; the other unique ids
+    /// 21.
     fn random_len(self) -> usize {
         match self {
-            IdKind::AccessKey | IdKind::TemporaryAccessKey => 16,
+            IdKind::AccessKey | IdKind::TemporaryAccessKey | IdKind::SshPublicKey => 16,
             _ => 17,
         }
     }
@@ -98,6 +105,19 @@ pub fn new_id(random: &dyn Random, kind: IdKind) -> String {
     out.push_str(kind.prefix());
     out.push_str(&random_chars(random, kind.random_len(), BASE32));
     out
+}
+
+/// A new signing-certificate id: 28 characters of base32, as AWS's are.
+pub fn new_certificate_id(random: &dyn Random) -> String {
+    random_chars(random, 28, BASE32)
+}
+
+/// A new random secret of `bytes` bytes, in standard base64.
+pub fn new_base64_secret(random: &dyn Random, bytes: usize) -> String {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    let mut buf = vec![0u8; bytes];
+    random.fill(&mut buf);
+    STANDARD.encode(buf)
 }
 
 /// A new access key id of `kind` (`AKIA…` or `ASIA…`) that carries its

@@ -30,8 +30,10 @@ pub mod authz;
 pub mod aws_managed;
 pub mod bootstrap;
 pub mod caller;
+pub mod certificates;
 pub mod credentials;
 pub mod crypto;
+pub mod der;
 pub mod dispatch;
 pub mod edges;
 pub mod error;
@@ -48,6 +50,7 @@ pub mod role_usage;
 pub mod service_linked;
 pub mod sessions;
 pub mod snapshot;
+pub mod ssh_keys;
 pub mod table;
 pub mod upgrade;
 

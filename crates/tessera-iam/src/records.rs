@@ -18,6 +18,7 @@
 //! | `tokenkeys` | token key id                          | [`crate::sessions::TokenKeyRecord`] |
 //! | `mfa`       | MFA device serial number              | [`MfaDeviceRecord`] |
 //! | `oidc`      | OpenID Connect provider ARN           | [`OidcProviderRecord`] |
+//! | `usercreds` | `USER_ID/FAMILY/ID`                   | [`UserCredentialRecord`] |
 //!
 //! Names are unique per kind and account case-insensitively, as in IAM,
 //! which is why the name index holds the lowercased name while the record
@@ -56,6 +57,9 @@ pub enum Ns {
     OidcProvider,
     /// MFA devices, by serial number.
     Mfa,
+    /// Users' SSH public keys, signing certificates and service-specific
+    /// credentials, by `USER_ID/FAMILY/ID`.
+    UserCredential,
 }
 
 impl Ns {
@@ -77,6 +81,7 @@ impl Ns {
             Ns::TokenKey => "tokenkeys",
             Ns::OidcProvider => "oidc",
             Ns::Mfa => "mfa",
+            Ns::UserCredential => "usercreds",
         }
     }
 
@@ -93,6 +98,7 @@ impl Ns {
             Ns::TokenKey,
             Ns::OidcProvider,
             Ns::Mfa,
+            Ns::UserCredential,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))
@@ -645,6 +651,85 @@ impl ClassifyName for serde_json::Error {
             serde_json::error::Category::Syntax => "syntax error",
             serde_json::error::Category::Data => "unexpected shape",
             serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+/// A credential of an IAM user other than its access keys and password:
+/// an SSH public key, a signing certificate or a service-specific
+/// credential. Stored under `USER_ID/FAMILY/ID`, so a user's credentials of
+/// one family are one prefix scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCredentialRecord {
+    /// Its id: `APKA…`, a certificate id, or `ACCA…`.
+    pub id: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The owning user's id.
+    pub user_id: String,
+    /// `Active` or `Inactive`.
+    pub status: KeyStatus,
+    /// Upload or creation time, seconds since the epoch.
+    pub created: i64,
+    /// What differs per family.
+    pub detail: CredentialDetail,
+}
+
+/// The family-specific part of a [`UserCredentialRecord`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case")]
+pub enum CredentialDetail {
+    /// An SSH public key for CodeCommit.
+    SshPublicKey {
+        /// The body as uploaded (OpenSSH or PEM).
+        body: String,
+        /// The MD5 fingerprint, `aa:bb:…`.
+        fingerprint: String,
+    },
+    /// An X.509 signing certificate.
+    SigningCertificate {
+        /// The PEM body as uploaded.
+        body: String,
+        /// The SHA-256 digest of the DER certificate, for duplicates.
+        digest: String,
+    },
+    /// A user name and password (or API key) for one service.
+    ServiceSpecific {
+        /// `codecommit.amazonaws.com`, …
+        service: String,
+        /// The service user name (`alice-at-123456789012`), or for API
+        /// keys the credential alias.
+        service_user_name: String,
+        /// The argon2id hash of the password or API-key secret.
+        secret_hash: String,
+        /// When an API key expires, seconds since the epoch.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires: Option<i64>,
+    },
+}
+
+impl std::fmt::Debug for CredentialDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialDetail::SshPublicKey { fingerprint, .. } => f
+                .debug_struct("SshPublicKey")
+                .field("fingerprint", fingerprint)
+                .finish_non_exhaustive(),
+            CredentialDetail::SigningCertificate { digest, .. } => f
+                .debug_struct("SigningCertificate")
+                .field("digest", digest)
+                .finish_non_exhaustive(),
+            CredentialDetail::ServiceSpecific {
+                service,
+                service_user_name,
+                expires,
+                ..
+            } => f
+                .debug_struct("ServiceSpecific")
+                .field("service", service)
+                .field("service_user_name", service_user_name)
+                .field("expires", expires)
+                .finish_non_exhaustive(),
         }
     }
 }

@@ -572,7 +572,7 @@ impl Snapshot {
                         }
                     }
                 }
-                Ns::Meta | Ns::OwnerKey | Ns::KeyUsed => {}
+                Ns::Meta | Ns::OwnerKey | Ns::KeyUsed | Ns::UserCredential => {}
             }
         }
         for arn in touched_aws {

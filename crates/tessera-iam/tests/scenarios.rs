@@ -23,12 +23,21 @@
 //! `Member->name` keeps a string member's value for later parameters and
 //! checks written `$name`; a parameter `$totp:NAME:N` is the one-time code
 //! of the virtual MFA device whose `Base32StringSeed` was kept as NAME, N
-//! steps after the scenario clock's.
+//! steps after the scenario clock's; `$file:NAME` is the content of
+//! `tests/scenarios/fixtures/NAME` (keys and certificates).
 
 mod support;
 
 use serde_json::Value;
 use support::World;
+
+/// The content of a fixture file.
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 /// Splits a line into words, keeping single-quoted values whole.
 fn words(line: &str) -> Vec<String> {
@@ -179,6 +188,9 @@ fn run(file: &str, text: &str) -> std::collections::BTreeSet<String> {
             .map(|w| match w.split_once("=$") {
                 Some((key, totp)) if totp.starts_with("totp:") => {
                     format!("{key}={}", totp_code(&kept, totp, file, line_no))
+                }
+                Some((key, name)) if name.starts_with("file:") => {
+                    format!("{key}={}", fixture(&name["file:".len()..]))
                 }
                 Some((key, name)) => match kept.get(name) {
                     Some(value) => format!("{key}={value}"),

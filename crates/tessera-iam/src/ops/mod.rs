@@ -27,6 +27,7 @@ mod profiles;
 mod roles;
 mod sts;
 mod tags;
+mod user_credentials;
 mod users;
 
 use serde_json::Value;
@@ -460,6 +461,21 @@ operations! {
     UntagOpenIDConnectProvider: Iam, Write, Res::OidcProviderArn, [K::TagKeys], [], keyed::untag::<OidcProviderRecord>;
     ListOpenIDConnectProviderTags: Iam, None, Res::OidcProviderArn, [], [], keyed::list_tags::<OidcProviderRecord>;
 
+    UploadSSHPublicKey: Iam, Write, Res::Named(U), [], [], user_credentials::upload_ssh_public_key;
+    GetSSHPublicKey: Iam, Read, Res::Named(U), [], [], user_credentials::get_ssh_public_key;
+    ListSSHPublicKeys: Iam, Read, Res::NamedOrCaller, [], [], user_credentials::list_ssh_public_keys;
+    UpdateSSHPublicKey: Iam, Write, Res::Named(U), [], [], user_credentials::update_ssh_public_key;
+    DeleteSSHPublicKey: Iam, Write, Res::Named(U), [], [], user_credentials::delete_ssh_public_key;
+    UploadSigningCertificate: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::upload_signing_certificate;
+    ListSigningCertificates: Iam, Read, Res::NamedOrCaller, [], [], user_credentials::list_signing_certificates;
+    UpdateSigningCertificate: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::update_signing_certificate;
+    DeleteSigningCertificate: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::delete_signing_certificate;
+    CreateServiceSpecificCredential: Iam, Write, Res::Named(U), [], [], user_credentials::create_service_specific_credential;
+    ListServiceSpecificCredentials: Iam, Read, Res::NamedOrCaller, [], [], user_credentials::list_service_specific_credentials;
+    ResetServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::reset_service_specific_credential;
+    UpdateServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::update_service_specific_credential;
+    DeleteServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::delete_service_specific_credential;
+
     GetAccountAuthorizationDetails: Iam, None, Res::Star, [], [], account::get_account_authorization_details;
     GetAccountSummary: Iam, None, Res::Star, [], [], account::get_account_summary;
     CreateAccountAlias: Iam, Write, Res::Star, [], [], account::create_account_alias;
@@ -510,6 +526,19 @@ impl OpContext<'_> {
     /// The request time in seconds since the epoch.
     pub fn now_secs(&self) -> i64 {
         self.now.unix_timestamp()
+    }
+
+    /// Runs one read transaction; a domain refusal is returned as it is.
+    pub fn read<T>(
+        &self,
+        mut work: impl FnMut(&mut dyn tessera_store::Transaction) -> crate::table::TxResult<T>,
+    ) -> Result<T, IamError> {
+        use tessera_store::Outcome;
+        tessera_store::read(self.store, |tx| match work(tx) {
+            Ok(value) => Ok(Ok(value)),
+            Err(Outcome::Domain(e)) => Ok(Err(e)),
+            Err(Outcome::Store(e)) => Err(e),
+        })?
     }
 
     /// Runs one write transaction; a domain refusal rolls it back.

@@ -183,6 +183,20 @@ fn user_delete_conflict(
     if has_mfa {
         return Ok(Some("Cannot delete entity, must delete MFA device first."));
     }
+    use super::user_credentials::{count_of_user, Family};
+    if count_of_user(tx, &user.core.id, Family::SigningCertificate)? > 0 {
+        return Ok(Some(
+            "Cannot delete entity, must delete certificates first.",
+        ));
+    }
+    // SSH public keys and service-specific credentials: AWS's wording.
+    if count_of_user(tx, &user.core.id, Family::SshPublicKey)? > 0
+        || count_of_user(tx, &user.core.id, Family::ServiceSpecific)? > 0
+    {
+        return Ok(Some(
+            "Cannot delete entity, must remove referenced objects first.",
+        ));
+    }
     if edges::count(tx, Relation::Member, Direction::Inverse, &user.core.id)? > 0 {
         return Ok(Some(
             "Cannot delete entity, must remove users from group first.",
