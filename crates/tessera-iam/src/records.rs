@@ -19,6 +19,7 @@
 //! | `mfa`       | MFA device serial number              | [`MfaDeviceRecord`] |
 //! | `oidc`      | OpenID Connect provider ARN           | [`OidcProviderRecord`] |
 //! | `usercreds` | `USER_ID/FAMILY/ID`                   | [`UserCredentialRecord`] |
+//! | `reports`   | account id                            | the credential report |
 //!
 //! Names are unique per kind and account case-insensitively, as in IAM,
 //! which is why the name index holds the lowercased name while the record
@@ -60,6 +61,8 @@ pub enum Ns {
     /// Users' SSH public keys, signing certificates and service-specific
     /// credentials, by `USER_ID/FAMILY/ID`.
     UserCredential,
+    /// Credential reports, by account.
+    Report,
 }
 
 impl Ns {
@@ -82,6 +85,7 @@ impl Ns {
             Ns::OidcProvider => "oidc",
             Ns::Mfa => "mfa",
             Ns::UserCredential => "usercreds",
+            Ns::Report => "reports",
         }
     }
 
@@ -99,6 +103,7 @@ impl Ns {
             Ns::OidcProvider,
             Ns::Mfa,
             Ns::UserCredential,
+            Ns::Report,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))
@@ -263,6 +268,10 @@ pub struct LoginProfile {
     /// Hashes of earlier passwords, newest first, for reuse prevention.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previous_hashes: Vec<String>,
+    /// When the password was last changed, seconds since the epoch
+    /// (`None`: not since the profile was created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<i64>,
 }
 
 impl std::fmt::Debug for LoginProfile {

@@ -572,7 +572,7 @@ impl Snapshot {
                         }
                     }
                 }
-                Ns::Meta | Ns::OwnerKey | Ns::KeyUsed | Ns::UserCredential => {}
+                Ns::Meta | Ns::OwnerKey | Ns::KeyUsed | Ns::UserCredential | Ns::Report => {}
             }
         }
         for arn in touched_aws {

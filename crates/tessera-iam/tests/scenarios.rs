@@ -172,7 +172,7 @@ fn run(file: &str, text: &str) -> std::collections::BTreeSet<String> {
                 (Some(_), Err(e)) => panic!("{file}:{step}: expected success, got {e}"),
                 (None, Ok(output)) => panic!("{file}:{step}: expected {expected}, got {output}"),
                 (None, Err(e)) => assert_eq!(
-                    format!("{}: {}", e.code, e.message),
+                    format!("{}: {}", e.code, e.message).trim_end(),
                     expected,
                     "{file}:{step}"
                 ),

@@ -65,7 +65,8 @@ fn new_hash(
 }
 
 /// Replaces a profile's password, keeping the old hash for reuse checks.
-fn replace_password(profile: &mut LoginProfile, hash: String) {
+fn replace_password(profile: &mut LoginProfile, hash: String, now: i64) {
+    profile.changed = Some(now);
     let old = std::mem::replace(&mut profile.password_hash, hash);
     profile.previous_hashes.insert(0, old);
     profile.previous_hashes.truncate(24);
@@ -90,6 +91,7 @@ pub(super) fn create_login_profile(ctx: &OpContext<'_>, input: &Value) -> Result
             password_hash: hash,
             reset_required,
             previous_hashes: Vec::new(),
+            changed: None,
         };
         user.body.login_profile = Some(profile.clone());
         Table::save(tx, &user)?;
@@ -132,7 +134,7 @@ pub(super) fn update_login_profile(ctx: &OpContext<'_>, input: &Value) -> Result
             let mut previous = vec![profile.password_hash.clone()];
             previous.extend(profile.previous_hashes.iter().cloned());
             let hash = new_hash(ctx, tx, password, &previous)?;
-            replace_password(&mut profile, hash);
+            replace_password(&mut profile, hash, ctx.now_secs());
         }
         if let Some(reset) = reset_required {
             profile.reset_required = reset;
@@ -183,7 +185,7 @@ pub(super) fn change_password(ctx: &OpContext<'_>, input: &Value) -> Result<Valu
         let mut previous = vec![profile.password_hash.clone()];
         previous.extend(profile.previous_hashes.iter().cloned());
         let hash = new_hash(ctx, tx, new, &previous)?;
-        replace_password(&mut profile, hash);
+        replace_password(&mut profile, hash, ctx.now_secs());
         profile.reset_required = false;
         user.body.login_profile = Some(profile);
         Table::save(tx, &user)

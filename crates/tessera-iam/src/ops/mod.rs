@@ -14,6 +14,7 @@ mod access_keys;
 mod account;
 mod attachments;
 mod boundaries;
+mod credential_report;
 mod groups;
 mod inline;
 mod input;
@@ -475,6 +476,9 @@ operations! {
     ResetServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::reset_service_specific_credential;
     UpdateServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::update_service_specific_credential;
     DeleteServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::delete_service_specific_credential;
+
+    GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
+    GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;
 
     GetAccountAuthorizationDetails: Iam, None, Res::Star, [], [], account::get_account_authorization_details;
     GetAccountSummary: Iam, None, Res::Star, [], [], account::get_account_summary;
