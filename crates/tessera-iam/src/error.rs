@@ -65,6 +65,9 @@ impl IamError {
                 format!("A policy called {name} already exists. Duplicate names are not allowed.")
             }
             EntityKind::InstanceProfile => format!("Instance Profile {name} already exists."),
+            EntityKind::ServerCertificate => {
+                format!("The Server Certificate with name {name} already exists.")
+            }
         };
         Self::new("EntityAlreadyExists", message)
     }

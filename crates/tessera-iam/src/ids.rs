@@ -62,6 +62,8 @@ pub enum IdKind {
     AccessKey,
     /// `ASIA`: a temporary access key.
     TemporaryAccessKey,
+    /// `ASCA`: a server certificate.
+    ServerCertificate,
     /// `APKA`: an SSH public key.
     SshPublicKey,
     /// `ACCA`: a service-specific credential.
@@ -79,6 +81,7 @@ impl IdKind {
             IdKind::InstanceProfile => "AIPA",
             IdKind::AccessKey => "AKIA",
             IdKind::TemporaryAccessKey => "ASIA",
+            IdKind::ServerCertificate => "ASCA",
             IdKind::SshPublicKey => "APKA",
             IdKind::ServiceSpecificCredential => "ACCA",
         }

@@ -1,5 +1,5 @@
 //! Entity kinds: what differs between users, groups, roles, managed
-//! policies and instance profiles, stated once per kind, so that the
+//! policies, instance profiles and server certificates, stated once per kind, so that the
 //! families of operations they share (create, get, list, tags, inline
 //! policies, attachments, boundaries) are written once.
 
@@ -18,16 +18,19 @@ pub enum EntityKind {
     Policy,
     /// An instance profile.
     InstanceProfile,
+    /// A server certificate (for load balancers and CloudFront).
+    ServerCertificate,
 }
 
 impl EntityKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [EntityKind; 5] = [
+    pub const ALL: [EntityKind; 6] = [
         EntityKind::User,
         EntityKind::Group,
         EntityKind::Role,
         EntityKind::Policy,
         EntityKind::InstanceProfile,
+        EntityKind::ServerCertificate,
     ];
 
     /// The kind of unique id the entity gets (`AIDA…`, `AGPA…`, …).
@@ -38,6 +41,7 @@ impl EntityKind {
             EntityKind::Role => IdKind::Role,
             EntityKind::Policy => IdKind::Policy,
             EntityKind::InstanceProfile => IdKind::InstanceProfile,
+            EntityKind::ServerCertificate => IdKind::ServerCertificate,
         }
     }
 
@@ -49,6 +53,7 @@ impl EntityKind {
             EntityKind::Role => "role",
             EntityKind::Policy => "policy",
             EntityKind::InstanceProfile => "instance-profile",
+            EntityKind::ServerCertificate => "server-certificate",
         }
     }
 
@@ -60,6 +65,7 @@ impl EntityKind {
             EntityKind::Role => "RoleName",
             EntityKind::Policy => "PolicyName",
             EntityKind::InstanceProfile => "InstanceProfileName",
+            EntityKind::ServerCertificate => "ServerCertificateName",
         }
     }
 
@@ -72,6 +78,7 @@ impl EntityKind {
             EntityKind::Role => "role",
             EntityKind::Policy => "policy",
             EntityKind::InstanceProfile => "instance profile",
+            EntityKind::ServerCertificate => "Server Certificate",
         }
     }
 
@@ -79,7 +86,10 @@ impl EntityKind {
     pub fn max_name_len(self) -> usize {
         match self {
             EntityKind::User | EntityKind::Role => 64,
-            EntityKind::Group | EntityKind::Policy | EntityKind::InstanceProfile => 128,
+            EntityKind::Group
+            | EntityKind::Policy
+            | EntityKind::InstanceProfile
+            | EntityKind::ServerCertificate => 128,
         }
     }
 
@@ -91,6 +101,7 @@ impl EntityKind {
             EntityKind::Role => "r",
             EntityKind::Policy => "p",
             EntityKind::InstanceProfile => "i",
+            EntityKind::ServerCertificate => "c",
         }
     }
 
@@ -108,7 +119,9 @@ impl EntityKind {
             EntityKind::User => Some(PolicyStorage::InlineUser),
             EntityKind::Group => Some(PolicyStorage::InlineGroup),
             EntityKind::Role => Some(PolicyStorage::InlineRole),
-            EntityKind::Policy | EntityKind::InstanceProfile => None,
+            EntityKind::Policy | EntityKind::InstanceProfile | EntityKind::ServerCertificate => {
+                None
+            }
         }
     }
 
@@ -138,6 +151,7 @@ impl EntityKind {
             EntityKind::Role => "Role",
             EntityKind::Policy => "Policy",
             EntityKind::InstanceProfile => "InstanceProfile",
+            EntityKind::ServerCertificate => "ServerCertificate",
         }
     }
 }

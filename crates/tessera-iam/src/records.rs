@@ -76,6 +76,7 @@ impl Ns {
             Ns::Entity(EntityKind::Role) => "roles",
             Ns::Entity(EntityKind::Policy) => "policies",
             Ns::Entity(EntityKind::InstanceProfile) => "profiles",
+            Ns::Entity(EntityKind::ServerCertificate) => "servercerts",
             Ns::Names => "names",
             Ns::Edges => "edges",
             Ns::AccessKey => "accesskey",
@@ -365,6 +366,31 @@ impl PolicyBody {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceProfileBody {}
 
+/// What a server certificate adds to the core: the certificate, its chain,
+/// its expiry, and its private key sealed under the KEK (never returned).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerCertificateBody {
+    /// The PEM certificate as uploaded.
+    pub certificate_body: String,
+    /// The PEM chain, when one was uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_chain: Option<String>,
+    /// The certificate's `notAfter`, seconds since the epoch.
+    pub expiration: i64,
+    /// The PEM private key, sealed with `servercert:ID` as context.
+    #[serde(with = "base64_bytes")]
+    pub sealed_private_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ServerCertificateBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerCertificateBody")
+            .field("expiration", &self.expiration)
+            .field("has_chain", &self.certificate_chain.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Body for UserBody {
     const KIND: EntityKind = EntityKind::User;
 }
@@ -383,6 +409,9 @@ impl Body for PolicyBody {
 }
 impl Body for InstanceProfileBody {
     const KIND: EntityKind = EntityKind::InstanceProfile;
+}
+impl Body for ServerCertificateBody {
+    const KIND: EntityKind = EntityKind::ServerCertificate;
 }
 
 macro_rules! has_inline {
@@ -423,6 +452,8 @@ pub type RoleRecord = Entity<RoleBody>;
 pub type PolicyRecord = Entity<PolicyBody>;
 /// An instance profile.
 pub type InstanceProfileRecord = Entity<InstanceProfileBody>;
+/// A server certificate.
+pub type ServerCertificateRecord = Entity<ServerCertificateBody>;
 
 /// An OpenID Connect identity provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,7 +36,7 @@ use crate::kind::EntityKind;
 use crate::policies::{self, CompiledPolicies};
 use crate::records::{
     self, AccessKeyRecord, AccountRecord, Body, Entity, GroupBody, InstanceProfileBody, KeyOwner,
-    KeyStatus, Ns, PolicyBody, RoleBody, UserBody, UserRecord,
+    KeyStatus, Ns, PolicyBody, RoleBody, ServerCertificateBody, UserBody, UserRecord,
 };
 use crate::table;
 
@@ -72,6 +72,7 @@ pub struct Snapshot {
     roles: KindMap<RoleBody>,
     policies: KindMap<PolicyBody>,
     profiles: KindMap<InstanceProfileBody>,
+    server_certificates: KindMap<ServerCertificateBody>,
     /// The name index: [`table::name_key`] → entity id.
     names: OrdMap<String, String>,
     /// Every edge key, both directions.
@@ -115,7 +116,8 @@ macro_rules! stored {
     )*};
 }
 stored!(UserBody => users, GroupBody => groups, RoleBody => roles,
-        PolicyBody => policies, InstanceProfileBody => profiles);
+        PolicyBody => policies, InstanceProfileBody => profiles,
+        ServerCertificateBody => server_certificates);
 
 /// The policies a request is decided by, gathered for one principal.
 #[derive(Debug, Default)]
@@ -423,6 +425,7 @@ impl Snapshot {
         entities::<RoleBody>(self, &mut lines);
         entities::<PolicyBody>(self, &mut lines);
         entities::<InstanceProfileBody>(self, &mut lines);
+        entities::<ServerCertificateBody>(self, &mut lines);
         for (k, v) in &self.names {
             lines.push(format!("name {k} {v}"));
         }
@@ -531,6 +534,9 @@ impl Snapshot {
                 Ns::Entity(EntityKind::Policy) => next.apply_policy(key, value),
                 Ns::Entity(EntityKind::InstanceProfile) => {
                     next.apply_entity::<InstanceProfileBody>(key, value);
+                }
+                Ns::Entity(EntityKind::ServerCertificate) => {
+                    next.apply_entity::<ServerCertificateBody>(key, value);
                 }
                 Ns::AccessKey => next.apply_access_key(key, value, kek),
                 Ns::Mfa => {

@@ -66,6 +66,13 @@ impl<B: Body> Table<B> {
     }
 
     /// Inserts a new entity; `EntityAlreadyExists` when its name is taken.
+    /// How many entities of the kind `account` holds, counted inside the
+    /// transaction (for per-account quotas).
+    pub fn count_in_account(tx: &mut dyn Transaction, account: &str) -> Result<usize, StoreError> {
+        let count = tx.count(Ns::Names.as_str(), &name_prefix(B::KIND, account))?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
     pub fn insert(tx: &mut dyn Transaction, entity: &Entity<B>) -> TxResult<()> {
         let key = name_key(B::KIND, &entity.core.account_id, &entity.core.name);
         if tx.get(Ns::Names.as_str(), &key)?.is_some() {

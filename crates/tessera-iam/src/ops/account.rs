@@ -277,7 +277,7 @@ pub(super) fn get_account_summary(ctx: &OpContext<'_>, _input: &Value) -> Result
         "RolePolicySizeQuota": quotas.role_inline_policy_chars,
         "Roles": snapshot.count::<RoleBody>(account),
         "RolesQuota": 1000,
-        "ServerCertificates": 0,
+        "ServerCertificates": snapshot.count::<crate::records::ServerCertificateBody>(account),
         "ServerCertificatesQuota": 20,
         "SigningCertificatesPerUserQuota": 2,
         "UserPolicySizeQuota": quotas.user_inline_policy_chars,

@@ -32,6 +32,9 @@ fn core_by_name<'s>(
         EntityKind::Policy => snapshot
             .by_name::<crate::records::PolicyBody>(account, name)
             .map(|e| &e.core),
+        EntityKind::ServerCertificate => snapshot
+            .by_name::<crate::records::ServerCertificateBody>(account, name)
+            .map(|e| &e.core),
     }
 }
 
@@ -125,6 +128,7 @@ pub(super) fn target(
             let new_name_member = match kind {
                 EntityKind::User => "NewUserName",
                 EntityKind::Group => "NewGroupName",
+                EntityKind::ServerCertificate => "NewServerCertificateName",
                 _ => "NewName",
             };
             let new_name = input.str(new_name_member).unwrap_or(name);

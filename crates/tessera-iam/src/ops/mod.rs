@@ -26,6 +26,7 @@ mod oidc;
 mod paging;
 mod profiles;
 mod roles;
+mod server_certificates;
 mod sts;
 mod tags;
 mod user_credentials;
@@ -45,7 +46,7 @@ use crate::kind::EntityKind;
 use crate::quotas::Quotas;
 use crate::records::{
     GroupBody, InstanceProfileBody, LastUsedRecord, MfaDeviceRecord, OidcProviderRecord, RoleBody,
-    Tag, UserBody,
+    ServerCertificateBody, Tag, UserBody,
 };
 use crate::snapshot::Snapshot;
 use crate::IamError;
@@ -328,7 +329,9 @@ macro_rules! operations {
 }
 
 use ConditionKey as K;
-use EntityKind::{Group as G, InstanceProfile as IP, Policy as P, Role as R, User as U};
+use EntityKind::{
+    Group as G, InstanceProfile as IP, Policy as P, Role as R, ServerCertificate as SC, User as U,
+};
 use ResourceSpec as Res;
 
 operations! {
@@ -476,6 +479,15 @@ operations! {
     ResetServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::reset_service_specific_credential;
     UpdateServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::update_service_specific_credential;
     DeleteServiceSpecificCredential: Iam, Write, Res::NamedOrCaller, [], [], user_credentials::delete_service_specific_credential;
+
+    UploadServerCertificate: Iam, Write, Res::New(SC), [K::RequestTags], [], server_certificates::upload_server_certificate;
+    GetServerCertificate: Iam, None, Res::Named(SC), [], [], server_certificates::get_server_certificate;
+    ListServerCertificates: Iam, None, Res::AllOf(SC), [], [], server_certificates::list_server_certificates;
+    UpdateServerCertificate: Iam, Write, Res::Renamed(SC), [], [], server_certificates::update_server_certificate;
+    DeleteServerCertificate: Iam, Write, Res::Named(SC), [], [], server_certificates::delete_server_certificate;
+    TagServerCertificate: Iam, Write, Res::Named(SC), [K::RequestTags], [], tags::tag::<ServerCertificateBody>;
+    UntagServerCertificate: Iam, Write, Res::Named(SC), [K::TagKeys], [], tags::untag::<ServerCertificateBody>;
+    ListServerCertificateTags: Iam, None, Res::Named(SC), [], [], tags::list::<ServerCertificateBody>;
 
     GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
     GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;
