@@ -18,6 +18,7 @@ fn sar_type(kind: EntityKind) -> &'static str {
         EntityKind::Role => "role",
         EntityKind::Policy => "policy",
         EntityKind::InstanceProfile => "instance-profile",
+        EntityKind::ServerCertificate => "server-certificate",
     }
 }
 
