@@ -253,7 +253,7 @@ fn identity_policies_decide_with_conditions_and_explicit_deny_wins() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"iam:ListAccessKeys","Resource":"*"}}"#,
     );
     match decide(&world, &dave, "ListAccessKeys", json!({})) {
-        Decision::Deny { message } => assert!(
+        Decision::Deny { message, .. } => assert!(
             message.ends_with("with an explicit deny in an identity-based policy"),
             "{message}"
         ),
