@@ -87,7 +87,12 @@ struct ServeArgs {
     /// default account's root (like local AWS emulators). Known keys are
     /// still verified and their policies enforced. Never use on an
     /// untrusted network.
-    #[arg(long, env = "TESSERA_EMULATOR")]
+    #[arg(
+        long,
+        env = "TESSERA_EMULATOR",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     emulator: bool,
     /// How often, in milliseconds, to pick up changes made by other nodes
     /// sharing the database.
