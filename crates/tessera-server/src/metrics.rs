@@ -191,19 +191,18 @@ impl Metrics {
     /// Counts one answered request.
     pub fn request(&self, sample: &RequestSample<'_>) {
         let key = (sample.service, sample.action);
-        let known = {
+        let count = |stats: &ActionStats| {
+            stats.latency.observe(sample.latency);
+            stats.count_code(sample.code);
+        };
+        let counted = {
             let requests = self.requests.read().unwrap_or_else(|p| p.into_inner());
-            requests.get(&key).cloned()
+            requests.get(&key).map(|stats| count(stats)).is_some()
         };
-        let stats = match known {
-            Some(stats) => stats,
-            None => {
-                let mut requests = self.requests.write().unwrap_or_else(|p| p.into_inner());
-                Arc::clone(requests.entry(key).or_default())
-            }
-        };
-        stats.latency.observe(sample.latency);
-        stats.count_code(sample.code);
+        if !counted {
+            let mut requests = self.requests.write().unwrap_or_else(|p| p.into_inner());
+            count(requests.entry(key).or_default());
+        }
         if sample.service == "sts" && sample.code.is_empty() {
             if let Some(i) = SESSION_ISSUERS.iter().position(|a| *a == sample.action) {
                 if let Some(count) = self.sessions_issued.get(i) {

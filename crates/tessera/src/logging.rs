@@ -78,7 +78,9 @@ impl Write for EventWriter<'_> {
         };
         if size >= WRITE_THROUGH_AT {
             self.shared.write_pending();
-        } else if size >= WAKE_AT {
+        } else if size >= WAKE_AT && size - buf.len() < WAKE_AT {
+            // Only the line that crosses the mark wakes the writer: a wake
+            // is a system call.
             self.shared.wake.notify_one();
         }
         Ok(buf.len())
