@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, Server, tessera_bin
+from conftest import ACCOUNT_ID, Server, drop_postgres_database, fresh_postgres_database, tessera_bin
 
 
 def admin_endpoint(server):
@@ -267,3 +267,18 @@ def test_serve_help_names_the_environment_variables():
                      "TESSERA_ACCOUNT_ID", "TESSERA_EMULATOR", "TESSERA_REFRESH_INTERVAL_MS",
                      "TESSERA_ADMIN_LISTEN", "TESSERA_LOG_FORMAT"):
         assert variable in result.stdout, variable
+
+
+def test_readyz_fails_when_the_store_is_gone_while_healthz_still_answers(tmp_path):
+    url = fresh_postgres_database()
+    server = Server(tmp_path / "data", database_url=url, extra_args=["--admin-listen", "127.0.0.1:0"]).start()
+    try:
+        admin = admin_endpoint(server)
+        assert get(admin + "/readyz")[0] == 200
+        drop_postgres_database(url)
+        status, _, body = get(admin + "/readyz")
+        assert (status, body.strip()) == (503, "store unreachable")
+        assert get(admin + "/healthz")[0] == 200
+    finally:
+        server.stop()
+        drop_postgres_database(url)

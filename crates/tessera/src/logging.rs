@@ -3,13 +3,15 @@
 //! waits for a write to the terminal or pipe (a write per request line
 //! would cost a system call on the request path).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
+
+use crate::log_format::LineFormat;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,15 +153,13 @@ pub fn init(format: LogFormat) -> LogGuard {
     let make_writer = BatchedStderr {
         shared: Arc::clone(&shared),
     };
-    let builder = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
-        // Colours only for a person at a terminal, never in a log file.
-        .with_ansi(io::stderr().is_terminal())
-        .with_writer(make_writer);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
+        .event_format(LineFormat {
+            json: format == LogFormat::Json,
+        })
+        .with_writer(make_writer)
+        .init();
     LogGuard { shared, writer }
 }
 

@@ -2,6 +2,7 @@
 //! `tessera policy …` validates, evaluates and simulates policies offline,
 //! `tessera account create` adds an account to an installation.
 
+mod log_format;
 mod logging;
 mod policy_cmd;
 
