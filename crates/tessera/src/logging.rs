@@ -2,9 +2,16 @@
 //! background thread and written in batches, so that a request never
 //! waits for a write to the terminal or pipe (a write per request line
 //! would cost a system call on the request path).
+//!
+//! Lines travel through a bounded channel, which request threads send to
+//! without taking a lock; the writer sleeps between batches rather than
+//! waiting on the channel, so that no send has to wake it (a wake is a
+//! system call, and a lock two request threads contend for is a sleep).
 
 use std::io::{self, Write};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -24,66 +31,30 @@ pub enum LogFormat {
 
 /// How long a line may wait before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
-/// Pending bytes beyond which the writer wakes at once.
-const WAKE_AT: usize = 64 * 1024;
-/// Pending bytes beyond which the logging thread writes them itself, so
-/// that memory stays bounded when stderr is slow.
-const WRITE_THROUGH_AT: usize = 4 * 1024 * 1024;
+/// Lines that may wait at most; beyond them a request thread waits for the
+/// writer, so that memory stays bounded when stderr is slow.
+const MAX_PENDING_LINES: usize = 64 * 1024;
 
-struct Shared {
-    pending: Mutex<Pending>,
-    wake: Condvar,
-    /// Held while writing, so batches reach stderr in the order taken.
-    output: Mutex<()>,
+/// Where the subscriber writes: the channel to the writer thread.
+pub struct ChannelWriter {
+    lines: SyncSender<Vec<u8>>,
 }
 
-#[derive(Default)]
-struct Pending {
-    bytes: Vec<u8>,
-    stopping: bool,
+/// One event's output, sent as one line.
+pub struct LineSender<'a> {
+    lines: &'a SyncSender<Vec<u8>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Shared {
-    /// Writes what is pending to stderr.
-    fn write_pending(&self) {
-        let _order = lock(&self.output);
-        let batch = std::mem::take(&mut lock(&self.pending).bytes);
-        if !batch.is_empty() {
-            let mut stderr = io::stderr().lock();
-            // Nowhere to report a failure to write the log.
-            let _ = stderr.write_all(&batch).and_then(|()| stderr.flush());
-        }
-    }
-}
-
-/// Where the subscriber writes: the pending buffer.
-#[derive(Clone)]
-pub struct BatchedStderr {
-    shared: Arc<Shared>,
-}
-
-/// One event's output.
-pub struct EventWriter<'a> {
-    shared: &'a Shared,
-}
-
-impl Write for EventWriter<'_> {
+impl Write for LineSender<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let size = {
-            let mut pending = lock(&self.shared.pending);
-            pending.bytes.extend_from_slice(buf);
-            pending.bytes.len()
-        };
-        if size >= WRITE_THROUGH_AT {
-            self.shared.write_pending();
-        } else if size >= WAKE_AT && size - buf.len() < WAKE_AT {
-            // Only the line that crosses the mark wakes the writer: a wake
-            // is a system call.
-            self.shared.wake.notify_one();
+        match self.lines.try_send(buf.to_vec()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(line)) => {
+                // The writer is behind: wait for room rather than drop.
+                let _ = self.lines.send(line);
+            }
+            // The writer is gone (the process is ending): nowhere to write.
+            Err(TrySendError::Disconnected(_)) => {}
         }
         Ok(buf.len())
     }
@@ -93,74 +64,76 @@ impl Write for EventWriter<'_> {
     }
 }
 
-impl<'a> MakeWriter<'a> for BatchedStderr {
-    type Writer = EventWriter<'a>;
+impl<'a> MakeWriter<'a> for ChannelWriter {
+    type Writer = LineSender<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        EventWriter {
-            shared: &self.shared,
-        }
+        // Borrowed, not cloned: a clone would count senders up and down in
+        // an atomic every request thread shares.
+        LineSender { lines: &self.lines }
+    }
+}
+
+/// Writes every line received so far to `out`, in one write.
+fn write_received(lines: &Receiver<Vec<u8>>, batch: &mut Vec<u8>, out: &mut impl Write) {
+    batch.clear();
+    while let Ok(line) = lines.try_recv() {
+        batch.extend_from_slice(&line);
+    }
+    if !batch.is_empty() {
+        // Nowhere to report a failure to write the log.
+        let _ = out.write_all(batch).and_then(|()| out.flush());
     }
 }
 
 /// Writes what is still pending when dropped; keep it until the process
 /// ends.
 pub struct LogGuard {
-    shared: Arc<Shared>,
+    stopping: Arc<AtomicBool>,
     writer: Option<JoinHandle<()>>,
 }
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
-        lock(&self.shared.pending).stopping = true;
-        self.shared.wake.notify_one();
+        self.stopping.store(true, Ordering::Release);
         if let Some(writer) = self.writer.take() {
+            writer.thread().unpark();
             let _ = writer.join();
         }
-        self.shared.write_pending();
     }
 }
 
 /// Starts the writer thread and installs the global subscriber, filtered
 /// by `TESSERA_LOG` (`info` by default).
 pub fn init(format: LogFormat) -> LogGuard {
-    let shared = Arc::new(Shared {
-        pending: Mutex::new(Pending::default()),
-        wake: Condvar::new(),
-        output: Mutex::new(()),
-    });
+    let (sender, lines) = mpsc::sync_channel::<Vec<u8>>(MAX_PENDING_LINES);
+    let stopping = Arc::new(AtomicBool::new(false));
     let writer = {
-        let shared = Arc::clone(&shared);
+        let stopping = Arc::clone(&stopping);
         std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || loop {
-                let stopping = {
-                    let pending = lock(&shared.pending);
-                    let (pending, _) = shared
-                        .wake
-                        .wait_timeout(pending, FLUSH_EVERY)
-                        .unwrap_or_else(|p| p.into_inner());
-                    pending.stopping
-                };
-                shared.write_pending();
-                if stopping {
-                    break;
+            .spawn(move || {
+                let mut batch = Vec::with_capacity(64 * 1024);
+                loop {
+                    std::thread::park_timeout(FLUSH_EVERY);
+                    let last = stopping.load(Ordering::Acquire);
+                    write_received(&lines, &mut batch, &mut io::stderr().lock());
+                    if last {
+                        break;
+                    }
                 }
             })
             .ok()
     };
     let filter = EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let make_writer = BatchedStderr {
-        shared: Arc::clone(&shared),
-    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .event_format(LineFormat {
             json: format == LogFormat::Json,
         })
-        .with_writer(make_writer)
+        .with_writer(ChannelWriter { lines: sender })
         .init();
-    LogGuard { shared, writer }
+    LogGuard { stopping, writer }
 }
 
 #[cfg(test)]
@@ -168,17 +141,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_written_are_pending_until_the_writer_takes_them() {
-        let shared = Shared {
-            pending: Mutex::new(Pending::default()),
-            wake: Condvar::new(),
-            output: Mutex::new(()),
-        };
-        let mut line = EventWriter { shared: &shared };
-        line.write_all(b"first\n").ok();
-        line.write_all(b"second\n").ok();
-        assert_eq!(lock(&shared.pending).bytes, b"first\nsecond\n");
-        shared.write_pending();
-        assert!(lock(&shared.pending).bytes.is_empty());
+    fn lines_sent_are_written_in_order_in_one_batch() {
+        let (sender, lines) = mpsc::sync_channel(8);
+        let mut writer = LineSender { lines: &sender };
+        writer.write_all(b"first\n").ok();
+        writer.write_all(b"second\n").ok();
+        let mut out = Vec::new();
+        let mut batch = Vec::new();
+        write_received(&lines, &mut batch, &mut out);
+        assert_eq!(out, b"first\nsecond\n");
+        write_received(&lines, &mut batch, &mut out);
+        assert_eq!(out, b"first\nsecond\n", "nothing new, nothing written");
     }
 }
