@@ -260,8 +260,10 @@ def test_a_malformed_refresh_interval_in_the_environment_is_refused(tmp_path):
     assert "refresh-interval-ms" in result.stderr
 
 
-def test_serve_help_names_the_environment_variables():
-    result = subprocess.run([tessera_bin(), "serve", "--help"], capture_output=True, text=True, timeout=30)
+def test_serve_help_names_the_environment_variables_but_not_a_database_password():
+    env = dict(os.environ, TESSERA_DATABASE_URL="postgres://tessera:pw-never-shown@db.example/iam")
+    result = subprocess.run([tessera_bin(), "serve", "--help"], capture_output=True, text=True, timeout=30, env=env)
+    assert "pw-never-shown" not in result.stdout + result.stderr
     assert result.returncode == 0
     for variable in ("TESSERA_KEK", "TESSERA_LOG", "TESSERA_LISTEN", "TESSERA_DATA_DIR", "TESSERA_DATABASE_URL",
                      "TESSERA_ACCOUNT_ID", "TESSERA_EMULATOR", "TESSERA_REFRESH_INTERVAL_MS",

@@ -48,7 +48,7 @@ struct AccountCreateArgs {
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
     data_dir: PathBuf,
     /// The PostgreSQL database, when the installation uses one.
-    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    #[arg(long, env = "TESSERA_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The 12-digit account id (random otherwise).
     #[arg(long)]
@@ -78,7 +78,7 @@ struct ServeArgs {
     data_dir: PathBuf,
     /// Use PostgreSQL instead of the embedded SQLite database
     /// (postgres://user:password@host:port/database).
-    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    #[arg(long, env = "TESSERA_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The 12-digit id of the default account, used when it is created
     /// on first start (random otherwise).
