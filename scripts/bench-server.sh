@@ -6,7 +6,10 @@
 # the server. Results go to stdout; docs/PERFORMANCE.md explains them.
 #
 # Environment: CONNECTIONS (default 1,16,64), DURATION seconds per run
-# (default 10), THREADS of the load generator (default 1), CARGO_TARGET_DIR.
+# (default 10), THREADS of the load generator (default 1), CARGO_TARGET_DIR,
+# TESSERA_BIN (a server binary to measure instead of the one just built, to
+# compare two builds), TESSERA_LOG (the server's log filter, default warn;
+# info measures the per-request log line too).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -16,7 +19,7 @@ threads=${THREADS:-1}
 target_dir=${CARGO_TARGET_DIR:-target}
 
 cargo build --release -p tessera -p tessera-loadgen
-tessera="$target_dir/release/tessera"
+tessera=${TESSERA_BIN:-$target_dir/release/tessera}
 loadgen="$target_dir/release/tessera-loadgen"
 
 data_dir=$(mktemp -d)
@@ -30,7 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-TESSERA_LOG=warn "$tessera" serve --listen 127.0.0.1:0 --data-dir "$data_dir" \
+TESSERA_LOG=${TESSERA_LOG:-warn} "$tessera" serve --listen 127.0.0.1:0 --data-dir "$data_dir" \
     --account-id 123456789012 >"$data_dir/server.log" 2>&1 &
 server_pid=$!
 

@@ -8,7 +8,8 @@
 #   4. cargo test for the whole workspace (unit, conformance on both stores,
 #      the AWS SDK for Rust end to end against the real binary);
 #   5. pytest: boto3 and the aws CLI against the real binary.
-# Any missing prerequisite is an error, never a skip.
+# Any missing prerequisite is an error, never a skip. The Python tests run
+# even when a Rust test failed; the run fails if either did.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
 
 command -v cargo >/dev/null || die "cargo is not installed"
 command -v python3 >/dev/null || die "python3 is not installed"
+command -v psql >/dev/null || die "psql is not installed (Debian: apt-get install postgresql-client)"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -28,13 +30,14 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo doc (warnings are errors)"
+step "cargo doc (warnings are errors; about a minute on a first run)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "Python environment (.venv)"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv || die "cannot create a Python venv (is python3-venv installed?)"
 fi
+echo "installing the pinned aws CLI, boto3 and pytest from tests/python/requirements.txt (downloads on a first run)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt \
   || die "cannot install the Python test requirements"
 .venv/bin/aws --version >/dev/null 2>&1 || die "the aws CLI did not install"
@@ -62,7 +65,13 @@ cargo build --workspace --all-targets
 export TESSERA_BIN="$ROOT/target/debug/tessera"
 
 step "cargo test"
-cargo test --workspace --no-fail-fast
+rust_tests=passed
+cargo test --workspace --no-fail-fast || rust_tests=failed
 
 step "pytest (boto3 and the aws CLI)"
-.venv/bin/python -m pytest tests/python -q -p no:cacheprovider
+python_tests=passed
+.venv/bin/python -m pytest tests/python -q -p no:cacheprovider || python_tests=failed
+
+step "summary"
+echo "Rust tests: $rust_tests; Python tests: $python_tests"
+[ "$rust_tests" = passed ] && [ "$python_tests" = passed ]

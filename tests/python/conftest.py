@@ -151,12 +151,26 @@ def fresh_postgres_database():
     return urllib.parse.urlunparse(parsed._replace(path="/" + name))
 
 
+def drop_postgres_database(url):
+    """Drops a database made by fresh_postgres_database, so runs against a
+    user's own PostgreSQL leave nothing behind."""
+    import urllib.parse
+    name = urllib.parse.urlparse(url).path.lstrip("/")
+    assert re.fullmatch(r"t_[0-9a-f]{12}", name), f"not a test database: {name}"
+    dropped = subprocess.run(["psql", postgres_url(), "-v", "ON_ERROR_STOP=1", "-qc",
+                              f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True, text=True)
+    if dropped.returncode != 0:
+        raise RuntimeError(f"cannot drop the test database {name}: " + dropped.stderr)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_backend_server(request, tmp_path):
     url = fresh_postgres_database() if request.param == "postgres" else None
     server = Server(tmp_path / "data", database_url=url).start()
     yield server
     server.stop()
+    if url:
+        drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server, fresh_postgres_database
+from conftest import Server, drop_postgres_database, fresh_postgres_database
 
 KEK = "5" * 64
 
@@ -21,6 +21,7 @@ def two_nodes(tmp_path):
     yield a, b
     a.stop()
     b.stop()
+    drop_postgres_database(url)
 
 
 def wait_until_visible(iam, name, limit=10.0):

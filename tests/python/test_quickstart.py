@@ -2,15 +2,17 @@
 
 The server command and the client block are read from README.md (the code
 blocks after the `quickstart:server` and `quickstart:client` markers) and run
-unchanged. Only the environment differs from a newcomer's: the server keeps
-its data in a temporary directory (TESSERA_DATA_DIR) instead of the
-checkout's ./tessera-data, and the client block runs in that directory's
-parent, so `./tessera-data/credentials` resolves to the server's file.
+unchanged but for the port. Only the environment differs from a newcomer's:
+the server keeps its data in a temporary directory (TESSERA_DATA_DIR) instead
+of the checkout's ./tessera-data, and the client block runs in that
+directory's parent, so `./tessera-data/credentials` resolves to the server's
+file. The server listens on a free port (TESSERA_LISTEN) rather than the
+README's 7177, which the reader's own server may hold; the client block's
+endpoint is rewritten to that port.
 """
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,30 +28,33 @@ def readme_block(marker):
     return m.group(1)
 
 
-def port_is_free(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
+README_ENDPOINT = "http://127.0.0.1:7177"
 
 
 def test_readme_quick_start_as_written(tmp_path):
     server_cmd = readme_block("quickstart:server").strip()
     client_script = readme_block("quickstart:client")
-    assert port_is_free(7177), "the quick start needs port 7177, and something is listening there"
+    assert README_ENDPOINT in client_script
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("TESSERA_")}
     env["TESSERA_DATA_DIR"] = str(tmp_path / "tessera-data")
+    env["TESSERA_LISTEN"] = "127.0.0.1:0"
     # The venv's aws CLI comes first on PATH, as for someone who installed it.
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     server = subprocess.Popen(["bash", "-c", "exec " + server_cmd], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines = []
+        endpoint = None
         for line in server.stdout:
             lines.append(line)
-            if line.startswith("Listening on http://127.0.0.1:7177"):
+            m = re.match(r"Listening on (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                endpoint = m.group(1)
                 break
         else:
             raise AssertionError("the server did not start:\n" + "".join(lines))
+        client_script = client_script.replace(README_ENDPOINT, endpoint)
         printed = "".join(lines)
         assert "AWS_SHARED_CREDENTIALS_FILE=" in printed
         assert str(tmp_path / "tessera-data" / "credentials") in printed
@@ -65,7 +70,8 @@ def test_readme_quick_start_as_written(tmp_path):
         assert out.rstrip().endswith("}")
         assert out.count('"UserName": "alice"') >= 1
         assert client.returncode == 0
-        secret = (tmp_path / "alice.keys").read_text().split()[1]
+        assert not (tmp_path / "alice.keys").exists()
+        secret = (tmp_path / "tessera-data" / "alice.keys").read_text().split()[1]
         assert secret not in printed
     finally:
         server.terminate()

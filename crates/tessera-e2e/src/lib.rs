@@ -29,6 +29,39 @@ pub struct TesseraProcess {
     pub endpoint: String,
     /// The data directory (kept alive for the server's lifetime).
     pub data_dir: tempfile::TempDir,
+    /// The PostgreSQL database made for this server, dropped with it.
+    database: Option<TestDatabase>,
+}
+
+/// A database made on the test cluster for one server.
+struct TestDatabase {
+    /// The cluster's URL, from `TESSERA_TEST_POSTGRES_URL`.
+    admin_url: String,
+    /// The database's name.
+    name: String,
+}
+
+impl TestDatabase {
+    /// The URL of the database itself.
+    fn url(&self) -> String {
+        let (prefix, _) = self
+            .admin_url
+            .rsplit_once('/')
+            .expect("URL has a database path");
+        format!("{prefix}/{}", self.name)
+    }
+
+    /// Drops the database, so runs against a user's own PostgreSQL leave
+    /// nothing behind.
+    fn drop_database(&self) {
+        let _ = Command::new("psql")
+            .args([self.admin_url.as_str(), "-qc"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .status();
+    }
 }
 
 /// The `tessera` binary built from this workspace: `TESSERA_BIN`, or
@@ -52,7 +85,7 @@ pub fn tessera_bin() -> PathBuf {
     bin
 }
 
-fn fresh_postgres_url() -> String {
+fn fresh_postgres_database() -> TestDatabase {
     let base = std::env::var("TESSERA_TEST_POSTGRES_URL").expect(
         "TESSERA_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL",
     );
@@ -70,8 +103,10 @@ fn fresh_postgres_url() -> String {
         .status()
         .expect("psql runs");
     assert!(status.success(), "cannot create a test database with psql");
-    let (prefix, _) = base.rsplit_once('/').expect("URL has a database path");
-    format!("{prefix}/{name}")
+    TestDatabase {
+        admin_url: base,
+        name,
+    }
 }
 
 impl TesseraProcess {
@@ -92,8 +127,9 @@ impl TesseraProcess {
             .env_remove("TESSERA_DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if backend == Backend::Postgres {
-            command.args(["--database-url", &fresh_postgres_url()]);
+        let database = (backend == Backend::Postgres).then(fresh_postgres_database);
+        if let Some(database) = &database {
+            command.args(["--database-url", &database.url()]);
         }
         let mut child = command.spawn().expect("tessera starts");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -113,6 +149,7 @@ impl TesseraProcess {
             child,
             endpoint,
             data_dir,
+            database,
         }
     }
 
@@ -163,5 +200,8 @@ impl Drop for TesseraProcess {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+        if let Some(database) = &self.database {
+            database.drop_database();
+        }
     }
 }

@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use tessera_policy::{
-    evaluate, CompiledPolicy, Context, Decision as EngineDecision, PolicySet, Principal, Request,
-    ResourcePolicyKind,
+    evaluate, CompiledPolicy, Context, Decision as EngineDecision, Effect, Evaluation, PolicySet,
+    PolicyType, Principal, Reason, Request, ResourcePolicyKind,
 };
 use time::OffsetDateTime;
 
@@ -33,7 +33,67 @@ pub enum Decision {
     Deny {
         /// The message for the `AccessDenied` error.
         message: String,
+        /// What decided it, for the operator's log (never sent to the caller).
+        denial: Denial,
     },
+}
+
+/// What refused a request: an explicit Deny statement, or the absence of
+/// an Allow, and in which policy type. Names policies and statements, never
+/// their content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// Whether a Deny statement matched (else nothing allowed the request).
+    pub explicit: bool,
+    /// The policy type that decided, when a policy decided.
+    pub policy_type: Option<PolicyType>,
+    /// The deciding Deny statement: its policy's name or ARN, and its Sid
+    /// or `#index`.
+    pub statement: Option<String>,
+}
+
+impl Denial {
+    /// A refusal decided before any policy was evaluated (no policy at all,
+    /// a rule of STS, a role that cannot be assumed).
+    fn without_policy() -> Denial {
+        Denial {
+            explicit: false,
+            policy_type: None,
+            statement: None,
+        }
+    }
+
+    /// The refusal an evaluation came to.
+    fn of(evaluation: &Evaluation<'_>) -> Denial {
+        match evaluation.reason() {
+            Reason::ExplicitDeny(policy_type) => Denial {
+                explicit: true,
+                policy_type: Some(policy_type),
+                statement: evaluation
+                    .matched_statements()
+                    .find(|m| m.effect == Effect::Deny && m.policy_type == policy_type)
+                    .map(|m| match m.sid() {
+                        Some(sid) => format!("{}/{sid}", m.policy_name()),
+                        None => format!("{}/#{}", m.policy_name(), m.statement_index),
+                    }),
+            },
+            Reason::ImplicitDeny(policy_type) => Denial {
+                explicit: false,
+                policy_type: Some(policy_type),
+                statement: None,
+            },
+            Reason::Allowed(_) => Denial::without_policy(),
+        }
+    }
+
+    /// `explicitDeny` or `implicitDeny`, in the words of the policy simulator.
+    pub fn decision(&self) -> &'static str {
+        if self.explicit {
+            EngineDecision::ExplicitDeny.as_str()
+        } else {
+            EngineDecision::ImplicitDeny.as_str()
+        }
+    }
 }
 
 /// What the server knows about a request beyond its operation and input:
@@ -67,11 +127,15 @@ pub fn authorize(
         return Decision::Allow;
     }
     if let Some(message) = sts_session_limit(caller, operation, target) {
-        return Decision::Deny { message };
+        return Decision::Deny {
+            message,
+            denial: Denial::without_policy(),
+        };
     }
     if target.trust.is_some() && caller.is_root() {
         return Decision::Deny {
             message: "Roles may not be assumed by root accounts.".into(),
+            denial: Denial::without_policy(),
         };
     }
     let policies = match caller {
@@ -163,6 +227,7 @@ fn decide(
         let evaluation = evaluate(&set, &request);
         if evaluation.decision() != EngineDecision::Allowed {
             return Decision::Deny {
+                denial: Denial::of(&evaluation),
                 message: evaluation
                     .access_denied_message(&request)
                     .unwrap_or_else(|| {
@@ -172,8 +237,8 @@ fn decide(
         }
     }
     for secondary in &target.secondary {
-        if let Decision::Deny { message } = decide(snapshot, caller, policies, secondary, facts) {
-            return Decision::Deny { message };
+        if let deny @ Decision::Deny { .. } = decide(snapshot, caller, policies, secondary, facts) {
+            return deny;
         }
     }
     Decision::Allow
@@ -189,6 +254,7 @@ fn no_identity_policy_message(caller: &Caller, action: &str, resource: &str) -> 
 fn deny_without_policy(caller: &Caller, target: &Target) -> Decision {
     Decision::Deny {
         message: no_identity_policy_message(caller, &target.action, &target.resource),
+        denial: Denial::without_policy(),
     }
 }
 

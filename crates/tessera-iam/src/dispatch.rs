@@ -8,7 +8,7 @@ use serde_json::Value;
 use tessera_store::Backend;
 use time::OffsetDateTime;
 
-use crate::authz::{self, Decision, RequestFacts};
+use crate::authz::{self, Decision, Denial, RequestFacts};
 use crate::caller::Caller;
 use crate::crypto::Kek;
 use crate::ids::Random;
@@ -62,6 +62,16 @@ pub struct AuditEvent<'e> {
     pub outcome: Outcome<'e>,
 }
 
+/// Why a request was not authorized.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The error the caller is answered with.
+    pub error: IamError,
+    /// What denied it; `None` when the input was refused before
+    /// authorization.
+    pub denial: Option<Denial>,
+}
+
 /// Receives every audited call.
 pub trait Audit: Send + Sync {
     /// Records one call.
@@ -88,18 +98,38 @@ impl Domain<'_> {
         input: &Value,
         facts: &RequestFacts,
     ) -> Result<Target, IamError> {
-        crate::ops::precheck(operation, input)?;
+        self.authorize_explained(snapshot, caller, operation, input, facts)
+            .map_err(|refusal| refusal.error)
+    }
+
+    /// [`Domain::authorize`], answering with a refusal what decided it
+    /// (for the operator's log; the caller sees only the error).
+    pub fn authorize_explained(
+        &self,
+        snapshot: &Snapshot,
+        caller: &Caller,
+        operation: &Operation,
+        input: &Value,
+        facts: &RequestFacts,
+    ) -> Result<Target, Refusal> {
+        crate::ops::precheck(operation, input).map_err(|error| Refusal {
+            error,
+            denial: None,
+        })?;
         let target = operation.target(snapshot, caller, input);
         match authz::authorize(snapshot, caller, operation, &target, facts) {
             Decision::Allow => Ok(target),
-            Decision::Deny { message } => {
+            Decision::Deny { message, denial } => {
                 self.audit.record(&AuditEvent {
                     caller,
                     operation,
                     resource: &target.resource,
                     outcome: Outcome::Denied,
                 });
-                Err(IamError::new("AccessDenied", message))
+                Err(Refusal {
+                    error: IamError::new("AccessDenied", message),
+                    denial: Some(denial),
+                })
             }
         }
     }

@@ -253,10 +253,21 @@ fn identity_policies_decide_with_conditions_and_explicit_deny_wins() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"iam:ListAccessKeys","Resource":"*"}}"#,
     );
     match decide(&world, &dave, "ListAccessKeys", json!({})) {
-        Decision::Deny { message } => assert!(
-            message.ends_with("with an explicit deny in an identity-based policy"),
-            "{message}"
-        ),
+        Decision::Deny { message, denial } => {
+            assert!(
+                message.ends_with("with an explicit deny in an identity-based policy"),
+                "{message}"
+            );
+            // The operator's log names the deciding statement: the policy and,
+            // without a Sid, the statement's position.
+            assert!(denial.explicit);
+            assert_eq!(
+                denial.policy_type,
+                Some(tessera_policy::PolicyType::Identity)
+            );
+            assert_eq!(denial.statement.as_deref(), Some("deny-keys/#0"));
+            assert_eq!(denial.decision(), "explicitDeny");
+        }
         Decision::Allow => panic!("explicit deny must win"),
     }
     assert_eq!(

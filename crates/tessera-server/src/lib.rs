@@ -19,11 +19,16 @@
 //!   snapshot before answering, so the caller's next request sees the change.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod clock;
+pub mod connections;
 pub mod http;
 pub mod last_used;
+pub mod metered_store;
+pub mod metrics;
 pub mod pipeline;
+pub mod request_log;
 pub mod role_use;
 pub mod startup;
 pub mod state;

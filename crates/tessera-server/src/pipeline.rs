@@ -13,6 +13,7 @@ use serde_json::Value;
 use tessera_iam::authz::RequestFacts;
 use tessera_iam::caller::Caller;
 use tessera_iam::credentials;
+use tessera_iam::dispatch::Refusal;
 use tessera_iam::ids;
 use tessera_iam::ops::{self, Service, StoreUse};
 use tessera_iam::snapshot::Snapshot;
@@ -20,6 +21,8 @@ use tessera_sigv4::{RequestParts, SecretKey, SigV4Error, VerifiedRequest};
 use tessera_wire::{ApiError, ServiceModel};
 use time::OffsetDateTime;
 
+use crate::metered_store::thread_store_time;
+use crate::request_log::Observed;
 use crate::state::AppState;
 
 /// An HTTP request as the pipeline needs it.
@@ -53,8 +56,10 @@ pub struct Outgoing {
 /// Handles one request. Never fails: every problem becomes an AWS error
 /// document.
 pub async fn handle(state: Arc<AppState>, request: Incoming) -> Outgoing {
+    let mut observed = Observed::start();
     let request_id = ids::new_request_id(state.random.as_ref());
-    match process(&state, &request).await {
+    let mut code = String::new();
+    let outgoing = match process(&state, &request, &mut observed).await {
         Ok(Answer {
             model,
             operation,
@@ -71,11 +76,23 @@ pub async fn handle(state: Arc<AppState>, request: Incoming) -> Outgoing {
                         "InternalFailure",
                         "The request processing has failed because of an unknown error, exception or failure.",
                     );
+                code.clone_from(&failure.code);
                 error_answer(model, &failure, request_id)
             }
         },
-        Err(Failure { model, error }) => error_answer(model, &error, request_id),
-    }
+        Err(Failure { model, error }) => {
+            code.clone_from(&error.code);
+            error_answer(model, &error, request_id)
+        }
+    };
+    observed.finish(
+        &state.metrics,
+        &outgoing.request_id,
+        request.peer.map(|p| p.ip()),
+        outgoing.status,
+        &code,
+    );
+    outgoing
 }
 
 struct Answer {
@@ -129,7 +146,11 @@ fn guess_model(params: &[(String, String)]) -> &'static ServiceModel {
     }
 }
 
-async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Failure> {
+async fn process(
+    state: &Arc<AppState>,
+    request: &Incoming,
+    observed: &mut Observed,
+) -> Result<Answer, Failure> {
     let fallback = tessera_wire::iam();
     let params = query_params(request).map_err(|error| Failure {
         model: fallback,
@@ -163,6 +184,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
             ),
         ),
     })?;
+    observed.service(service);
     let model = match service {
         Service::Iam => tessera_wire::iam(),
         Service::Sts => tessera_wire::sts(),
@@ -172,6 +194,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
     let snapshot = state.snapshot.load();
     let (verified, caller) =
         authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?;
+    observed.caller(&caller);
 
     let action = param(&params, "Action").ok_or_else(|| Failure {
         model,
@@ -189,6 +212,7 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
             error: model.not_implemented(action),
         });
     };
+    observed.action(operation.name);
     let input = model.decode_input(action, &params).map_err(fail(model))?;
 
     let facts = RequestFacts {
@@ -202,13 +226,24 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
         secure_transport: false,
         region: verified.region().to_string(),
     };
-    let target = state
+    let target = match state
         .domain()
-        .authorize(&snapshot, &caller, operation, &input, &facts)
-        .map_err(|e| Failure {
-            model,
-            error: model.error(e.code, e.message),
-        })?;
+        .authorize_explained(&snapshot, &caller, operation, &input, &facts)
+    {
+        Ok(target) => {
+            observed.allowed(&state.metrics);
+            target
+        }
+        Err(Refusal { error, denial }) => {
+            if let Some(denial) = denial {
+                observed.denied(&state.metrics, denial);
+            }
+            return Err(Failure {
+                model,
+                error: model.error(error.code, error.message),
+            });
+        }
+    };
 
     let now = facts.now;
     let assumed_role = (operation.op == ops::Op::AssumeRole)
@@ -217,13 +252,18 @@ async fn process(state: &Arc<AppState>, request: &Incoming) -> Result<Answer, Fa
     let output = if operation.store != StoreUse::None {
         let state = Arc::clone(state);
         let result = tokio::task::spawn_blocking(move || {
-            state
+            let before = thread_store_time();
+            let output = state
                 .domain()
-                .execute(&snapshot, &caller, operation, &target, &input, now)
+                .execute(&snapshot, &caller, operation, &target, &input, now);
+            (output, thread_store_time() - before)
         })
         .await;
         match result {
-            Ok(r) => r,
+            Ok((output, store_time)) => {
+                observed.store_time(store_time);
+                output
+            }
             Err(join) => {
                 tracing::error!(%join, "operation task failed");
                 Err(tessera_iam::IamError::service_failure())

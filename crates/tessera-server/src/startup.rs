@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
+use axum::serve::ListenerExt;
 use tessera_iam::bootstrap;
 use tessera_iam::crypto::{Kek, Secret};
 use tessera_iam::ids::{OsRandom, Random};
@@ -18,7 +19,10 @@ use tessera_sigv4::Verifier;
 use tessera_store::Backend;
 
 use crate::clock::{Clock, SystemClock};
+use crate::connections::CountedListener;
 use crate::last_used::LastUsedTracker;
+use crate::metered_store::MeteredBackend;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// The address `tessera serve` listens on by default.
@@ -43,6 +47,8 @@ pub struct ServeOptions {
     pub refresh_interval: Duration,
     /// How often to persist access-key last-use times.
     pub last_used_flush_interval: Duration,
+    /// Where to serve metrics and health checks; nowhere when absent.
+    pub admin_listen: Option<SocketAddr>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -55,7 +61,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     options.data_dir = std::path::absolute(&options.data_dir)
         .with_context(|| format!("cannot resolve {}", options.data_dir.display()))?;
     let kek = load_or_create_kek(&options, random.as_ref())?;
-    let store = open_store(&options).await?;
+    let metrics = Arc::new(Metrics::default());
+    let store: Arc<dyn Backend> = Arc::new(MeteredBackend::new(
+        open_store(&options).await?,
+        Arc::clone(&metrics),
+    ));
 
     let requested = match &options.account_id {
         Some(id) if !bootstrap::is_valid_account_id(id) => {
@@ -113,10 +123,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         emulator: options.emulator,
         sessions: tessera_iam::credentials::SessionCache::default(),
         role_use: crate::role_use::RoleUseTracker::default(),
+        metrics,
     });
     {
         let state = Arc::clone(&state);
-        tokio::task::spawn_blocking(move || state.snapshot.refresh(state.store.as_ref())).await??;
+        tokio::task::spawn_blocking(move || refresh_snapshot(&state)).await??;
     }
     let unopenable = state.snapshot.load().unopenable_keys();
     if unopenable > 0 {
@@ -130,6 +141,24 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
     let local = listener.local_addr()?;
+    let admin = match options.admin_listen {
+        Some(address) => {
+            let admin_listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen on {address} (--admin-listen)"))?;
+            let admin_local = admin_listener.local_addr()?;
+            Some((
+                admin_local,
+                crate::admin::spawn(admin_listener, Arc::clone(&state)),
+            ))
+        }
+        None => None,
+    };
+    if let Some((admin_local, _)) = &admin {
+        // Tests and scripts read this line to learn the admin port; it
+        // comes before the data port's, which ends the start-up lines.
+        println!("Admin (metrics, health checks) on http://{admin_local}");
+    }
     announce(&options, &boot, &credentials_path, local, store.kind());
 
     let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval);
@@ -137,7 +166,9 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let rotation = spawn_token_key_rotation(Arc::clone(&state));
 
     axum::serve(
-        listener,
+        // Through `tap_io`, which hands the peer address on as `ConnectInfo`
+        // for any listener; there is nothing to tap.
+        CountedListener::new(listener, Arc::clone(&state.metrics)).tap_io(|_| {}),
         crate::http::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
@@ -147,6 +178,9 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     refresher.abort();
     flusher.abort();
     rotation.abort();
+    if let Some((_, admin)) = admin {
+        admin.abort();
+    }
     let final_state = Arc::clone(&state);
     match tokio::task::spawn_blocking(move || {
         let flushed = final_state.last_used.flush();
@@ -220,8 +254,20 @@ pub(crate) fn open_store_blocking(options: &ServeOptions) -> anyhow::Result<Arc<
 
 fn spawn_refresher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
     spawn_periodic(state, every, "snapshot refresh", |state| {
-        state.snapshot.refresh(state.store.as_ref()).map(drop)
+        refresh_snapshot(state).map(drop)
     })
+}
+
+/// Brings the snapshot up to date with the store, measured.
+fn refresh_snapshot(state: &AppState) -> Result<u64, tessera_store::StoreError> {
+    let started = std::time::Instant::now();
+    let result = state.snapshot.refresh(state.store.as_ref());
+    state.metrics.snapshot_refresh(
+        started.elapsed(),
+        result.is_ok(),
+        crate::admin::now_ms(state),
+    );
+    result
 }
 
 /// Makes a new session-token key when the newest is older than the

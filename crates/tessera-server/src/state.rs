@@ -39,6 +39,8 @@ pub struct AppState {
     pub sessions: tessera_iam::credentials::SessionCache,
     /// Roles assumed since the last flush.
     pub role_use: crate::role_use::RoleUseTracker,
+    /// The server's metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

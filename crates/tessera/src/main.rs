@@ -2,6 +2,8 @@
 //! `tessera policy …` validates, evaluates and simulates policies offline,
 //! `tessera account create` adds an account to an installation.
 
+mod log_format;
+mod logging;
 mod policy_cmd;
 
 use clap::{Parser, Subcommand};
@@ -46,7 +48,7 @@ struct AccountCreateArgs {
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
     data_dir: PathBuf,
     /// The PostgreSQL database, when the installation uses one.
-    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    #[arg(long, env = "TESSERA_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The 12-digit account id (random otherwise).
     #[arg(long)]
@@ -61,6 +63,11 @@ struct AccountCreateArgs {
 }
 
 #[derive(clap::Args)]
+#[command(after_help = "Also read from the environment:
+  TESSERA_KEK  the key-encryption key, 64 hex digits; without it DATA_DIR/kek is used
+               (created at first start, mode 0600)
+  TESSERA_LOG  the log filter in tracing's syntax [default: info]; per-request lines are
+               logged at info under the tessera::request target")]
 struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "TESSERA_LISTEN", default_value = tessera_server::startup::DEFAULT_LISTEN)]
@@ -71,22 +78,34 @@ struct ServeArgs {
     data_dir: PathBuf,
     /// Use PostgreSQL instead of the embedded SQLite database
     /// (postgres://user:password@host:port/database).
-    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    #[arg(long, env = "TESSERA_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The 12-digit id of the default account, used when it is created
     /// on first start (random otherwise).
-    #[arg(long)]
+    #[arg(long, env = "TESSERA_ACCOUNT_ID")]
     account_id: Option<String>,
     /// Accept requests signed with unknown access keys, unverified, as the
     /// default account's root (like local AWS emulators). Known keys are
     /// still verified and their policies enforced. Never use on an
     /// untrusted network.
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "TESSERA_EMULATOR",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     emulator: bool,
     /// How often, in milliseconds, to pick up changes made by other nodes
     /// sharing the database.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, env = "TESSERA_REFRESH_INTERVAL_MS", default_value_t = 1000)]
     refresh_interval_ms: u64,
+    /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
+    /// /readyz) on this address, apart from the data port (off when absent).
+    #[arg(long, env = "TESSERA_ADMIN_LISTEN")]
+    admin_listen: Option<SocketAddr>,
+    /// How log lines are written: text, or one JSON object per line.
+    #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: logging::LogFormat,
 }
 
 fn main() -> ExitCode {
@@ -124,13 +143,7 @@ fn create_account(args: AccountCreateArgs) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let _log = logging::init(args.log_format);
     let options = tessera_server::ServeOptions {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -139,6 +152,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         emulator: args.emulator,
         refresh_interval: Duration::from_millis(args.refresh_interval_ms.max(10)),
         last_used_flush_interval: Duration::from_secs(10),
+        admin_listen: args.admin_listen,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

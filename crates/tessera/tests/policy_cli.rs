@@ -1,17 +1,19 @@
 //! `tessera policy validate|evaluate|simulate`, run as the built binary.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("tessera-policy-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+use tempfile::TempDir;
+
+/// A directory for one test's files, removed when the test ends.
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("tessera-policy-cli-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
-fn write(dir: &std::path::Path, file: &str, text: &str) -> String {
-    let path = dir.join(file);
+fn write(dir: &TempDir, file: &str, text: &str) -> String {
+    let path = dir.path().join(file);
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
 }
@@ -302,4 +304,42 @@ fn simulate_takes_the_resource_policy_kind_from_the_key_arn_or_the_flag() {
     let bad = run(&["--resource-policy-kind", "kms"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("use standard, trust or key"));
+}
+
+/// The README's offline-policy block, run as written with the built
+/// `tessera` first on the `PATH`.
+#[test]
+fn the_readme_policy_commands_run_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let (_, after) = readme
+        .split_once("<!-- policy:offline -->\n```sh\n")
+        .expect("README.md has the policy:offline block");
+    let (block, _) = after.split_once("```").unwrap();
+    let dir = scratch("readme");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_tessera"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = Command::new("bash")
+        .args(["-euc", block])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("decision: allowed"), "{text}");
+    assert!(
+        text.contains(r#""id":"bob-lists""#) && text.contains(r#""decision":"implicitDeny""#),
+        "{text}"
+    );
 }
