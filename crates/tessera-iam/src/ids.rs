@@ -112,7 +112,13 @@ pub fn new_id(random: &dyn Random, kind: IdKind) -> String {
 
 /// A new signing-certificate id: 28 characters of base32, as AWS's are.
 pub fn new_certificate_id(random: &dyn Random) -> String {
-    random_chars(random, 28, BASE32)
+    new_upper_id(random, 28)
+}
+
+/// A new identifier of `len` upper-case base32 characters (signing
+/// certificates, SAML provider UUIDs and private-key ids).
+pub fn new_upper_id(random: &dyn Random, len: usize) -> String {
+    random_chars(random, len, BASE32)
 }
 
 /// A new random secret of `bytes` bytes, in standard base64.

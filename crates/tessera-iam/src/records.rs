@@ -20,6 +20,7 @@
 //! | `oidc`      | OpenID Connect provider ARN           | [`OidcProviderRecord`] |
 //! | `usercreds` | `USER_ID/FAMILY/ID`                   | [`UserCredentialRecord`] |
 //! | `reports`   | account id                            | the credential report |
+//! | `saml`      | SAML provider ARN                     | [`SamlProviderRecord`] |
 //!
 //! Names are unique per kind and account case-insensitively, as in IAM,
 //! which is why the name index holds the lowercased name while the record
@@ -63,6 +64,8 @@ pub enum Ns {
     UserCredential,
     /// Credential reports, by account.
     Report,
+    /// SAML identity providers, by ARN.
+    SamlProvider,
 }
 
 impl Ns {
@@ -87,6 +90,7 @@ impl Ns {
             Ns::Mfa => "mfa",
             Ns::UserCredential => "usercreds",
             Ns::Report => "reports",
+            Ns::SamlProvider => "saml",
         }
     }
 
@@ -105,6 +109,7 @@ impl Ns {
             Ns::Mfa,
             Ns::UserCredential,
             Ns::Report,
+            Ns::SamlProvider,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))
@@ -771,5 +776,52 @@ impl std::fmt::Debug for CredentialDetail {
                 .field("expires", expires)
                 .finish_non_exhaustive(),
         }
+    }
+}
+
+/// A SAML 2.0 identity provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlProviderRecord {
+    /// `arn:aws:iam::ACCOUNT:saml-provider/NAME`.
+    pub arn: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The metadata document as uploaded.
+    pub metadata: String,
+    /// The metadata's `validUntil`, seconds since the epoch.
+    pub valid_until: i64,
+    /// Creation time, seconds since the epoch.
+    pub created: i64,
+    /// IAM's `SAMLProviderUUID`.
+    pub uuid: String,
+    /// `Allowed` or `Required`.
+    pub assertion_encryption: String,
+    /// Private keys for decrypting assertions, sealed.
+    #[serde(default)]
+    pub private_keys: Vec<SamlPrivateKey>,
+    /// Tags in the order given.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// A SAML provider's private key, sealed under the KEK with
+/// `saml:ARN:KEY_ID` as context.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlPrivateKey {
+    /// The key id IAM reports.
+    pub key_id: String,
+    /// When it was added, seconds since the epoch.
+    pub added: i64,
+    /// The sealed PEM key.
+    #[serde(with = "base64_bytes")]
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for SamlPrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SamlPrivateKey")
+            .field("key_id", &self.key_id)
+            .field("added", &self.added)
+            .finish_non_exhaustive()
     }
 }

@@ -89,6 +89,7 @@ pub struct Snapshot {
     token_keys: HashMap<String, Arc<crate::sessions::TokenKey>>,
     /// OpenID Connect providers by ARN.
     oidc: HashMap<String, Arc<records::OidcProviderRecord>>,
+    saml: HashMap<String, Arc<records::SamlProviderRecord>>,
     /// MFA devices by serial number (seeds stay sealed).
     mfa: HashMap<String, Arc<records::MfaDeviceRecord>>,
     /// Access keys whose sealed secret the KEK could not open.
@@ -343,6 +344,23 @@ impl Snapshot {
         devices
     }
 
+    /// A SAML provider by ARN.
+    pub fn saml_provider(&self, arn: &str) -> Option<&records::SamlProviderRecord> {
+        self.saml.get(arn).map(Arc::as_ref)
+    }
+
+    /// The SAML providers of `account`, in ARN order.
+    pub fn saml_providers(&self, account: &str) -> Vec<&records::SamlProviderRecord> {
+        let mut providers: Vec<&records::SamlProviderRecord> = self
+            .saml
+            .values()
+            .map(Arc::as_ref)
+            .filter(|p| p.account_id == account)
+            .collect();
+        providers.sort_by(|a, b| a.arn.cmp(&b.arn));
+        providers
+    }
+
     /// An OpenID Connect provider by ARN.
     pub fn oidc_provider(&self, arn: &str) -> Option<&records::OidcProviderRecord> {
         self.oidc.get(arn).map(Arc::as_ref)
@@ -447,6 +465,9 @@ impl Snapshot {
         }
         for (arn, p) in &self.oidc {
             lines.push(format!("oidc {arn} {p:?}"));
+        }
+        for (arn, p) in &self.saml {
+            lines.push(format!("saml {arn} {p:?}"));
         }
         for id in self.token_keys.keys() {
             lines.push(format!("token key {id}"));
@@ -559,6 +580,18 @@ impl Snapshot {
                         }
                         None => {
                             next.oidc.remove(key);
+                        }
+                    }
+                }
+                Ns::SamlProvider => {
+                    match value
+                        .and_then(|v| decode_logged::<records::SamlProviderRecord>(ns, key, v))
+                    {
+                        Some(provider) => {
+                            next.saml.insert(key.to_string(), Arc::new(provider));
+                        }
+                        None => {
+                            next.saml.remove(key);
                         }
                     }
                 }

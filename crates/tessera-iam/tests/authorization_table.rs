@@ -34,6 +34,7 @@ fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
         ResourceSpec::RoleArn => Some("role"),
         ResourceSpec::FederatedUser => Some("federated-user"),
         ResourceSpec::NewOidcProvider | ResourceSpec::OidcProviderArn => Some("oidc-provider"),
+        ResourceSpec::NewSamlProvider | ResourceSpec::SamlProviderArn => Some("saml-provider"),
         ResourceSpec::NewMfaDevice | ResourceSpec::MfaSerial => Some("mfa"),
         ResourceSpec::ServiceLinkedRole | ResourceSpec::DeletionTaskRole => Some("role"),
     }

@@ -273,7 +273,7 @@ pub(super) fn get_account_summary(ctx: &OpContext<'_>, _input: &Value) -> Result
         "PolicySizeQuota": quotas.managed_policy_chars,
         "PolicyVersionsInUse": versions,
         "PolicyVersionsInUseQuota": 10000,
-        "Providers": snapshot.oidc_providers(account).len(),
+        "Providers": snapshot.oidc_providers(account).len() + snapshot.saml_providers(account).len(),
         "RolePolicySizeQuota": quotas.role_inline_policy_chars,
         "Roles": snapshot.count::<RoleBody>(account),
         "RolesQuota": 1000,

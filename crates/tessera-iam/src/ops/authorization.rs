@@ -191,6 +191,18 @@ pub(super) fn target(
                 .unwrap_or_default();
             (provider_arn.to_string(), tags)
         }
+        ResourceSpec::NewSamlProvider => (
+            super::saml::provider_arn(partition, account, input.str("Name").unwrap_or("")),
+            Vec::new(),
+        ),
+        ResourceSpec::SamlProviderArn => {
+            let provider_arn = input.str("SAMLProviderArn").unwrap_or("");
+            let tags = snapshot
+                .saml_provider(provider_arn)
+                .map(|p| p.tags.clone())
+                .unwrap_or_default();
+            (provider_arn.to_string(), tags)
+        }
         ResourceSpec::FederatedUser => (
             format!(
                 "arn:{partition}:sts::{account}:federated-user/{}",

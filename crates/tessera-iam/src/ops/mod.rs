@@ -26,6 +26,7 @@ mod oidc;
 mod paging;
 mod profiles;
 mod roles;
+mod saml;
 mod server_certificates;
 mod sts;
 mod tags;
@@ -46,7 +47,7 @@ use crate::kind::EntityKind;
 use crate::quotas::Quotas;
 use crate::records::{
     GroupBody, InstanceProfileBody, LastUsedRecord, MfaDeviceRecord, OidcProviderRecord, RoleBody,
-    ServerCertificateBody, Tag, UserBody,
+    SamlProviderRecord, ServerCertificateBody, Tag, UserBody,
 };
 use crate::snapshot::Snapshot;
 use crate::IamError;
@@ -155,6 +156,10 @@ pub enum ResourceSpec {
     NewOidcProvider,
     /// The OpenID Connect provider named by `OpenIDConnectProviderArn`.
     OidcProviderArn,
+    /// A new SAML provider: its ARN from `Name`.
+    NewSamlProvider,
+    /// The SAML provider named by `SAMLProviderArn`.
+    SamlProviderArn,
     /// The federated user a `GetFederationToken` names
     /// (`arn:aws:sts::ACCOUNT:federated-user/NAME`).
     FederatedUser,
@@ -491,6 +496,15 @@ operations! {
 
     GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
     GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;
+
+    CreateSAMLProvider: Iam, Write, Res::NewSamlProvider, [K::RequestTags], [], saml::create;
+    GetSAMLProvider: Iam, None, Res::SamlProviderArn, [], [], saml::get;
+    UpdateSAMLProvider: Iam, Write, Res::SamlProviderArn, [], [], saml::update;
+    DeleteSAMLProvider: Iam, Write, Res::SamlProviderArn, [], [], saml::delete;
+    ListSAMLProviders: Iam, None, Res::Star, [], [], saml::list;
+    TagSAMLProvider: Iam, Write, Res::SamlProviderArn, [K::RequestTags], [], keyed::tag::<SamlProviderRecord>;
+    UntagSAMLProvider: Iam, Write, Res::SamlProviderArn, [K::TagKeys], [], keyed::untag::<SamlProviderRecord>;
+    ListSAMLProviderTags: Iam, None, Res::SamlProviderArn, [], [], keyed::list_tags::<SamlProviderRecord>;
 
     GetAccountAuthorizationDetails: Iam, None, Res::Star, [], [], account::get_account_authorization_details;
     GetAccountSummary: Iam, None, Res::Star, [], [], account::get_account_summary;
