@@ -60,6 +60,7 @@ fn insert_account(
         name: account.name.map(str::to_string),
         partition: account.partition.to_string(),
         password_policy: None,
+        global_endpoint_token_version: None,
     };
     records::put(tx, NS_ACCOUNT, account.account_id, &record)?;
     let key_id = ids::new_access_key_id(random, IdKind::AccessKey, account.account_id);

@@ -149,6 +149,10 @@ pub struct AccountRecord {
     /// The account password policy, if one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_policy: Option<crate::passwords::PasswordPolicy>,
+    /// The version of session tokens the global STS endpoint issues
+    /// (`SetSecurityTokenServicePreferences`): 1 (the default) or 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_endpoint_token_version: Option<u8>,
 }
 
 fn default_partition() -> String {

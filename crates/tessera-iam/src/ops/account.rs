@@ -255,7 +255,7 @@ pub(super) fn get_account_summary(ctx: &OpContext<'_>, _input: &Value) -> Result
         "AttachedPoliciesPerGroupQuota": quotas.attached_policies_per_principal,
         "AttachedPoliciesPerRoleQuota": quotas.attached_policies_per_principal,
         "AttachedPoliciesPerUserQuota": quotas.attached_policies_per_principal,
-        "GlobalEndpointTokenVersion": 1,
+        "GlobalEndpointTokenVersion": snapshot.account(account).and_then(|a| a.global_endpoint_token_version).unwrap_or(1),
         "GroupPolicySizeQuota": quotas.group_inline_policy_chars,
         "Groups": snapshot.count::<GroupBody>(account),
         "GroupsPerUserQuota": quotas.groups_per_user,
@@ -357,4 +357,43 @@ pub(super) fn list_account_aliases(ctx: &OpContext<'_>, input: &Value) -> Result
         .collect();
     let page = page(Input(input), aliases, Clone::clone)?;
     Ok(page.output("AccountAliases", |a| json!(a)))
+}
+
+/// `SetSecurityTokenServicePreferences`: which session-token version the
+/// global STS endpoint issues, reported by `GetAccountSummary`.
+pub(super) fn set_security_token_service_preferences(
+    ctx: &OpContext<'_>,
+    input: &Value,
+) -> Result<Value, IamError> {
+    let version = match Input(input).required("GlobalEndpointTokenVersion")? {
+        "v1Token" => 1,
+        "v2Token" => 2,
+        other => {
+            return Err(IamError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'globalEndpointTokenVersion' failed to satisfy constraint: Member must satisfy enum value set: [v1Token, v2Token]"
+            )))
+        }
+    };
+    let account = ctx.account();
+    ctx.write(|tx| {
+        let mut record = require_account(tx, account)?;
+        record.global_endpoint_token_version = Some(version);
+        crate::records::put(tx, NS_ACCOUNT, account, &record)?;
+        Ok(())
+    })?;
+    Ok(json!({}))
+}
+
+/// The Organizations features of IAM (`ListOrganizationsFeatures`,
+/// `Enable/DisableOrganizationsRootCredentialsManagement`,
+/// `Enable/DisableOrganizationsRootSessions`): every Tessera account stands
+/// outside any organization, and AWS answers such an account so.
+pub(super) fn organizations_feature(
+    _ctx: &OpContext<'_>,
+    _input: &Value,
+) -> Result<Value, IamError> {
+    Err(IamError::new(
+        "OrganizationNotFoundException",
+        "The request was rejected because no organization is associated with your account.",
+    ))
 }

@@ -511,6 +511,12 @@ operations! {
     CreateAccountAlias: Iam, Write, Res::Star, [], [], account::create_account_alias;
     DeleteAccountAlias: Iam, Write, Res::Star, [], [], account::delete_account_alias;
     ListAccountAliases: Iam, None, Res::Star, [], [], account::list_account_aliases;
+    SetSecurityTokenServicePreferences: Iam, Write, Res::Star, [], [], account::set_security_token_service_preferences;
+    ListOrganizationsFeatures: Iam, None, Res::Star, [], [], account::organizations_feature;
+    EnableOrganizationsRootCredentialsManagement: Iam, None, Res::Star, [], [], account::organizations_feature;
+    DisableOrganizationsRootCredentialsManagement: Iam, None, Res::Star, [], [], account::organizations_feature;
+    EnableOrganizationsRootSessions: Iam, None, Res::Star, [], [], account::organizations_feature;
+    DisableOrganizationsRootSessions: Iam, None, Res::Star, [], [], account::organizations_feature;
 }
 
 /// Checks an operation's input beyond what the service model checks,
