@@ -25,7 +25,9 @@ fn sar_type(kind: EntityKind) -> &'static str {
 /// The resource type an operation's spec resolves to, if it names one.
 fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
     match spec {
-        ResourceSpec::Star | ResourceSpec::AllOf(_) => None,
+        // `PolicySourceArn` names a user, a group or a role, each of which
+        // the reference allows.
+        ResourceSpec::Star | ResourceSpec::AllOf(_) | ResourceSpec::PolicySourceArn => None,
         ResourceSpec::New(kind) | ResourceSpec::Named(kind) | ResourceSpec::Renamed(kind) => {
             Some(sar_type(kind))
         }

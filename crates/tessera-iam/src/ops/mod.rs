@@ -14,6 +14,7 @@ mod access_keys;
 mod account;
 mod attachments;
 mod boundaries;
+mod context_keys;
 mod credential_report;
 mod groups;
 mod inline;
@@ -156,6 +157,8 @@ pub enum ResourceSpec {
     NewOidcProvider,
     /// The OpenID Connect provider named by `OpenIDConnectProviderArn`.
     OidcProviderArn,
+    /// The user, group or role named by `PolicySourceArn`.
+    PolicySourceArn,
     /// A new SAML provider: its ARN from `Name`.
     NewSamlProvider,
     /// The SAML provider named by `SAMLProviderArn`.
@@ -493,6 +496,9 @@ operations! {
     TagServerCertificate: Iam, Write, Res::Named(SC), [K::RequestTags], [], tags::tag::<ServerCertificateBody>;
     UntagServerCertificate: Iam, Write, Res::Named(SC), [K::TagKeys], [], tags::untag::<ServerCertificateBody>;
     ListServerCertificateTags: Iam, None, Res::Named(SC), [], [], tags::list::<ServerCertificateBody>;
+
+    GetContextKeysForCustomPolicy: Iam, None, Res::Star, [], [], context_keys::for_custom_policy;
+    GetContextKeysForPrincipalPolicy: Iam, None, Res::PolicySourceArn, [], [], context_keys::for_principal_policy;
 
     GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
     GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;
