@@ -119,8 +119,9 @@ def test_unknown_action_is_invalid_action(server):
 def test_modelled_but_unimplemented_operation_names_itself(server):
     iam = server.client("iam")
     with pytest.raises(ClientError) as e:
-        iam.list_server_certificates()
-    assert "ListServerCertificates" in e.value.response["Error"]["Message"]
+        iam.list_delegation_requests()
+    assert e.value.response["Error"]["Code"] == "NotImplemented"
+    assert "ListDelegationRequests" in e.value.response["Error"]["Message"]
 
 
 def raw_post(server, body, headers):
