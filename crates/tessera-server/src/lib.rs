@@ -20,9 +20,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod body;
 pub mod clock;
 pub mod http;
 pub mod last_used;
+pub mod limits;
+pub mod listener;
 pub mod pipeline;
 pub mod role_use;
 pub mod startup;

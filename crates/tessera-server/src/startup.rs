@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub refresh_interval: Duration,
     /// How often to persist access-key last-use times.
     pub last_used_flush_interval: Duration,
+    /// Timeouts and caps on client connections.
+    pub limits: crate::limits::ConnectionLimits,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -126,6 +128,18 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         );
     }
 
+    let cap = crate::limits::connection_cap(
+        options.limits.max_connections,
+        crate::limits::descriptor_limit(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    if cap < options.limits.max_connections {
+        tracing::info!(
+            cap,
+            asked = options.limits.max_connections,
+            "connection cap lowered to stay below the open-file limit"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
@@ -136,13 +150,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
     let rotation = spawn_token_key_rotation(Arc::clone(&state));
 
-    axum::serve(
+    crate::listener::serve(
         listener,
-        crate::http::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>(),
+        crate::http::router(Arc::clone(&state), options.limits.body_read_timeout),
+        options.limits,
+        cap,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server failed")?;
+    .await;
 
     refresher.abort();
     flusher.abort();

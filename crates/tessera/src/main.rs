@@ -87,6 +87,44 @@ struct ServeArgs {
     /// sharing the database.
     #[arg(long, default_value_t = 1000)]
     refresh_interval_ms: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Bounds on what one client may hold: see `tessera_server::limits`.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Seconds a connection may wait for its next request (keep-alive
+    /// idle time) before it is closed.
+    #[arg(long, env = "TESSERA_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Seconds a client may take to send a request's head once it began.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, env = "TESSERA_BODY_READ_TIMEOUT_SECS", default_value_t = 20)]
+    body_read_timeout_secs: u64,
+    /// Most client connections open at once; lowered to stay below the
+    /// open-file limit.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = tessera_server::limits::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Largest request head (request line and headers) accepted, in bytes.
+    #[arg(long, env = "TESSERA_MAX_HEADER_BYTES", default_value_t = tessera_server::limits::DEFAULT_MAX_HEADER_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(4096..=1_048_576))]
+    max_header_bytes: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> tessera_server::limits::ConnectionLimits {
+        let seconds = |s: u64| Duration::from_secs(s.max(1));
+        tessera_server::limits::ConnectionLimits {
+            idle_timeout: seconds(self.idle_timeout_secs),
+            header_read_timeout: seconds(self.header_read_timeout_secs),
+            body_read_timeout: seconds(self.body_read_timeout_secs),
+            max_connections: self.max_connections,
+            max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -139,6 +177,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         emulator: args.emulator,
         refresh_interval: Duration::from_millis(args.refresh_interval_ms.max(10)),
         last_used_flush_interval: Duration::from_secs(10),
+        limits: args.limits.limits(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
