@@ -19,13 +19,17 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 
 /// The default bound on a request head (request line and headers).
 ///
-/// AWS's own front ends accept heads of this order and not much more
-/// (Application Load Balancers 16 KiB per line, API Gateway 10 KiB for the
-/// request line and headers together, CloudFront 20 KiB), and a signed IAM
-/// or STS request carries little beyond its `Authorization` header (about
-/// 300 bytes) and a session token (a few KiB): 16 KiB leaves room for both
-/// several times over.
-pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+/// AWS's own front ends accept heads of this order (an Application Load
+/// Balancer 64 KiB of headers, CloudFront 20 KiB, API Gateway 10 KiB), and
+/// a signed request carries little beyond its `Authorization` header
+/// (about 300 bytes) and, with temporary credentials, its session token.
+/// That token is what sets the bound: Tessera's tokens are self-contained,
+/// so a session with fifty tags at their longest (128-character keys,
+/// 256-character values), all transitive, ten policy ARNs and a session
+/// policy carries a token of about 47 KB. The cap must never refuse
+/// credentials the server itself issued; an operator whose sessions carry
+/// few tags may lower it.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// The timeouts and caps a server applies to its clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
