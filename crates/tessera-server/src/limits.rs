@@ -83,8 +83,10 @@ pub fn descriptor_limit() -> Option<u64> {
 /// connections never take the descriptors the server needs for itself.
 /// `Err` when the descriptor limit leaves no room for any client.
 pub fn connection_cap(asked: usize, descriptor_limit: Option<u64>) -> Result<usize, String> {
+    // Connection slots are counted in 32 bits.
+    let asked = asked.clamp(1, u32::MAX as usize);
     let Some(limit) = descriptor_limit else {
-        return Ok(asked.max(1));
+        return Ok(asked);
     };
     let room = limit.saturating_sub(RESERVED_DESCRIPTORS);
     if room == 0 {
@@ -94,7 +96,7 @@ pub fn connection_cap(asked: usize, descriptor_limit: Option<u64>) -> Result<usi
         ));
     }
     let room = usize::try_from(room).unwrap_or(usize::MAX);
-    Ok(asked.clamp(1, room))
+    Ok(asked.min(room))
 }
 
 #[cfg(test)]
@@ -111,6 +113,7 @@ mod tests {
     fn without_a_descriptor_limit_the_asked_cap_holds() {
         assert_eq!(connection_cap(4096, None), Ok(4096));
         assert_eq!(connection_cap(0, None), Ok(1));
+        assert_eq!(connection_cap(usize::MAX, None), Ok(u32::MAX as usize));
     }
 
     #[test]
