@@ -266,6 +266,19 @@ def test_idle_sockets_past_a_low_descriptor_limit_do_not_shut_out_other_clients(
         sock.close()
 
 
+def test_at_the_cap_idle_connections_make_room_for_a_newcomer_and_only_then(tmp_path, stop_after):
+    server = started(tmp_path, "--max-connections", "5")
+    stop_after(server)
+    idle = [socket.create_connection(address(server)) for _ in range(5)]
+    # Nobody is waiting: the idle connections are left alone.
+    time.sleep(1.5)
+    assert all(read_until_closed(sock, 0.2) is None for sock in idle)
+    assert answers_promptly(server)
+    assert all(read_until_closed(sock, 5) == b"" for sock in idle)
+    for sock in idle:
+        sock.close()
+
+
 def test_a_descriptor_limit_that_leaves_no_room_for_clients_is_refused_at_start(tmp_path):
     server = Server(tmp_path / "data", launcher=("prlimit", "--nofile=100"))
     with pytest.raises(RuntimeError) as refused:

@@ -10,12 +10,13 @@
 //! header-read timeout over its head. Closing drops everything the
 //! connection held: its buffers, its partial body, its descriptor.
 //!
-//! When every slot of the connection cap is taken, the loop stops
-//! accepting and asks the waiting connections that have been idle for a
-//! moment to close, so that sockets opened and left silent cannot keep a
-//! client with a request to send out; connections in the middle of a
-//! request are never shed. Connections beyond the cap wait in the
-//! kernel's backlog, holding no descriptor of the server's.
+//! When a connection arrives and every slot of the connection cap is
+//! taken, the loop asks the waiting connections that have been idle for a
+//! moment to close, and accepts nothing more until a slot is free, so that
+//! sockets opened and left silent cannot keep a client with a request to
+//! send out; connections in the middle of a request are never shed. Later
+//! connections wait in the kernel's backlog, holding no descriptor of the
+//! server's.
 
 use std::future::Future;
 use std::io;
@@ -61,6 +62,19 @@ pub async fn serve(
     let (stop, _) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // A newcomer is waiting (this one, holding the one descriptor the
+        // reserve allows beyond the cap): make room if every slot is taken.
         let slot = match Arc::clone(&slots).try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
@@ -77,17 +91,6 @@ pub async fn serve(
                     None => break,
                 }
             }
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot accept a connection");
-                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
         };
         let connection = Connection {
             router: router.clone(),
