@@ -45,8 +45,11 @@ def aws_cli() -> str:
 class Server:
     """A running `tessera serve` process."""
 
-    def __init__(self, data_dir: Path, database_url=None, extra_args=(), account_id=ACCOUNT_ID, env=None):
+    def __init__(self, data_dir: Path, database_url=None, extra_args=(), account_id=ACCOUNT_ID, env=None,
+                 launcher=()):
         self.extra_env = dict(env or {})
+        # A command the binary runs under, e.g. ("prlimit", "--nofile=256").
+        self.launcher = list(launcher)
         self.data_dir = Path(data_dir)
         self.database_url = database_url
         self.extra_args = list(extra_args)
@@ -56,7 +59,7 @@ class Server:
         self.output = []
 
     def start(self):
-        args = [tessera_bin(), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir),
+        args = [*self.launcher, tessera_bin(), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir),
                 "--account-id", self.account_id, *self.extra_args]
         env = dict(os.environ)
         env.pop("TESSERA_DATABASE_URL", None)

@@ -68,9 +68,55 @@ pub fn check(document: &str, config: &ValidationConfig) -> Result<(), IamError> 
     Ok(())
 }
 
+/// How much whitespace a stored document may carry: this many whitespace
+/// characters per counted (non-whitespace) one, plus [`WHITESPACE_ALLOWANCE`].
+///
+/// IAM keeps a document as it was sent, indentation and all, and returns it
+/// so; its quotas count only the non-whitespace characters, though, while
+/// any document may be 131,072 characters long. Kept verbatim without a
+/// bound, whitespace would let one principal store megabytes under a
+/// 2,048-character quota. Pretty-printed documents carry well under one
+/// whitespace character per counted one, so this bound refuses padding
+/// only, and keeps what is stored within a small multiple of what is
+/// counted.
+pub const WHITESPACE_PER_COUNTED_CHARACTER: usize = 4;
+
+/// The whitespace every stored document may carry beyond its proportional
+/// share, so that short documents may be laid out freely.
+pub const WHITESPACE_ALLOWANCE: usize = 1024;
+
+/// Refuses a document to be stored whose whitespace is out of proportion to
+/// its counted characters (see [`WHITESPACE_PER_COUNTED_CHARACTER`]).
+fn check_whitespace(document: &str) -> Result<(), IamError> {
+    let counted = tessera_policy::policy_size(document);
+    let whitespace = document.chars().count() - counted;
+    let allowed = counted
+        .saturating_mul(WHITESPACE_PER_COUNTED_CHARACTER)
+        .saturating_add(WHITESPACE_ALLOWANCE);
+    if whitespace > allowed {
+        return Err(IamError::new(
+            "MalformedPolicyDocument",
+            format!(
+                "The policy document has {whitespace} whitespace characters; a document with \
+                 {counted} other characters may have at most {allowed}."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a document about to be stored (an inline policy, a managed
+/// policy version, a trust policy): [`check`] first, so that what IAM
+/// refuses is refused in IAM's words, then a bound on its whitespace so
+/// that the stored size follows the counted size.
+pub fn check_stored(document: &str, config: &ValidationConfig) -> Result<(), IamError> {
+    check(document, config)?;
+    check_whitespace(document)
+}
+
 /// Checks a document about to be stored as an inline policy of `kind`.
 pub fn check_inline(kind: EntityKind, document: &str) -> Result<(), IamError> {
-    check(document, &inline_config(kind))
+    check_stored(document, &inline_config(kind))
 }
 
 /// The policies of one principal, compiled for the snapshot.

@@ -403,3 +403,97 @@ fn every_write_and_every_refusal_reaches_the_audit_hook() {
         ]
     );
 }
+
+/// A document laid out as people write them, with four-space indentation.
+const PRETTY: &str = "{\n    \"Version\": \"2012-10-17\",\n    \"Statement\": [\n        {\n            \"Effect\": \"Allow\",\n            \"Action\": \"s3:GetObject\",\n            \"Resource\": \"*\"\n        }\n    ]\n}\n";
+
+const PRETTY_TRUST: &str = "{\n    \"Version\": \"2012-10-17\",\n    \"Statement\": [\n        {\n            \"Effect\": \"Allow\",\n            \"Principal\": {\"Service\": \"ec2.amazonaws.com\"},\n            \"Action\": \"sts:AssumeRole\"\n        }\n    ]\n}\n";
+
+#[test]
+fn stored_policy_documents_come_back_verbatim_with_their_layout() {
+    let world = World::new();
+    let root = World::root();
+    world
+        .call(&root, "CreateUser", json!({"UserName": "pretty"}))
+        .unwrap();
+    world
+        .call(
+            &root,
+            "PutUserPolicy",
+            json!({"UserName": "pretty", "PolicyName": "p", "PolicyDocument": PRETTY}),
+        )
+        .unwrap();
+    let got = world
+        .call(
+            &root,
+            "GetUserPolicy",
+            json!({"UserName": "pretty", "PolicyName": "p"}),
+        )
+        .unwrap();
+    assert_eq!(
+        got["PolicyDocument"],
+        json!(tessera_iam::policies::url_encode_document(PRETTY))
+    );
+}
+
+#[test]
+fn whitespace_padding_cannot_store_more_than_a_small_multiple_of_the_counted_size() {
+    let world = World::new();
+    let root = World::root();
+    world
+        .call(&root, "CreateUser", json!({"UserName": "padded"}))
+        .unwrap();
+    // 131,072 characters, as the model allows, of which 114 count.
+    let padded = format!("{PRETTY}{}", " ".repeat(131_072 - PRETTY.len()));
+    let trust = format!("{PRETTY_TRUST}{}", "\n".repeat(100_000));
+    let refusals = [
+        world.call(
+            &root,
+            "PutUserPolicy",
+            json!({"UserName": "padded", "PolicyName": "p", "PolicyDocument": padded}),
+        ),
+        world.call(
+            &root,
+            "CreatePolicy",
+            json!({"PolicyName": "padded", "PolicyDocument": padded}),
+        ),
+        world.call(
+            &root,
+            "CreateRole",
+            json!({"RoleName": "padded", "AssumeRolePolicyDocument": trust}),
+        ),
+    ];
+    for refused in refusals {
+        let error = refused.unwrap_err();
+        assert_eq!(error.code, "MalformedPolicyDocument");
+        assert!(error.message.contains("whitespace"), "{}", error.message);
+    }
+
+    // At the bound the document is stored: four whitespace characters per
+    // counted one, and the fixed allowance.
+    let counted = tessera_policy::policy_size(PRETTY);
+    let layout = PRETTY.len() - counted;
+    let at_bound = format!(
+        "{PRETTY}{}",
+        " ".repeat(
+            counted * tessera_iam::policies::WHITESPACE_PER_COUNTED_CHARACTER
+                + tessera_iam::policies::WHITESPACE_ALLOWANCE
+                - layout
+        )
+    );
+    world
+        .call(
+            &root,
+            "PutUserPolicy",
+            json!({"UserName": "padded", "PolicyName": "p", "PolicyDocument": at_bound}),
+        )
+        .unwrap();
+    let over = format!("{at_bound} ");
+    assert!(world
+        .call(
+            &root,
+            "PutUserPolicy",
+            json!({"UserName": "padded", "PolicyName": "q", "PolicyDocument": over}),
+        )
+        .is_err());
+}

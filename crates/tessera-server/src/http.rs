@@ -2,6 +2,10 @@
 //! pipeline, as AWS's Query endpoints accept any path.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+pub use crate::body::MAX_BODY_BYTES;
+use crate::body::{BodyReader, BodyRefusal};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -12,38 +16,87 @@ use axum::Router;
 use crate::pipeline::{self, Incoming};
 use crate::state::AppState;
 
-/// The largest request body accepted. IAM's largest inputs (policy
-/// documents, certificates) are far smaller.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// What the route needs beyond the shared state.
+#[derive(Clone)]
+struct Route {
+    state: Arc<AppState>,
+    bodies: BodyReader,
+}
 
-/// The router serving every path. Serve it with
-/// `into_make_service_with_connect_info::<SocketAddr>()`: the client's
-/// address is `aws:SourceIp`.
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new().fallback(serve_request).with_state(state)
+/// The router serving every path. The client's address, `aws:SourceIp`,
+/// comes from a `ConnectInfo<SocketAddr>` extension of each request (the
+/// listener adds it); a request's body must arrive within
+/// `body_read_timeout` once its head was read.
+pub fn router(state: Arc<AppState>, body_read_timeout: Duration) -> Router {
+    Router::new().fallback(serve_request).with_state(Route {
+        state,
+        bodies: BodyReader::new(body_read_timeout),
+    })
 }
 
 async fn serve_request(
-    State(state): State<Arc<AppState>>,
+    State(route): State<Route>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     request: Request<Body>,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
-        }
+    let body = match route.bodies.read(&parts.headers, body).await {
+        Ok(body) => body,
+        Err(BodyRefusal::TooLarge) => return refusal(&route.state, body_too_large()),
+        Err(BodyRefusal::TooSlow) => return refusal(&route.state, body_too_slow()),
     };
     let incoming = Incoming {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         headers: parts.headers,
-        body,
+        body: body.bytes.clone(),
         peer: Some(peer),
     };
-    let out = pipeline::handle(state, incoming).await;
+    let out = pipeline::handle(route.state, incoming).await;
+    // The body's share of the budget is given back only now: the
+    // pipeline held the bytes until here.
+    drop(body);
+    xml_response(out)
+}
+
+fn body_too_large() -> tessera_wire::ApiError {
+    let mut error = tessera_wire::common_error(
+        "RequestEntityTooLarge",
+        format!("Request body must be no larger than {MAX_BODY_BYTES} bytes."),
+    );
+    error.status = 413;
+    error
+}
+
+/// S3's answer to a client that stops sending mid-request; IAM documents
+/// none of its own.
+fn body_too_slow() -> tessera_wire::ApiError {
+    tessera_wire::common_error(
+        "RequestTimeout",
+        "Your socket connection to the server was not read from or written to within the timeout period.",
+    )
+}
+
+/// An error answered before the pipeline ran, in IAM's XML (the service
+/// is not known yet), on a connection then closed: whatever of the body is
+/// still coming is not read.
+fn refusal(state: &AppState, error: tessera_wire::ApiError) -> Response {
+    let request_id = tessera_iam::ids::new_request_id(state.random.as_ref());
+    let model = tessera_wire::iam();
+    let out = pipeline::Outgoing {
+        status: error.status,
+        body: error.to_xml(model.xml_namespace(), &request_id),
+        request_id,
+    };
+    let mut response = xml_response(out);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+fn xml_response(out: pipeline::Outgoing) -> Response {
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, out.body).into_response();
     let headers = response.headers_mut();

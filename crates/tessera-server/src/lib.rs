@@ -2,10 +2,12 @@
 //! APIs, told apart by the SigV4 credential scope.
 //!
 //! This is the only crate that knows HTTP. A request travels
-//! [`pipeline::handle`]: query decoding → SigV4 parse → key lookup in the
-//! snapshot → signature check → operation lookup → model-driven input
-//! decoding and validation → authorization → the operation (in
-//! `tessera-iam`) → model-driven encoding.
+//! [`listener`] (connections under the bounds of [`limits`]), [`http`]
+//! (the body, read by [`body`]), then [`pipeline::handle`]: SigV4 parse →
+//! key lookup in the snapshot → signature check → query decoding →
+//! operation lookup → model-driven input decoding and validation →
+//! authorization → the operation (in `tessera-iam`) → model-driven
+//! encoding.
 //!
 //! # Invariants
 //!
@@ -21,10 +23,12 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod body;
 pub mod clock;
-pub mod connections;
 pub mod http;
 pub mod last_used;
+pub mod limits;
+pub mod listener;
 pub mod metered_store;
 pub mod metrics;
 pub mod pipeline;

@@ -1,10 +1,16 @@
 //! The request path, from raw HTTP parts to the encoded answer.
 //!
 //! ```text
-//! query/form decode → SigV4 parse → key lookup (snapshot) → verify
-//!   → operation lookup → input decode (model) → authorize → operation
+//! method check → SigV4 parse → key lookup (snapshot) → verify
+//!   → query/form decode → operation lookup (Action and Version)
+//!   → input decode (model) → authorize → operation
 //!   → refresh snapshot (if the store was touched) → encode (model)
 //! ```
+//!
+//! The parameters are decoded only once the signature holds: an
+//! unauthenticated client costs a scan of its bytes, not the decoding of
+//! every pair it sent (the header form signs the body's hash, and the
+//! presigned form the query, so neither needs the decoded parameters).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -120,11 +126,43 @@ fn sigv4_error(error: &SigV4Error) -> ApiError {
     api
 }
 
+/// The most Query parameters a request may carry. IAM's largest inputs
+/// (a simulation's context entries, a hundred OpenID Connect client ids,
+/// fifty tags) stay well below it.
+pub const MAX_PARAMETERS: usize = 1000;
+
+/// The raw `application/x-www-form-urlencoded` text a request's parameters
+/// come from: the URL's query, and a POST's body.
+fn raw_param_sources(request: &Incoming) -> [&[u8]; 2] {
+    let body: &[u8] = if request.method.eq_ignore_ascii_case("POST") {
+        &request.body
+    } else {
+        &[]
+    };
+    [request.query.as_bytes(), body]
+}
+
+/// How many parameters the request carries, counted without decoding any.
+fn parameter_count(request: &Incoming) -> usize {
+    raw_param_sources(request)
+        .iter()
+        .map(|raw| raw.split(|&b| b == b'&').filter(|s| !s.is_empty()).count())
+        .sum()
+}
+
 /// The Query parameters of a request: the URL's, then the form body's.
 fn query_params(request: &Incoming) -> Result<Vec<(String, String)>, ApiError> {
-    let mut params = tessera_wire::parse_query_pairs(request.query.as_bytes())?;
-    if request.method.eq_ignore_ascii_case("POST") && !request.body.is_empty() {
-        params.extend(tessera_wire::parse_query_pairs(&request.body)?);
+    if parameter_count(request) > MAX_PARAMETERS {
+        return Err(tessera_wire::common_error(
+            "InvalidQueryParameter",
+            format!("The request has more than {MAX_PARAMETERS} parameters."),
+        ));
+    }
+    let mut params = Vec::new();
+    for raw in raw_param_sources(request) {
+        if !raw.is_empty() {
+            params.extend(tessera_wire::parse_query_pairs(raw)?);
+        }
     }
     Ok(params)
 }
@@ -136,14 +174,33 @@ fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// The model to answer errors with before the signing service is known:
-/// STS when the request names STS's API version, else IAM.
-fn guess_model(params: &[(String, String)]) -> &'static ServiceModel {
-    if param(params, "Version") == Some(tessera_wire::sts().api_version()) {
-        tessera_wire::sts()
+/// The service to answer as before the signing service is known: STS
+/// when the request names STS's API version, else IAM. Read from the raw
+/// text, so nothing is decoded before the signature is checked.
+fn guess_service(request: &Incoming) -> Service {
+    let sts_version = tessera_wire::sts().api_version().as_bytes();
+    let names_sts = raw_param_sources(request)
+        .iter()
+        .flat_map(|raw| raw.split(|&b| b == b'&'))
+        .find_map(|pair| pair.strip_prefix(b"Version="))
+        .is_some_and(|version| version == sts_version);
+    if names_sts {
+        Service::Sts
     } else {
-        tessera_wire::iam()
+        Service::Iam
     }
+}
+
+fn model_of(service: Service) -> &'static ServiceModel {
+    match service {
+        Service::Iam => tessera_wire::iam(),
+        Service::Sts => tessera_wire::sts(),
+    }
+}
+
+/// The methods the Query protocol is spoken over.
+fn is_query_method(method: &str) -> bool {
+    method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("POST")
 }
 
 async fn process(
@@ -151,13 +208,19 @@ async fn process(
     request: &Incoming,
     observed: &mut Observed,
 ) -> Result<Answer, Failure> {
-    let fallback = tessera_wire::iam();
-    let params = query_params(request).map_err(|error| Failure {
-        model: fallback,
-        error,
-    })?;
-    let guessed = guess_model(&params);
+    let guessed_service = guess_service(request);
+    let guessed = model_of(guessed_service);
     let fail = |model: &'static ServiceModel| move |error: ApiError| Failure { model, error };
+    if !is_query_method(&request.method) {
+        // S3's answer for a method a resource does not take; IAM and STS
+        // document GET and POST only.
+        let mut error = tessera_wire::common_error(
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+        );
+        error.status = 405;
+        return Err(fail(guessed)(error));
+    }
 
     let headers: Vec<(&str, &str)> = request
         .headers
@@ -174,21 +237,12 @@ async fn process(
     let signed = tessera_sigv4::parse(&parts)
         .map_err(|e| sigv4_error(&e))
         .map_err(fail(guessed))?;
-    let service = Service::from_signing_name(signed.service()).ok_or_else(|| Failure {
-        model: guessed,
-        error: tessera_wire::common_error(
-            "InvalidClientTokenId",
-            format!(
-                "This server answers the iam and sts services; the request is signed for '{}'.",
-                signed.service()
-            ),
-        ),
+    let service = Service::from_signing_name(signed.service()).ok_or_else(|| {
+        let expected = SigV4Error::wrong_service(guessed_service.prefix());
+        fail(guessed)(sigv4_error(&expected))
     })?;
     observed.service(service);
-    let model = match service {
-        Service::Iam => tessera_wire::iam(),
-        Service::Sts => tessera_wire::sts(),
-    };
+    let model = model_of(service);
 
     let now = state.clock.now();
     let snapshot = state.snapshot.load();
@@ -196,14 +250,18 @@ async fn process(
         authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?;
     observed.caller(&caller);
 
+    // Only a request whose signature holds (the header form signs the
+    // body's hash) has its parameters decoded.
+    let params = query_params(request).map_err(fail(model))?;
     let action = param(&params, "Action").ok_or_else(|| Failure {
         model,
         error: tessera_wire::common_error("MissingAction", "Missing Action"),
     })?;
-    if !model.has_operation(action) {
+    let version = param(&params, "Version");
+    if version != Some(model.api_version()) || !model.has_operation(action) {
         return Err(Failure {
             model,
-            error: model.invalid_action(action),
+            error: model.operation_not_found(action, version),
         });
     }
     let Some(operation) = ops::find(service, action) else {

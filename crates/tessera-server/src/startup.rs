@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use axum::serve::ListenerExt;
 use tessera_iam::bootstrap;
 use tessera_iam::crypto::{Kek, Secret};
 use tessera_iam::ids::{OsRandom, Random};
@@ -19,7 +18,6 @@ use tessera_sigv4::Verifier;
 use tessera_store::Backend;
 
 use crate::clock::{Clock, SystemClock};
-use crate::connections::CountedListener;
 use crate::last_used::LastUsedTracker;
 use crate::metered_store::MeteredBackend;
 use crate::metrics::Metrics;
@@ -49,6 +47,8 @@ pub struct ServeOptions {
     pub last_used_flush_interval: Duration,
     /// Where to serve metrics and health checks; nowhere when absent.
     pub admin_listen: Option<SocketAddr>,
+    /// Timeouts and caps on client connections.
+    pub limits: crate::limits::ConnectionLimits,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -137,6 +137,18 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         );
     }
 
+    let cap = crate::limits::connection_cap(
+        options.limits.max_connections,
+        crate::limits::descriptor_limit(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    if cap < options.limits.max_connections {
+        tracing::info!(
+            cap,
+            asked = options.limits.max_connections,
+            "connection cap lowered to stay below the open-file limit"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
@@ -165,15 +177,15 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
     let rotation = spawn_token_key_rotation(Arc::clone(&state));
 
-    axum::serve(
-        // Through `tap_io`, which hands the peer address on as `ConnectInfo`
-        // for any listener; there is nothing to tap.
-        CountedListener::new(listener, Arc::clone(&state.metrics)).tap_io(|_| {}),
-        crate::http::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>(),
+    crate::listener::serve(
+        listener,
+        crate::http::router(Arc::clone(&state), options.limits.body_read_timeout),
+        options.limits,
+        cap,
+        Arc::clone(&state.metrics),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server failed")?;
+    .await;
 
     refresher.abort();
     flusher.abort();

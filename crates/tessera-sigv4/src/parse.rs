@@ -224,7 +224,16 @@ fn parse_header_form(
     let amz_date = format_amz_date(signed_at);
     check_scope(&scope, &amz_date)?;
 
-    let security_token = header(parts, "x-amz-security-token").map(str::to_owned);
+    // A header-signed request may carry its session token in the query
+    // string instead of a header, as presigned ones do.
+    let security_token = header(parts, "x-amz-security-token")
+        .map(str::to_owned)
+        .or_else(|| {
+            query
+                .iter()
+                .find(|param| param.name == "X-Amz-Security-Token")
+                .map(|param| param.value.clone())
+        });
     Ok(SignedRequest {
         access_key_id: scope.access_key_id,
         scope_date: scope.date,
@@ -426,7 +435,12 @@ fn check_scope(scope: &CredentialScope, amz_date: &str) -> Result<(), SigV4Error
     }
 }
 
+/// The signature's bytes. AWS compares the signature as the lower-case hex
+/// text it computes, so an upper-case digit never matches.
 fn decode_signature(signature: &str) -> Option<[u8; 32]> {
+    if signature.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(signature, &mut bytes).ok()?;
     Some(bytes)

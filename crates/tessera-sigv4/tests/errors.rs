@@ -325,6 +325,37 @@ fn signature_that_is_not_hex_never_matches() {
 }
 
 #[test]
+fn signature_in_upper_case_hex_never_matches() {
+    let now = at("20150830T123600Z");
+    let mut request = Request::base().signed(SECRET, now, None);
+    assert!(request.verify(SECRET, now).is_ok());
+    for header in &mut request.headers {
+        if header.0 == "Authorization" {
+            let at_signature = header.1.find("Signature=").unwrap() + "Signature=".len();
+            let upper = header.1[at_signature..].to_ascii_uppercase();
+            header.1.truncate(at_signature);
+            header.1.push_str(&upper);
+        }
+    }
+    check(
+        request.verify(SECRET, now),
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        403,
+    );
+}
+
+#[test]
+fn session_token_in_the_query_of_a_header_signed_request_is_read() {
+    let now = at("20150830T123600Z");
+    let mut request = Request::base();
+    request.query = String::from("X-Amz-Security-Token=token%2Fin%2Bquery");
+    let request = request.signed(SECRET, now, None);
+    let verified = request.verify(SECRET, now).unwrap();
+    assert_eq!(verified.security_token(), Some("token/in+query"));
+}
+
+#[test]
 fn signature_expired() {
     let request = Request::base().signed(SECRET, at("20130524T000000Z"), None);
     check(

@@ -156,6 +156,7 @@ impl Decoder<'_> {
                 };
                 let entries = container
                     .map(ParamTree::indexed_children)
+                    .transpose()?
                     .unwrap_or_default();
                 if entries.is_empty() {
                     // An empty list is sent as `Name=`.
@@ -193,6 +194,7 @@ impl Decoder<'_> {
                 };
                 let entries = container
                     .map(ParamTree::indexed_children)
+                    .transpose()?
                     .unwrap_or_default();
                 if entries.is_empty() {
                     node.value

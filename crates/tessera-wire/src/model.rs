@@ -392,6 +392,18 @@ impl ServiceModel {
         )
     }
 
+    /// AWS's answer to a request whose `Action` and `Version` name no
+    /// operation of this API: `InvalidAction`, "Could not find operation X
+    /// for version V", with the version as sent, `NO_VERSION_SPECIFIED`
+    /// when there is none.
+    pub fn operation_not_found(&self, action: &str, version: Option<&str>) -> ApiError {
+        let version = version.unwrap_or("NO_VERSION_SPECIFIED");
+        self.error(
+            "InvalidAction",
+            format!("Could not find operation {action} for version {version}"),
+        )
+    }
+
     /// The answer to an operation the model defines but the server does not
     /// implement: `NotImplemented`, HTTP 501, `Receiver`.
     ///

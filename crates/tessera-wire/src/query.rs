@@ -54,6 +54,27 @@ fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
     String::from_utf8(bytes).map_err(|_| malformed("percent-encoded bytes are not UTF-8"))
 }
 
+/// A name segment as the tree keys it: a number loses its leading zeros,
+/// so `member.01` and `member.1` name the same element (the last value
+/// given wins, as for any repeated name). No member of any shape has a
+/// name made of digits, so only indexes are touched.
+fn canonical_index(segment: &str) -> &str {
+    if segment.len() > 1 && segment.bytes().all(|b| b.is_ascii_digit()) {
+        let trimmed = segment.trim_start_matches('0');
+        if trimmed.is_empty() {
+            "0"
+        } else {
+            trimmed
+        }
+    } else {
+        segment
+    }
+}
+
+fn invalid_index(name: &str) -> ApiError {
+    common_error("MalformedInput", format!("{name} is not a valid index"))
+}
+
 /// Parses an `application/x-www-form-urlencoded` body or a raw query string
 /// into decoded `(name, value)` pairs, in order. `+` is a space; a name
 /// without `=` has the empty value; empty segments (`a=1&&b=2`) are skipped.
@@ -99,7 +120,7 @@ impl<'a> ParamTree<'a> {
             }
             let mut node = &mut root;
             for segment in name.split('.') {
-                node = node.children.entry(segment).or_default();
+                node = node.children.entry(canonical_index(segment)).or_default();
             }
             node.value = Some(value.as_str());
         }
@@ -110,22 +131,24 @@ impl<'a> ParamTree<'a> {
         self.children.get(name)
     }
 
-    /// The children named by positive integers (`1`, `2`, …), in numeric
-    /// order. Other names are ignored; gaps are allowed.
-    pub fn indexed_children(&self) -> Vec<(u32, &ParamTree<'a>)> {
-        let mut indexed: Vec<(u32, &ParamTree<'a>)> = self
-            .children
-            .iter()
-            .filter(|(name, _)| !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
-            .filter_map(|(name, node)| {
-                name.parse::<u32>()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .map(|n| (n, node))
-            })
-            .collect();
+    /// The children of a list or map node, which are all indexes, in
+    /// numeric order; gaps are allowed. Anything but a positive 32-bit
+    /// integer (`0`, `-1`, `4294967296`, `x`) is AWS's `MalformedInput`
+    /// "… is not a valid index".
+    pub fn indexed_children(&self) -> Result<Vec<(u32, &ParamTree<'a>)>, ApiError> {
+        let mut indexed = Vec::with_capacity(self.children.len());
+        for (name, node) in &self.children {
+            let index = name
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| name.parse::<u32>().ok())
+                .flatten()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| invalid_index(name))?;
+            indexed.push((index, node));
+        }
         indexed.sort_by_key(|(n, _)| *n);
-        indexed
+        Ok(indexed)
     }
 }
 
@@ -167,17 +190,48 @@ mod tests {
 
     #[test]
     fn builds_a_tree_of_dotted_names() {
-        let params = pairs(
-            "Tags.member.2.Key=b&Tags.member.1.Key=a&Tags.member.10.Key=c&Tags.member.x.Key=d",
-        );
+        let params = pairs("Tags.member.2.Key=b&Tags.member.1.Key=a&Tags.member.10.Key=c");
         let tree = ParamTree::build(&params);
         let members = tree.child("Tags").unwrap().child("member").unwrap();
         let keys: Vec<_> = members
             .indexed_children()
+            .unwrap()
             .iter()
             .map(|(n, node)| (*n, node.child("Key").unwrap().value.unwrap()))
             .collect();
         assert_eq!(keys, vec![(1, "a"), (2, "b"), (10, "c")]);
+    }
+
+    #[test]
+    fn an_index_that_is_not_a_positive_32_bit_integer_is_malformed_input() {
+        for index in ["0", "00", "-1", "4294967296", "x", ""] {
+            let params = pairs(&format!("L.member.{index}=a"));
+            let tree = ParamTree::build(&params);
+            let error = tree
+                .child("L")
+                .and_then(|l| l.child("member"))
+                .map(ParamTree::indexed_children)
+                .and_then(Result::err)
+                .unwrap_or_else(|| panic!("index `{index}` was accepted"));
+            assert_eq!(error.code, "MalformedInput");
+            let shown = if index == "00" { "0" } else { index };
+            assert_eq!(error.message, format!("{shown} is not a valid index"));
+            assert_eq!(error.status, 400);
+        }
+    }
+
+    #[test]
+    fn an_index_with_leading_zeros_names_the_same_element() {
+        let params = pairs("L.member.1=a&L.member.01=b&L.member.002=c");
+        let tree = ParamTree::build(&params);
+        let members = tree.child("L").unwrap().child("member").unwrap();
+        let values: Vec<_> = members
+            .indexed_children()
+            .unwrap()
+            .iter()
+            .map(|(n, node)| (*n, node.value.unwrap()))
+            .collect();
+        assert_eq!(values, vec![(1, "b"), (2, "c")]);
     }
 
     #[test]

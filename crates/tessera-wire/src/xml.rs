@@ -1,9 +1,10 @@
 //! XML text escaping for responses.
 
 /// Appends `text` to `out` escaped for XML character data or a
-/// double-quoted attribute value. Carriage returns and other control
-/// characters are written as character references so that an XML parser
-/// gives them back unchanged (a raw `\r` would be normalised to `\n`).
+/// double-quoted attribute value. Carriage returns and DEL are written as
+/// character references so that an XML parser gives them back unchanged (a
+/// raw `\r` would be normalised to `\n`); the characters XML 1.0 cannot
+/// carry at all become U+FFFD.
 pub fn escape_text(out: &mut String, text: &str) {
     for ch in text.chars() {
         match ch {
@@ -13,7 +14,12 @@ pub fn escape_text(out: &mut String, text: &str) {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\t' | '\n' => out.push(ch),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            // XML 1.0 has no way to write these, not even as references: a
+            // parser refuses the document. AWS's answer must stay readable.
+            c if ((c as u32) < 0x20 && c != '\r') || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.push('\u{fffd}');
+            }
+            c if c == '\r' || c == '\u{7f}' => {
                 out.push_str("&#x");
                 out.push_str(&format!("{:X}", c as u32));
                 out.push(';');
@@ -38,5 +44,19 @@ mod tests {
         assert_eq!(escaped("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
         assert_eq!(escaped("x\r\ny\tz"), "x&#xD;\ny\tz");
         assert_eq!(escaped("é ü 日本"), "é ü 日本");
+        assert_eq!(escaped("\u{7f}"), "&#x7F;");
+    }
+
+    #[test]
+    fn replaces_what_xml_cannot_carry() {
+        assert_eq!(
+            escaped("Get\u{1}User\u{0}\u{1f}"),
+            "Get\u{fffd}User\u{fffd}\u{fffd}"
+        );
+        assert_eq!(escaped("a\u{fffe}b\u{ffff}"), "a\u{fffd}b\u{fffd}");
+        let mut document = String::from("<a>");
+        escape_text(&mut document, "x\u{1}\u{8}\u{b}\u{c}\r\u{7f}y");
+        document.push_str("</a>");
+        assert!(roxmltree::Document::parse(&document).is_ok(), "{document}");
     }
 }

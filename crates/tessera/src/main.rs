@@ -106,6 +106,44 @@ struct ServeArgs {
     /// How log lines are written: text, or one JSON object per line.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: logging::LogFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Bounds on what one client may hold: see `tessera_server::limits`.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Seconds a connection may wait for its next request (keep-alive
+    /// idle time) before it is closed.
+    #[arg(long, env = "TESSERA_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Seconds a client may take to send a request's head once it began.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, env = "TESSERA_BODY_READ_TIMEOUT_SECS", default_value_t = 20)]
+    body_read_timeout_secs: u64,
+    /// Most client connections open at once; lowered to stay below the
+    /// open-file limit.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = tessera_server::limits::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Largest request head (request line and headers) accepted, in bytes.
+    #[arg(long, env = "TESSERA_MAX_HEADER_BYTES", default_value_t = tessera_server::limits::DEFAULT_MAX_HEADER_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(4096..=1_048_576))]
+    max_header_bytes: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> tessera_server::limits::ConnectionLimits {
+        let seconds = |s: u64| Duration::from_secs(s.max(1));
+        tessera_server::limits::ConnectionLimits {
+            idle_timeout: seconds(self.idle_timeout_secs),
+            header_read_timeout: seconds(self.header_read_timeout_secs),
+            body_read_timeout: seconds(self.body_read_timeout_secs),
+            max_connections: self.max_connections,
+            max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -153,6 +191,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         refresh_interval: Duration::from_millis(args.refresh_interval_ms.max(10)),
         last_used_flush_interval: Duration::from_secs(10),
         admin_listen: args.admin_listen,
+        limits: args.limits.limits(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

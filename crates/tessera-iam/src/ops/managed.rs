@@ -214,7 +214,7 @@ fn policy_output(ctx: &OpContext<'_>, view: &PolicyView<'_>, full: bool) -> Valu
 fn check_document(ctx: &OpContext<'_>, document: &str) -> Result<(), IamError> {
     let mut config = policies::managed_config();
     config.limits.managed = ctx.quotas.managed_policy_chars;
-    policies::check(document, &config)
+    policies::check_stored(document, &config)
 }
 
 pub(super) fn create_policy(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {

@@ -88,7 +88,7 @@ pub(super) fn role_last_used(role: &RoleRecord) -> Value {
 fn check_trust_policy(ctx: &OpContext<'_>, document: &str) -> Result<(), IamError> {
     let mut config = policies::trust_config();
     config.limits.trust = ctx.quotas.trust_policy_chars;
-    policies::check(document, &config)
+    policies::check_stored(document, &config)
 }
 
 /// Refuses changes to a service-linked role through the ordinary

@@ -1,0 +1,321 @@
+//! The accept loop: connections up to a cap, each served over HTTP/1.1
+//! and closed when it stalls.
+//!
+//! A connection is always in one of three phases, tracked by [`Activity`]:
+//! *waiting* for the first byte of a request (a fresh connection, or one
+//! kept alive between requests), *reading a head* once that byte arrived,
+//! or *in a request* (the head was read; the handler bounds the body's read
+//! itself and answers). A watchdog beside each connection closes it when
+//! it has waited longer than the idle timeout or taken longer than the
+//! header-read timeout over its head. Closing drops everything the
+//! connection held: its buffers, its partial body, its descriptor.
+//!
+//! When a connection arrives and every slot of the connection cap is
+//! taken, the loop asks the waiting connections that have been idle for a
+//! moment to close, and accepts nothing more until a slot is free, so that
+//! sockets opened and left silent cannot keep a client with a request to
+//! send out; connections in the middle of a request are never shed. Later
+//! connections wait in the kernel's backlog, holding no descriptor of the
+//! server's.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify, Semaphore};
+use tower::ServiceExt;
+
+use crate::limits::ConnectionLimits;
+
+/// How long a waiting connection must have been idle before the cap being
+/// reached closes it: long enough that a client who just connected has
+/// sent its request.
+const SHED_GRACE: Duration = Duration::from_millis(500);
+
+/// How long to pause accepting after an accept error (such as running out
+/// of descriptors), instead of spinning on it.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets the
+/// open requests finish. Every connection is counted open in `metrics`
+/// while it lives.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    cap: usize,
+    metrics: Arc<crate::metrics::Metrics>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(cap));
+    let (shed, _) = watch::channel(0u64);
+    let (stop, _) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // A newcomer is waiting (this one, holding the one descriptor the
+        // reserve allows beyond the cap): make room if every slot is taken.
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                let freed = loop {
+                    shed.send_modify(|generation| *generation += 1);
+                    tokio::select! {
+                        slot = Arc::clone(&slots).acquire_owned() => break slot.ok(),
+                        () = tokio::time::sleep(SHED_GRACE) => {}
+                        () = &mut shutdown => break None,
+                    }
+                };
+                match freed {
+                    Some(slot) => slot,
+                    None => break,
+                }
+            }
+        };
+        let connection = Connection {
+            router: router.clone(),
+            limits,
+            peer,
+            shed: shed.subscribe(),
+            stop: stop.subscribe(),
+        };
+        let open = metrics.connection_opened();
+        tokio::spawn(async move {
+            connection.run(stream).await;
+            drop(open);
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    // Every open connection holds a slot: once all are back, all are closed.
+    let all = u32::try_from(cap).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
+}
+
+struct Connection {
+    router: Router,
+    limits: ConnectionLimits,
+    peer: SocketAddr,
+    shed: watch::Receiver<u64>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Connection {
+    async fn run(mut self, stream: TcpStream) {
+        let activity = Arc::new(Activity::new());
+        let io = TokioIo::new(WatchedStream {
+            inner: stream,
+            activity: Arc::clone(&activity),
+        });
+        let service = {
+            let activity = Arc::clone(&activity);
+            let router = self.router.clone();
+            let peer = self.peer;
+            hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                activity.enter(Phase::InRequest);
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let router = router.clone();
+                let activity = Arc::clone(&activity);
+                async move {
+                    let response = router.oneshot(request).await;
+                    activity.enter(Phase::Waiting);
+                    response
+                }
+            })
+        };
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .max_header_size(self.limits.max_header_bytes)
+            .max_buf_size(read_buffer_bytes(self.limits.max_header_bytes));
+        let mut connection = std::pin::pin!(builder.serve_connection(io, service));
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, peer = %self.peer, "connection ended with an error");
+                    }
+                    return;
+                }
+                () = watch_for_stall(&activity, &self.limits, &mut self.shed) => {
+                    tracing::debug!(peer = %self.peer, "closing a stalled connection");
+                    return;
+                }
+                _ = self.stop.wait_for(|stop| *stop), if !stopping => {
+                    stopping = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}
+
+/// hyper's read buffer: room for the largest head, and for body reads in
+/// reasonable chunks; never below hyper's minimum.
+fn read_buffer_bytes(max_header_bytes: usize) -> usize {
+    (max_header_bytes + 1024).max(64 * 1024)
+}
+
+/// Completes when the connection has stalled: waited longer than the idle
+/// timeout, spent longer than the header-read timeout on a head, or was
+/// asked to make room while waiting. Never completes while a request is
+/// being answered.
+async fn watch_for_stall(
+    activity: &Activity,
+    limits: &ConnectionLimits,
+    shed: &mut watch::Receiver<u64>,
+) {
+    loop {
+        let (phase, since) = activity.current();
+        let deadline = match phase {
+            Phase::Waiting => since + limits.idle_timeout,
+            Phase::ReadingHead => since + limits.header_read_timeout,
+            // The handler bounds the body; answering takes what it takes.
+            // Look again later, as the phase may have moved on.
+            Phase::InRequest => Instant::now() + limits.idle_timeout,
+        };
+        if Instant::now() >= deadline && phase != Phase::InRequest {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline.into()) => {}
+            () = activity.moved.notified() => {}
+            changed = shed.changed() => {
+                if changed.is_err() {
+                    // The listener is gone; the stop signal takes over.
+                    std::future::pending::<()>().await;
+                }
+                let (phase, since) = activity.current();
+                if phase == Phase::Waiting && since.elapsed() >= SHED_GRACE {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Waiting,
+    ReadingHead,
+    InRequest,
+}
+
+/// A connection's phase and when it entered it, shared between the
+/// connection's reads, its service and its watchdog.
+struct Activity {
+    origin: Instant,
+    phase: AtomicU8,
+    since_ms: AtomicU64,
+    /// Wakes the watchdog when the phase changes, as its deadline changes.
+    moved: Notify,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            origin: Instant::now(),
+            phase: AtomicU8::new(Phase::Waiting as u8),
+            since_ms: AtomicU64::new(0),
+            moved: Notify::new(),
+        }
+    }
+
+    fn enter(&self, phase: Phase) {
+        let elapsed = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.since_ms.store(elapsed, Ordering::Relaxed);
+        self.phase.store(phase as u8, Ordering::Release);
+        self.moved.notify_one();
+    }
+
+    fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Waiting,
+            1 => Phase::ReadingHead,
+            _ => Phase::InRequest,
+        }
+    }
+
+    fn current(&self) -> (Phase, Instant) {
+        let phase = self.phase();
+        let since = self.origin + Duration::from_millis(self.since_ms.load(Ordering::Relaxed));
+        (phase, since)
+    }
+}
+
+/// A client socket that notes when a waiting connection receives the first
+/// byte of its next request.
+struct WatchedStream {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for WatchedStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before && this.activity.phase() == Phase::Waiting {
+            this.activity.enter(Phase::ReadingHead);
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for WatchedStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
