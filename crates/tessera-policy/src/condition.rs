@@ -28,6 +28,28 @@
 //!   key's other values, the absent-key rule, `…IfExists` and the set
 //!   qualifiers apply unchanged. Variables appear only in String, Arn and
 //!   Bool values; validation refuses them elsewhere.
+//!
+//! The same rules as a table, per operator family. "Null value" is a policy
+//! value whose variable has no value; the key's other policy values still
+//! OR with it.
+//!
+//! | Operator                                   | key absent (or empty set) | key present, policy value null        |
+//! |--------------------------------------------|---------------------------|---------------------------------------|
+//! | `StringEquals`, `…IgnoreCase`, `StringLike` | false                     | that value matches nothing: false     |
+//! | `ArnEquals`, `ArnLike`                      | false                     | that value matches nothing: false     |
+//! | `Bool` (no negated form)                    | false                     | that value matches nothing: false     |
+//! | `StringNot…`, `ArnNot…`                     | true                      | no value matches: true                |
+//! | any of the above `…IfExists`                | true                      | as without `IfExists`                 |
+//! | `ForAllValues:` + any of the above          | true                      | every request value tested as above   |
+//! | `ForAnyValue:` + any of the above           | false                     | some request value tested as above    |
+//! | `Null`                                      | `true` holds              | variables refused by validation       |
+//! | Numeric, Date, `BinaryEquals`, IP address   | positive false, `Not…` true | variables refused by validation     |
+//!
+//! Sources: reference_policies_variables ("Policy variables with no value",
+//! "Where you can use policy variables"), reference_policies_elements_condition_operators
+//! (the absent-key rule, `…IfExists`, `Null`, ARN and Boolean operators) and
+//! reference_policies_condition-single-vs-multi-valued-context-keys (the set
+//! qualifiers on an absent key or empty set).
 
 use crate::arn::ArnPattern;
 use crate::pattern::{Case, Pattern, Wildcards};

@@ -79,6 +79,8 @@ fn error_cases() -> Vec<(K, String, C, Option<&'static str>)> {
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"Null":{"k":"${aws:PrincipalTag/k}"}}}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"${aws:username}"}}}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:iam::${aws:username}:user/x"}"#), C::VariableNotAllowed, Some("Syntax errors in policy.")),
+        // reference_policies_variables, "Where you can use policy variables": Resource and Condition only, so a NotPrincipal is never left with a variable to resolve.
+        (K::Resource, s(r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:user/${aws:username}"},"Action":"s3:GetObject","Resource":"*"}"#), C::VariableNotAllowed, Some(r#"Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/${aws:username}""#)),
         (K::Identity, s(r#"{"Sid":{},"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}"#), C::WrongType, Some("Syntax errors in policy.")),
         (K::Identity, s(r#"[{"Sid":"sdf","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"},{"Sid":"sdf","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]"#), C::DuplicateSid, Some("Statement IDs (SID) in a single policy must be unique.")),
         (K::Identity, s(r#"{"Sid":"has space","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}"#), C::InvalidSid, Some("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*")),

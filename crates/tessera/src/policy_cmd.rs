@@ -58,6 +58,11 @@ pub struct EvaluateArgs {
     /// explanation names the kind used.
     #[arg(long)]
     cases: String,
+    /// The resource policy kind for cases without "resourcePolicyKind":
+    /// `standard`, `trust` or `key`. Without it the request decides, as
+    /// above.
+    #[arg(long = "resource-policy-kind", value_parser = parse_resource_kind)]
+    resource_policy_kind: Option<ResourcePolicyKind>,
     /// After answering, evaluate every case N more times and print
     /// decisions per second (evaluation only) on stderr.
     #[arg(long)]
@@ -286,7 +291,12 @@ fn context_value(key: &str, value: &Value) -> Result<ContextValue, String> {
     }
 }
 
-fn build_case(case: &Value) -> Result<(OwnedPolicySet, Request), String> {
+/// Builds one case; `default_kind` is the resource policy kind for a case
+/// that does not name one.
+fn build_case(
+    case: &Value,
+    default_kind: Option<ResourcePolicyKind>,
+) -> Result<(OwnedPolicySet, Request), String> {
     let request = case.get("request").ok_or("the case has no `request`")?;
     let field = |name: &str| request.get(name).and_then(Value::as_str);
     let principal = parse_principal(field("principal").ok_or("`request.principal` is missing")?)?;
@@ -305,7 +315,7 @@ fn build_case(case: &Value) -> Result<(OwnedPolicySet, Request), String> {
         }
     }
     let given = match case.get("resourcePolicyKind") {
-        None | Some(Value::Null) => None,
+        None | Some(Value::Null) => default_kind,
         Some(Value::String(name)) => {
             Some(parse_resource_kind(name).map_err(|e| format!("resourcePolicyKind: {e}"))?)
         }
@@ -413,7 +423,7 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
             }
         };
         let id = case.get("id").cloned().unwrap_or(Value::Null);
-        let answer = match build_case(&case) {
+        let answer = match build_case(&case, args.resource_policy_kind) {
             Ok((compiled, request)) => {
                 let answer = {
                     let set = compiled.as_set();

@@ -256,6 +256,80 @@ fn evaluate_reads_a_kms_key_policy_as_a_key_policy_unless_the_case_says_otherwis
     );
 }
 
+// KMS Developer Guide, key-policies: "--resource-policy-kind" on evaluate is the kind of every
+// case that names none; a case's own "resourcePolicyKind" still wins.
+#[test]
+fn evaluate_flag_sets_the_resource_policy_kind_of_cases_that_name_none() {
+    let other_role = key_policy("arn:aws:iam::123456789012:role/other");
+    let dir = scratch("evaluate-kind-flag");
+    let case = |kind: &str, resource: &str| {
+        format!(
+            r#"{{"identityPolicies":[{ALLOW_KMS}],"resourcePolicy":{other_role},{kind}"request":{{"principal":"arn:aws:iam::123456789012:user/bob","action":"kms:Decrypt","resource":"{resource}"}}}}"#
+        )
+    };
+    let lines = [
+        case("", KEY_ARN),
+        case("", "arn:aws:s3:::b/k"),
+        case(r#""resourcePolicyKind":"key","#, KEY_ARN),
+    ];
+    let file = write(&dir, "cases.jsonl", &lines.join("\n"));
+    let run = |flag: &str| -> Vec<(String, String)> {
+        let out = tessera(&[
+            "policy",
+            "evaluate",
+            "--cases",
+            &file,
+            "--resource-policy-kind",
+            flag,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["decision"].as_str().unwrap_or_default().to_string(),
+                    v["explanation"]["resourcePolicyKind"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let pair = |d: &str, k: &str| (d.to_string(), k.to_string());
+    assert_eq!(
+        run("standard"),
+        [
+            pair("allowed", "standard"),
+            pair("allowed", "standard"),
+            pair("implicitDeny", "key")
+        ]
+    );
+    assert_eq!(
+        run("key"),
+        [
+            pair("implicitDeny", "key"),
+            pair("implicitDeny", "key"),
+            pair("implicitDeny", "key")
+        ]
+    );
+    let bad = tessera(&[
+        "policy",
+        "evaluate",
+        "--cases",
+        &file,
+        "--resource-policy-kind",
+        "kms",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use standard, trust or key"));
+}
+
 #[test]
 fn simulate_takes_the_resource_policy_kind_from_the_key_arn_or_the_flag() {
     let dir = scratch("simulate-key-policy");
