@@ -104,36 +104,68 @@ pub(super) fn for_custom_policy(_ctx: &OpContext<'_>, input: &Value) -> Result<V
     Ok(keys.output())
 }
 
-/// The inline documents and attached managed policies of principal `id`.
-fn add_principal_policies<B: crate::snapshot::Stored + HasInline>(
+/// A policy document that bears on a principal, with where it comes from,
+/// as the simulator reports it (`SourcePolicyId`, `SourcePolicyType`).
+pub(super) struct SourceDocument {
+    /// The inline policy's name or the managed policy's ARN.
+    pub id: String,
+    /// `user`, `group`, `role` (inline), `aws-managed` or `user-managed`.
+    pub kind: &'static str,
+    /// The document.
+    pub document: String,
+}
+
+/// The document of managed policy `arn`, as the snapshot holds it.
+pub(super) fn managed_document(ctx: &OpContext<'_>, arn: &str) -> Option<SourceDocument> {
+    let (kind, document) = match resolve_in_snapshot(ctx, arn).ok()? {
+        PolicyView::Aws(policy) => ("aws-managed", policy.default_document()?.to_string()),
+        PolicyView::Customer(policy) => ("user-managed", policy.body.default()?.document.clone()),
+    };
+    Some(SourceDocument {
+        id: arn.to_string(),
+        kind,
+        document,
+    })
+}
+
+/// The inline documents and attached managed policies of one entity.
+fn entity_documents<B: crate::snapshot::Stored + HasInline>(
     ctx: &OpContext<'_>,
-    keys: &mut Keys,
     entity: &crate::records::Entity<B>,
-) -> Result<(), IamError> {
-    for document in entity.body.inline().values() {
-        keys.add_document(document)?;
+    kind: &'static str,
+    out: &mut Vec<SourceDocument>,
+) {
+    for (name, document) in entity.body.inline() {
+        out.push(SourceDocument {
+            id: name.clone(),
+            kind,
+            document: document.clone(),
+        });
     }
     let attached: Vec<String> = ctx
         .snapshot
         .targets(Relation::Attached, Direction::Forward, &entity.core.id)
         .map(str::to_string)
         .collect();
-    for arn in attached {
-        let document = match resolve_in_snapshot(ctx, &arn) {
-            Ok(PolicyView::Aws(policy)) => policy.default_document().map(str::to_string),
-            Ok(PolicyView::Customer(policy)) => policy.body.default().map(|v| v.document.clone()),
-            Err(_) => None,
-        };
-        if let Some(document) = document {
-            keys.add_document(&document)?;
-        }
-    }
-    Ok(())
+    out.extend(attached.iter().filter_map(|arn| managed_document(ctx, arn)));
 }
 
-pub(super) fn for_principal_policy(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
-    let input = Input(input);
-    let source = input.required("PolicySourceArn")?;
+/// A user, group or role named by ARN, with its identity documents (a
+/// user's groups' included) and its permissions boundary's ARN.
+pub(super) struct PrincipalDocuments {
+    /// The identity-based documents.
+    pub documents: Vec<SourceDocument>,
+    /// The permissions boundary, when one is set.
+    pub boundary: Option<String>,
+    /// The principal's ARN, when it can be a caller (a user or a role).
+    pub caller_arn: Option<String>,
+}
+
+/// The documents of the user, group or role `source` names.
+pub(super) fn principal_documents(
+    ctx: &OpContext<'_>,
+    source: &str,
+) -> Result<PrincipalDocuments, IamError> {
     let invalid = || IamError::invalid_input(format!("Invalid ARN: {source}"));
     let (account, resource) = crate::arn::split_iam(source).ok_or_else(invalid)?;
     let (kind_name, rest) = resource.split_once('/').ok_or_else(invalid)?;
@@ -142,15 +174,15 @@ pub(super) fn for_principal_policy(ctx: &OpContext<'_>, input: &Value) -> Result
     if account != ctx.account() {
         return Err(IamError::no_such_entity(EntityKind::User, name));
     }
-    let mut keys = Keys::default();
-    match kind_name {
+    let mut documents = Vec::new();
+    let (boundary, caller_arn) = match kind_name {
         "user" => {
             let user = ctx
                 .snapshot
                 .by_name::<UserBody>(account, name)
                 .filter(|u| u.arn() == source)
                 .ok_or_else(|| missing(EntityKind::User))?;
-            add_principal_policies(ctx, &mut keys, user)?;
+            entity_documents(ctx, user, "user", &mut documents);
             let groups: Vec<String> = ctx
                 .snapshot
                 .targets(Relation::Member, Direction::Inverse, &user.core.id)
@@ -158,9 +190,10 @@ pub(super) fn for_principal_policy(ctx: &OpContext<'_>, input: &Value) -> Result
                 .collect();
             for group_id in groups {
                 if let Some(group) = ctx.snapshot.get::<GroupBody>(&group_id) {
-                    add_principal_policies(ctx, &mut keys, group)?;
+                    entity_documents(ctx, group, "group", &mut documents);
                 }
             }
+            (user.body.permissions_boundary.clone(), Some(user.arn()))
         }
         "group" => {
             let group = ctx
@@ -168,7 +201,8 @@ pub(super) fn for_principal_policy(ctx: &OpContext<'_>, input: &Value) -> Result
                 .by_name::<GroupBody>(account, name)
                 .filter(|g| g.arn() == source)
                 .ok_or_else(|| missing(EntityKind::Group))?;
-            add_principal_policies(ctx, &mut keys, group)?;
+            entity_documents(ctx, group, "group", &mut documents);
+            (None, None)
         }
         "role" => {
             let role = ctx
@@ -176,12 +210,38 @@ pub(super) fn for_principal_policy(ctx: &OpContext<'_>, input: &Value) -> Result
                 .by_name::<RoleBody>(account, name)
                 .filter(|r| r.arn() == source)
                 .ok_or_else(|| missing(EntityKind::Role))?;
-            add_principal_policies(ctx, &mut keys, role)?;
+            entity_documents(ctx, role, "role", &mut documents);
+            (role.body.permissions_boundary.clone(), Some(role.arn()))
         }
         _ => return Err(invalid()),
+    };
+    Ok(PrincipalDocuments {
+        documents,
+        boundary,
+        caller_arn,
+    })
+}
+
+pub(super) fn for_principal_policy(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+    let input = Input(input);
+    let source = input.required("PolicySourceArn")?;
+    let principal = principal_documents(ctx, source)?;
+    let mut keys = Keys::default();
+    for document in &principal.documents {
+        keys.add_document(&document.document)?;
     }
     add_inputs(&mut keys, input)?;
     Ok(keys.output())
+}
+
+/// The context keys `documents` refer to, in document order.
+pub(super) fn keys_of<'d>(documents: impl IntoIterator<Item = &'d str>) -> Vec<String> {
+    let mut keys = Keys::default();
+    for document in documents {
+        // A document that does not parse was refused before.
+        let _ = keys.add_document(document);
+    }
+    keys.names
 }
 
 #[cfg(test)]

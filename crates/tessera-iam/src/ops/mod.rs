@@ -29,6 +29,7 @@ mod profiles;
 mod roles;
 mod saml;
 mod server_certificates;
+mod simulator;
 mod sts;
 mod tags;
 mod user_credentials;
@@ -499,6 +500,9 @@ operations! {
 
     GetContextKeysForCustomPolicy: Iam, None, Res::Star, [], [], context_keys::for_custom_policy;
     GetContextKeysForPrincipalPolicy: Iam, None, Res::PolicySourceArn, [], [], context_keys::for_principal_policy;
+
+    SimulateCustomPolicy: Iam, None, Res::Star, [], [], simulator::simulate_custom_policy;
+    SimulatePrincipalPolicy: Iam, None, Res::PolicySourceArn, [], [], simulator::simulate_principal_policy;
 
     GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
     GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;
