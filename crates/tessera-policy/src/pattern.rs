@@ -74,6 +74,10 @@ enum Shape {
     Exact(Literal),
     /// A literal then `*` (`s3:Get*`, `arn:aws:s3:::bucket/*`): a prefix test.
     Prefix(Literal),
+    /// A non-empty literal between two stars (`*:List*`, `*log*`): a
+    /// substring search. Cross-service actions such as `*:List*` are
+    /// tested on every request, so their literal sits in the pattern too.
+    Contains(Literal),
     /// Everything else: the general matcher.
     General(Box<[Piece]>),
 }
@@ -197,6 +201,9 @@ impl Pattern {
             [Piece::Literal(literal), Piece::Star] => {
                 Shape::Prefix(Literal::new(std::mem::take(literal)))
             }
+            [Piece::Star, Piece::Literal(literal), Piece::Star] => {
+                Shape::Contains(Literal::new(std::mem::take(literal)))
+            }
             _ => Shape::General(
                 pieces
                     .into_iter()
@@ -219,7 +226,7 @@ impl Pattern {
     pub(crate) fn has_variables(&self) -> bool {
         match &self.shape {
             Shape::General(pieces) => pieces.iter().any(|p| matches!(p, Piece::Variable(_))),
-            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) => false,
+            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) | Shape::Contains(_) => false,
         }
     }
 
@@ -238,6 +245,15 @@ impl Pattern {
                 Case::Insensitive => literal.prefix_of(text, case) == Some(text.len()),
             },
             Shape::Prefix(literal) => literal.prefix_of(text, case).is_some(),
+            Shape::Contains(literal) => match (case, literal.as_str()) {
+                (Case::Sensitive, Some(needle)) => text.contains(needle),
+                _ => glob(
+                    &[Piece::Star, Piece::Text(literal.clone()), Piece::Star],
+                    text,
+                    case,
+                    resolver,
+                ),
+            },
             Shape::General(pieces) => glob(pieces, text, case, resolver),
         }
     }
@@ -915,6 +931,24 @@ mod tests {
             &hit,
             Case::Insensitive
         ));
+    }
+
+    #[test]
+    fn a_literal_between_stars_is_a_substring_test_in_both_cases() {
+        let none = Vars(&[]);
+        for literal in [":list", "é-long-literal-beyond-thirty-bytes-é", "k"] {
+            let p = Pattern::parse(&format!("*{literal}*"), Wildcards::Glob, true);
+            assert!(matches!(p.shape, Shape::Contains(_)), "{literal}");
+            assert!(p.matches(&format!("x{literal}y"), Case::Sensitive, &none));
+            assert!(p.matches(literal, Case::Sensitive, &none));
+            let shorter: String = literal.chars().skip(1).collect();
+            assert!(!p.matches(&shorter, Case::Sensitive, &none));
+            let upper = format!("X{}Y", literal.to_uppercase());
+            assert!(p.matches(&upper, Case::Insensitive, &none), "{literal}");
+            assert!(!p.matches(&upper, Case::Sensitive, &none), "{literal}");
+        }
+        let kelvin = Pattern::parse("*k*", Wildcards::Glob, false);
+        assert!(kelvin.matches("a\u{212a}b", Case::Insensitive, &none));
     }
 
     #[test]
