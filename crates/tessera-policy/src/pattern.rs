@@ -16,7 +16,7 @@
 //! The text is often the client's (a `User-Agent`, a tag, a resource
 //! name), so the cost of a match is bounded whatever the pattern: each
 //! piece between two stars is found once, at its leftmost place, never
-//! retried; a literal by a linear substring search, one with `?` or
+//! retried; a literal by a substring search linear in the text, one with `?` or
 //! compared ignoring case by a bit-parallel search costing one pass over
 //! the text per 64 of its characters.
 
@@ -246,7 +246,7 @@ impl Pattern {
             },
             Shape::Prefix(literal) => literal.prefix_of(text, case).is_some(),
             Shape::Contains(literal) => match (case, literal.as_str()) {
-                (Case::Sensitive, Some(needle)) => text.contains(needle),
+                (Case::Sensitive, Some(needle)) => find_literal(text, needle.as_bytes()).is_some(),
                 _ => glob(
                     &[Piece::Star, Piece::Text(literal.clone()), Piece::Star],
                     text,
@@ -441,9 +441,8 @@ fn find_segment<R: Resolve + ?Sized>(
             .iter()
             .all(|p| matches!(p, Piece::Text(_) | Piece::Literal(_) | Piece::Variable(_)));
     if literal_only {
-        // Two-way substring search: linear in the text.
         let found = match segment {
-            [Piece::Text(l)] => l.as_str().and_then(|l| Some((rest.find(l)?, l.len()))),
+            [Piece::Text(l)] => find_literal(rest, l.as_bytes()).map(|at| (at, l.as_bytes().len())),
             _ => {
                 let mut needle = String::new();
                 for piece in segment {
@@ -454,13 +453,44 @@ fn find_segment<R: Resolve + ?Sized>(
                         Piece::Question | Piece::Star => return None,
                     }
                 }
-                rest.find(needle.as_str()).map(|at| (at, needle.len()))
+                find_literal(rest, needle.as_bytes()).map(|at| (at, needle.len()))
             }
         }?;
         return Some(from + found.0 + found.1);
     }
     let searcher = ShiftAnd::new(segment, case, resolver)?;
     searcher.find_end(rest).map(|end| from + end)
+}
+
+/// Longest literal searched by scanning for its first byte and comparing.
+const SHORT_NEEDLE: usize = 32;
+
+/// The first position in `text` where `needle` occurs. A short needle (the
+/// usual literal of a policy) is found by scanning for its first byte and
+/// comparing, which beats setting up a general searcher and costs at most
+/// [`SHORT_NEEDLE`] comparisons per byte of text; a longer one by the
+/// standard two-way search, linear in the text. A first byte of a UTF-8
+/// needle is never a continuation byte, so every candidate is a character
+/// boundary.
+fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
+    if needle.len() > SHORT_NEEDLE {
+        return text.find(std::str::from_utf8(needle).ok()?);
+    }
+    let bytes = text.as_bytes();
+    let Some(&first) = needle.first() else {
+        return Some(0);
+    };
+    let mut at = 0;
+    loop {
+        let candidate = at + bytes.get(at..)?.iter().position(|&b| b == first)?;
+        if bytes
+            .get(candidate..)
+            .is_some_and(|rest| rest.starts_with(needle))
+        {
+            return Some(candidate);
+        }
+        at = candidate + 1;
+    }
 }
 
 fn value_of<'a, R: Resolve + ?Sized>(variable: &'a Variable, resolver: &'a R) -> Option<&'a str> {
@@ -831,6 +861,19 @@ mod tests {
                 "a".repeat(899) + "b",
                 Case::Sensitive,
                 false,
+            ),
+            // A literal too long for the first-byte scan.
+            (
+                format!("*{}c*", "ab".repeat(20)),
+                "ab".repeat(n / 2),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("*{}c*", "ab".repeat(20)),
+                format!("{}c", "ab".repeat(n / 2)),
+                Case::Sensitive,
+                true,
             ),
             // Long runs of `?`.
             ("?".repeat(2000), "a".repeat(1999), Case::Sensitive, false),
