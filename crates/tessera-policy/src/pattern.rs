@@ -1,5 +1,7 @@
 //! Compiled text patterns: literal text, `*` and `?` wildcards, and policy
-//! variables, matched without building the substituted string.
+//! variables, matched without building the substituted string (but for a
+//! piece between two stars that mixes text and variables, whose text is
+//! put together once per match to be searched for).
 //!
 //! One type serves the `Resource` element, `StringLike`, `StringEquals` and
 //! the ARN operators. A pattern is parsed once; matching walks its pieces
@@ -16,9 +18,9 @@
 //! The text is often the client's (a `User-Agent`, a tag, a resource
 //! name), so the cost of a match is bounded whatever the pattern: each
 //! piece between two stars is found once, at its leftmost place, never
-//! retried; a literal by a substring search linear in the text, one with `?` or
-//! compared ignoring case by a bit-parallel search costing one pass over
-//! the text per 64 of its characters.
+//! retried; a literal by a substring search linear in the text, one with
+//! `?` or compared ignoring case by a bit-parallel search costing one pass
+//! over the text per 64 of its characters.
 
 /// A `${key}` or `${key, 'default'}` reference inside a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -443,6 +445,10 @@ fn find_segment<R: Resolve + ?Sized>(
     if literal_only {
         let found = match segment {
             [Piece::Text(l)] => find_literal(rest, l.as_bytes()).map(|at| (at, l.as_bytes().len())),
+            [Piece::Variable(v)] => {
+                let value = value_of(v, resolver)?;
+                find_literal(rest, value.as_bytes()).map(|at| (at, value.len()))
+            }
             _ => {
                 let mut needle = String::new();
                 for piece in segment {
