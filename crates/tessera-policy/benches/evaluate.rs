@@ -175,9 +175,61 @@ fn compile_bench(c: &mut Criterion) {
     });
 }
 
+/// The most expensive `StringLike` patterns a policy can hold cheaply (`a?`
+/// 900 times after a `*`, 1,802 characters, and the same between two
+/// stars) against a long client-controlled `User-Agent`: every position of
+/// the text starts a candidate match, which is what a matcher without a
+/// bound on its cost pays for. The first is matched by a text of `a`s; the
+/// second (a segment between stars that the text keeps almost matching) is
+/// refused by a text of `a`s, and the third by `aab` repeated, each after
+/// reading all of it.
+fn hostile_pattern_bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hostile_pattern");
+    group.sample_size(10);
+    let shapes = [
+        (
+            "star_a_question_x900",
+            format!("*{}", "a?".repeat(900)),
+            "a",
+            Decision::Allowed,
+        ),
+        (
+            "star_a_question_x900_b_star",
+            format!("*{}b*", "a?".repeat(900)),
+            "a",
+            Decision::ImplicitDeny,
+        ),
+        (
+            "star_a_question_x900_star",
+            format!("*{}*", "a?".repeat(900)),
+            "aab",
+            Decision::ImplicitDeny,
+        ),
+    ];
+    for (shape, pattern, unit, expected) in shapes {
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringLike": {"aws:UserAgent": pattern}}}]});
+        let compiled = vec![compile(PolicyKind::Identity, &doc)];
+        let set = PolicySet {
+            identity: &compiled,
+            ..PolicySet::default()
+        };
+        for (name, len) in [("16KB", 16 * 1024), ("200KB", 200 * 1024)] {
+            let agent = unit.repeat(len / unit.len());
+            let req = request(&format!("arn:aws:iam::{ACCOUNT}:user/bob"), ACCOUNT)
+                .with_context("aws:UserAgent", agent);
+            assert_eq!(evaluate(&set, &req).decision(), expected);
+            group.bench_function(format!("{shape}_vs_{name}_user_agent"), |b| {
+                b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(30);
-    targets = identity_benches, cross_account_bench, compile_bench
+    targets = identity_benches, cross_account_bench, compile_bench, hostile_pattern_bench
 }
 criterion_main!(benches);

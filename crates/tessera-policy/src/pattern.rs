@@ -1,5 +1,7 @@
 //! Compiled text patterns: literal text, `*` and `?` wildcards, and policy
-//! variables, matched without building the substituted string.
+//! variables, matched without building the substituted string (but for a
+//! piece between two stars that mixes text and variables, whose text is
+//! put together once per match to be searched for).
 //!
 //! One type serves the `Resource` element, `StringLike`, `StringEquals` and
 //! the ARN operators. A pattern is parsed once; matching walks its pieces
@@ -12,6 +14,13 @@
 //! entry with such a pattern never matches, a negated operator or a
 //! `NotResource` entry therefore never excludes. Substituted values are
 //! matched literally, so a tag value of `*` can never widen a pattern.
+//!
+//! The text is often the client's (a `User-Agent`, a tag, a resource
+//! name), so the cost of a match is bounded whatever the pattern: each
+//! piece between two stars is found once, at its leftmost place, never
+//! retried; a literal by a substring search linear in the text, one with
+//! `?` or compared ignoring case by a bit-parallel search costing one pass
+//! over the text per 64 of its characters.
 
 /// A `${key}` or `${key, 'default'}` reference inside a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +76,10 @@ enum Shape {
     Exact(Literal),
     /// A literal then `*` (`s3:Get*`, `arn:aws:s3:::bucket/*`): a prefix test.
     Prefix(Literal),
+    /// A non-empty literal between two stars (`*:List*`, `*log*`): a
+    /// substring search. Cross-service actions such as `*:List*` are
+    /// tested on every request, so their literal sits in the pattern too.
+    Contains(Literal),
     /// Everything else: the general matcher.
     General(Box<[Piece]>),
 }
@@ -103,6 +116,21 @@ impl Literal {
         match self {
             Literal::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
             Literal::Heap(text) => text.as_bytes(),
+        }
+    }
+
+    /// The literal as text (an inline literal is ASCII, so always valid).
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Literal::Inline { .. } => std::str::from_utf8(self.as_bytes()).ok(),
+            Literal::Heap(text) => Some(text),
+        }
+    }
+
+    fn char_count(&self) -> usize {
+        match self {
+            Literal::Inline { len, .. } => usize::from(*len),
+            Literal::Heap(text) => text.chars().count(),
         }
     }
 
@@ -175,6 +203,9 @@ impl Pattern {
             [Piece::Literal(literal), Piece::Star] => {
                 Shape::Prefix(Literal::new(std::mem::take(literal)))
             }
+            [Piece::Star, Piece::Literal(literal), Piece::Star] => {
+                Shape::Contains(Literal::new(std::mem::take(literal)))
+            }
             _ => Shape::General(
                 pieces
                     .into_iter()
@@ -197,7 +228,7 @@ impl Pattern {
     pub(crate) fn has_variables(&self) -> bool {
         match &self.shape {
             Shape::General(pieces) => pieces.iter().any(|p| matches!(p, Piece::Variable(_))),
-            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) => false,
+            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) | Shape::Contains(_) => false,
         }
     }
 
@@ -216,6 +247,15 @@ impl Pattern {
                 Case::Insensitive => literal.prefix_of(text, case) == Some(text.len()),
             },
             Shape::Prefix(literal) => literal.prefix_of(text, case).is_some(),
+            Shape::Contains(literal) => match (case, literal.as_str()) {
+                (Case::Sensitive, Some(needle)) => find_literal(text, needle.as_bytes()).is_some(),
+                _ => glob(
+                    &[Piece::Star, Piece::Text(literal.clone()), Piece::Star],
+                    text,
+                    case,
+                    resolver,
+                ),
+            },
             Shape::General(pieces) => glob(pieces, text, case, resolver),
         }
     }
@@ -302,106 +342,153 @@ fn chars_equal_ignoring_case(a: char, b: char) -> bool {
         || a.to_lowercase().eq(b.to_lowercase())
 }
 
-/// Glob matching with single backtracking point at the last `*`: every
-/// earlier star is already satisfied by the shortest extension that works,
-/// so retrying only from the last one is enough (linear in practice,
-/// quadratic at worst, never exponential). False as soon as it reaches a
-/// variable without a value: every match passes through every piece.
+/// Glob matching in time linear in the text for literal segments and
+/// `O(text × segment / 64)` for segments with `?` or compared ignoring
+/// case, whatever the pattern: the pieces between stars (segments) each
+/// match a fixed number of characters, so the leftmost occurrence of each
+/// middle segment is always as good as any later one. The first segment is
+/// anchored at the start, the last at the end, and each middle one is found
+/// once, never retried. False as soon as it meets a variable without a
+/// value: every match passes through every piece.
 fn glob<R: Resolve + ?Sized>(pieces: &[Piece], text: &str, case: Case, resolver: &R) -> bool {
-    let mut p = 0usize;
-    let mut t = 0usize;
-    let mut backtrack: Option<(usize, usize)> = None;
-    loop {
-        let rest = text.get(t..).unwrap_or("");
-        let advanced = match pieces.get(p) {
-            Some(Piece::Star) => {
-                // A trailing star matches whatever is left.
-                if p + 1 == pieces.len() {
-                    return true;
-                }
-                let Some(start) = next_literal_start(pieces, p + 1, text, t, case) else {
-                    return false;
-                };
-                backtrack = Some((p + 1, start));
-                p += 1;
-                t = start;
-                continue;
-            }
-            Some(Piece::Question) => rest.chars().next().map(char::len_utf8),
-            Some(Piece::Literal(s)) => prefix_len(rest, s, case),
-            Some(Piece::Text(l)) => l.prefix_of(rest, case),
-            Some(Piece::Variable(v)) => {
-                // A match must pass through every piece, so a variable
-                // without a value means no text matches.
-                let Some(value) = resolver.resolve(&v.key).or(v.default.as_deref()) else {
-                    return false;
-                };
-                prefix_len(rest, value, case)
-            }
-            None if rest.is_empty() => return true,
-            None => None,
+    let mut segments = pieces.split(|piece| matches!(piece, Piece::Star));
+    let first = segments.next().unwrap_or(&[]);
+    let Some(mut at) = match_here(first, text, case, resolver) else {
+        return false;
+    };
+    let Some(mut segment) = segments.next() else {
+        // No star: the one segment is the whole text.
+        return at == text.len();
+    };
+    for next in segments {
+        let Some(end) = find_segment(segment, text, at, case, resolver) else {
+            return false;
         };
-        match advanced {
-            Some(n) => {
-                p += 1;
-                t += n;
-            }
-            None => {
-                let Some((star_piece, star_text)) = backtrack else {
-                    return false;
-                };
-                let Some(c) = text.get(star_text..).and_then(|r| r.chars().next()) else {
-                    return false;
-                };
-                let Some(next) =
-                    next_literal_start(pieces, star_piece, text, star_text + c.len_utf8(), case)
-                else {
-                    return false;
-                };
-                backtrack = Some((star_piece, next));
-                p = star_piece;
-                t = next;
-            }
-        }
+        at = end;
+        segment = next;
     }
+    match_at_end(segment, text, at, case, resolver)
 }
 
-/// Where the piece after a star can first match, at or after `from`: for a
-/// case-sensitive literal, the next occurrence of it (a substring search
-/// instead of trying every position); otherwise `from` itself. `None` when
-/// the literal does not occur again, so nothing after the star can match.
-fn next_literal_start(
-    pieces: &[Piece],
-    piece: usize,
+/// Bytes of `text`'s prefix matched by `segment` (pieces without a star).
+fn match_here<R: Resolve + ?Sized>(
+    segment: &[Piece],
+    text: &str,
+    case: Case,
+    resolver: &R,
+) -> Option<usize> {
+    let mut t = 0usize;
+    for piece in segment {
+        let rest = text.get(t..)?;
+        t += match piece {
+            Piece::Question => rest.chars().next().map(char::len_utf8)?,
+            Piece::Literal(s) => prefix_len(rest, s, case)?,
+            Piece::Text(l) => l.prefix_of(rest, case)?,
+            Piece::Variable(v) => prefix_len(rest, value_of(v, resolver)?, case)?,
+            Piece::Star => return None,
+        };
+    }
+    Some(t)
+}
+
+/// True when `segment` matches the end of `text`, starting at or after `from`.
+/// Every piece matches a fixed number of characters, so the segment can
+/// only start that many characters before the end.
+fn match_at_end<R: Resolve + ?Sized>(
+    segment: &[Piece],
     text: &str,
     from: usize,
     case: Case,
-) -> Option<usize> {
-    match (pieces.get(piece), case) {
-        (Some(Piece::Literal(literal)), Case::Sensitive) => {
-            find_literal(text, from, literal.as_bytes())
-        }
-        (Some(Piece::Text(literal)), Case::Sensitive) => {
-            find_literal(text, from, literal.as_bytes())
-        }
-        _ => Some(from),
+    resolver: &R,
+) -> bool {
+    let mut chars = 0usize;
+    for piece in segment {
+        chars += match piece {
+            Piece::Question => 1,
+            Piece::Literal(s) => s.chars().count(),
+            Piece::Text(l) => l.char_count(),
+            Piece::Variable(v) => match value_of(v, resolver) {
+                Some(value) => value.chars().count(),
+                None => return false,
+            },
+            Piece::Star => return false,
+        };
     }
+    let Some(rest) = text.get(from..) else {
+        return false;
+    };
+    let start = match chars.checked_sub(1) {
+        None => rest.len(),
+        Some(back) => match rest.char_indices().rev().nth(back) {
+            Some((start, _)) => start,
+            None => return false,
+        },
+    };
+    rest.get(start..)
+        .is_some_and(|tail| match_here(segment, tail, case, resolver) == Some(tail.len()))
 }
 
-/// The first position at or after `from` where `literal` occurs. Scans for
-/// the literal's first byte and then compares: for the short literals of
-/// policies this beats building a general substring searcher. A first byte
-/// of a UTF-8 literal is never a continuation byte, so every candidate is a
-/// character boundary.
-fn find_literal(text: &str, from: usize, needle: &[u8]) -> Option<usize> {
+/// The end (in bytes) of the leftmost match of `segment` in `text` at or
+/// after `from`.
+fn find_segment<R: Resolve + ?Sized>(
+    segment: &[Piece],
+    text: &str,
+    from: usize,
+    case: Case,
+    resolver: &R,
+) -> Option<usize> {
+    let rest = text.get(from..)?;
+    let literal_only = case == Case::Sensitive
+        && segment
+            .iter()
+            .all(|p| matches!(p, Piece::Text(_) | Piece::Literal(_) | Piece::Variable(_)));
+    if literal_only {
+        let found = match segment {
+            [Piece::Text(l)] => find_literal(rest, l.as_bytes()).map(|at| (at, l.as_bytes().len())),
+            [Piece::Variable(v)] => {
+                let value = value_of(v, resolver)?;
+                find_literal(rest, value.as_bytes()).map(|at| (at, value.len()))
+            }
+            _ => {
+                let mut needle = String::new();
+                for piece in segment {
+                    match piece {
+                        Piece::Text(l) => needle.push_str(l.as_str()?),
+                        Piece::Literal(s) => needle.push_str(s),
+                        Piece::Variable(v) => needle.push_str(value_of(v, resolver)?),
+                        Piece::Question | Piece::Star => return None,
+                    }
+                }
+                find_literal(rest, needle.as_bytes()).map(|at| (at, needle.len()))
+            }
+        }?;
+        return Some(from + found.0 + found.1);
+    }
+    let searcher = ShiftAnd::new(segment, case, resolver)?;
+    searcher.find_end(rest).map(|end| from + end)
+}
+
+/// Longest literal searched by scanning for its first byte and comparing.
+const SHORT_NEEDLE: usize = 32;
+
+/// The first position in `text` where `needle` occurs. A short needle (the
+/// usual literal of a policy) is found by scanning for its first byte and
+/// comparing, which beats setting up a general searcher and costs at most
+/// [`SHORT_NEEDLE`] comparisons per byte of text; a longer one by the
+/// standard two-way search, linear in the text. A first byte of a UTF-8
+/// needle is never a continuation byte, so every candidate is a character
+/// boundary.
+fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
+    if needle.len() > SHORT_NEEDLE {
+        return text.find(std::str::from_utf8(needle).ok()?);
+    }
     let bytes = text.as_bytes();
     let Some(&first) = needle.first() else {
-        return Some(from);
+        return Some(0);
     };
-    let mut at = from;
+    let mut at = 0;
     loop {
-        let offset = bytes.get(at..)?.iter().position(|&b| b == first)?;
-        let candidate = at + offset;
+        let candidate = at + bytes.get(at..)?.iter().position(|&b| b == first)?;
         if bytes
             .get(candidate..)
             .is_some_and(|rest| rest.starts_with(needle))
@@ -410,6 +497,174 @@ fn find_literal(text: &str, from: usize, needle: &[u8]) -> Option<usize> {
         }
         at = candidate + 1;
     }
+}
+
+fn value_of<'a, R: Resolve + ?Sized>(variable: &'a Variable, resolver: &'a R) -> Option<&'a str> {
+    resolver
+        .resolve(&variable.key)
+        .or(variable.default.as_deref())
+}
+
+/// What a character is compared by: itself, or its lowercase form (up to
+/// three characters) when case is ignored. Two characters are equal
+/// ignoring case exactly when their lowercase forms are equal
+/// ([`chars_equal_ignoring_case`]); `'\0'` pads, and no lowercase form but
+/// that of `'\0'` holds one.
+type Fold = [char; 3];
+
+fn fold(c: char, case: Case) -> Fold {
+    let mut folded = ['\0'; 3];
+    match case {
+        Case::Sensitive => folded[0] = c,
+        Case::Insensitive => {
+            for (slot, lower) in folded.iter_mut().zip(c.to_lowercase()) {
+                *slot = lower;
+            }
+        }
+    }
+    folded
+}
+
+/// A bit-parallel (shift-and) search for one segment: bit `j` of the state
+/// says the segment's first `j + 1` positions match the text just read, so
+/// each text character costs one pass over `positions / 64` words whatever
+/// the text, with no backtracking.
+struct ShiftAnd {
+    /// Positions that are `?` (match any character).
+    any: Vec<u64>,
+    /// Per distinct character (sorted), the positions that hold it: a bit
+    /// set when it appears often, a list otherwise, so that the tables stay
+    /// linear in the segment's length.
+    chars: Vec<(Fold, Positions)>,
+    len: usize,
+    case: Case,
+}
+
+enum Positions {
+    Dense(Vec<u64>),
+    Sparse(Vec<usize>),
+}
+
+impl ShiftAnd {
+    fn new<R: Resolve + ?Sized>(segment: &[Piece], case: Case, resolver: &R) -> Option<ShiftAnd> {
+        let mut atoms: Vec<Option<Fold>> = Vec::new();
+        for piece in segment {
+            let text: &str = match piece {
+                Piece::Question => {
+                    atoms.push(None);
+                    continue;
+                }
+                Piece::Text(l) => l.as_str()?,
+                Piece::Literal(s) => s,
+                Piece::Variable(v) => value_of(v, resolver)?,
+                Piece::Star => return None,
+            };
+            atoms.extend(text.chars().map(|c| Some(fold(c, case))));
+        }
+        let len = atoms.len();
+        let words = len.div_ceil(64);
+        let mut any = vec![0u64; words];
+        let mut by_char: Vec<(Fold, usize)> = Vec::new();
+        for (position, atom) in atoms.iter().enumerate() {
+            match atom {
+                None => set_bit(&mut any, position),
+                Some(folded) => by_char.push((*folded, position)),
+            }
+        }
+        by_char.sort_unstable();
+        let mut chars: Vec<(Fold, Positions)> = Vec::new();
+        for group in by_char.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(folded, _)) = group.first() else {
+                continue;
+            };
+            let positions = if group.len() > words {
+                let mut bits = vec![0u64; words];
+                for &(_, position) in group {
+                    set_bit(&mut bits, position);
+                }
+                Positions::Dense(bits)
+            } else {
+                Positions::Sparse(group.iter().map(|&(_, position)| position).collect())
+            };
+            chars.push((folded, positions));
+        }
+        Some(ShiftAnd {
+            any,
+            chars,
+            len,
+            case,
+        })
+    }
+
+    /// The end (in bytes) of the leftmost match in `text`.
+    fn find_end(&self, text: &str) -> Option<usize> {
+        let Some(last) = self.len.checked_sub(1) else {
+            return Some(0);
+        };
+        let words = self.any.len();
+        let mut state = vec![0u64; words];
+        let mut shifted = vec![0u64; words];
+        // Words of `state` from `live` on are zero: only the words that a
+        // partial match has reached are updated, so a text that matches no
+        // long prefix of the segment costs one word per character.
+        let mut live = 0usize;
+        for (at, c) in text.char_indices() {
+            let limit = (live + 1).min(words);
+            let (Some(state), Some(shifted)) = (state.get_mut(..limit), shifted.get_mut(..limit))
+            else {
+                return None;
+            };
+            // shifted = (state << 1) | 1: a match may start at every character.
+            let mut carry = 1u64;
+            for (out, &word) in shifted.iter_mut().zip(state.iter()) {
+                *out = (word << 1) | carry;
+                carry = word >> 63;
+            }
+            for ((out, &word), &any) in state.iter_mut().zip(shifted.iter()).zip(&self.any) {
+                *out = word & any;
+            }
+            match self.lookup(c) {
+                Some(Positions::Dense(bits)) => {
+                    for ((out, &word), &bit) in state.iter_mut().zip(shifted.iter()).zip(bits) {
+                        *out |= word & bit;
+                    }
+                }
+                Some(Positions::Sparse(positions)) => {
+                    for &position in positions.iter().take_while(|&&p| p < limit * 64) {
+                        if get_bit(shifted, position) {
+                            set_bit(state, position);
+                        }
+                    }
+                }
+                None => {}
+            }
+            if get_bit(state, last) {
+                return Some(at + c.len_utf8());
+            }
+            live = limit;
+            while live > 0 && state.get(live - 1) == Some(&0) {
+                live -= 1;
+            }
+        }
+        None
+    }
+
+    fn lookup(&self, c: char) -> Option<&Positions> {
+        let folded = fold(c, self.case);
+        let index = self.chars.binary_search_by(|(f, _)| f.cmp(&folded)).ok()?;
+        self.chars.get(index).map(|(_, positions)| positions)
+    }
+}
+
+fn set_bit(bits: &mut [u64], position: usize) {
+    if let Some(word) = bits.get_mut(position / 64) {
+        *word |= 1 << (position % 64);
+    }
+}
+
+fn get_bit(bits: &[u64], position: usize) -> bool {
+    bits.get(position / 64)
+        .is_some_and(|word| word & (1 << (position % 64)) != 0)
 }
 
 #[cfg(test)]
@@ -441,25 +696,308 @@ mod tests {
     }
 
     /// Plain recursive glob: the specification the fast matcher must meet.
-    fn naive(pattern: &[char], text: &[char]) -> bool {
+    /// Ignoring case, two characters are equal when their lowercase forms
+    /// are.
+    fn naive(pattern: &[char], text: &[char], case: Case) -> bool {
+        let equal = |p: char, t: char| match case {
+            Case::Sensitive => p == t,
+            Case::Insensitive => p.to_lowercase().eq(t.to_lowercase()),
+        };
         match (pattern.first(), text.first()) {
             (None, None) => true,
             (None, Some(_)) => false,
             (Some('*'), _) => {
-                naive(&pattern[1..], text) || (!text.is_empty() && naive(pattern, &text[1..]))
+                naive(&pattern[1..], text, case)
+                    || (!text.is_empty() && naive(pattern, &text[1..], case))
             }
-            (Some('?'), Some(_)) => naive(&pattern[1..], &text[1..]),
-            (Some(p), Some(t)) => p == t && naive(&pattern[1..], &text[1..]),
+            (Some('?'), Some(_)) => naive(&pattern[1..], &text[1..], case),
+            (Some(&p), Some(&t)) => equal(p, t) && naive(&pattern[1..], &text[1..], case),
             (Some(_), None) => false,
         }
+    }
+
+    fn chars(text: &str) -> Vec<char> {
+        text.chars().collect()
+    }
+
+    fn glob_match_case(pattern: &str, text: &str, case: Case) -> bool {
+        Pattern::parse(pattern, Wildcards::Glob, true).matches(text, case, &Vars(&[]))
     }
 
     proptest::proptest! {
         #[test]
         fn fast_glob_agrees_with_naive_glob(pattern in "[ab*?é]{0,8}", text in "[abé]{0,10}") {
-            let expected = naive(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>());
+            let expected = naive(&chars(&pattern), &chars(&text), Case::Sensitive);
             proptest::prop_assert_eq!(glob_match(&pattern, &text), expected, "{} vs {}", pattern, text);
         }
+
+        #[test]
+        fn segment_matcher_agrees_with_naive_glob_in_both_cases(
+            pattern in "[abkK\u{212a}éÉ*?]{0,16}",
+            text in "[abkK\u{212a}éÉ]{0,24}",
+        ) {
+            for case in [Case::Sensitive, Case::Insensitive] {
+                let expected = naive(&chars(&pattern), &chars(&text), case);
+                proptest::prop_assert_eq!(
+                    glob_match_case(&pattern, &text, case), expected,
+                    "{} vs {} ({:?})", pattern, text, case
+                );
+            }
+        }
+
+        #[test]
+        fn segments_longer_than_a_word_agree_with_naive_glob(
+            segment in "[ab?]{60,140}",
+            before in "[ab]{0,100}",
+            after in "[ab]{0,100}",
+            flip in proptest::option::of(0usize..140),
+        ) {
+            // The text holds the segment (its `?` read as `b`), with one
+            // character changed when `flip` says so: both answers occur.
+            let instance: String = segment
+                .chars()
+                .enumerate()
+                .map(|(i, c)| match (c, Some(i) == flip) {
+                    ('?', _) => 'b',
+                    ('a', true) => 'b',
+                    ('b', true) => 'a',
+                    (c, _) => c,
+                })
+                .collect();
+            let text = format!("{before}{instance}{after}");
+            let pattern = format!("*{segment}*");
+            proptest::prop_assert_eq!(
+                glob_match(&pattern, &text),
+                naive(&chars(&pattern), &chars(&text), Case::Sensitive)
+            );
+        }
+
+        #[test]
+        fn substituted_variables_match_like_the_literal_text(
+            before in "[ab*?]{0,6}",
+            value in "[abK]{0,3}",
+            after in "[ab*?]{0,6}",
+            text in "[abk]{0,14}",
+        ) {
+            let pattern = Pattern::parse(&format!("{before}${{aws:username}}{after}"), Wildcards::Glob, true);
+            let spelled = chars(&format!("{before}{value}{after}"));
+            let resolver = Owned(vec![("aws:username".to_string(), value.clone())]);
+            for case in [Case::Sensitive, Case::Insensitive] {
+                proptest::prop_assert_eq!(
+                    pattern.matches(&text, case, &resolver),
+                    naive(&spelled, &chars(&text), case),
+                    "{}{}{} vs {}", before, value, after, text
+                );
+            }
+        }
+    }
+
+    struct Owned(Vec<(String, String)>);
+    impl Resolve for Owned {
+        fn resolve(&self, key: &str) -> Option<&str> {
+            self.0
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    /// The shapes that cost a backtracking matcher time proportional to
+    /// text × pattern: each answer here is known by construction, and each
+    /// completes after one pass over the text per segment.
+    #[test]
+    fn worst_case_patterns_against_long_texts_give_the_right_answer() {
+        let n = 200 * 1024;
+        let all_a = "a".repeat(n);
+        let a_question = "a?".repeat(900);
+        let cases: Vec<(String, String, Case, bool)> = vec![
+            // `*` then `a?` × 900: anchored at the end.
+            (
+                format!("*{a_question}"),
+                all_a.clone(),
+                Case::Sensitive,
+                true,
+            ),
+            (
+                format!("*{a_question}"),
+                format!("{all_a}ba"),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("*{a_question}"),
+                format!("{all_a}ab"),
+                Case::Sensitive,
+                true,
+            ),
+            // The same segment in the middle: one shift-and pass.
+            (
+                format!("*{a_question}*"),
+                "aab".repeat(n / 3),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("*{a_question}*"),
+                format!("{}{}x", "aab".repeat(n / 3), "a".repeat(1800)),
+                Case::Sensitive,
+                true,
+            ),
+            (
+                format!("x*{a_question}*y"),
+                format!("x{}y", "aab".repeat(n / 3)),
+                Case::Sensitive,
+                false,
+            ),
+            // Many stars: `*a*a*…*b`.
+            (
+                format!("{}*b", "*a".repeat(900)),
+                all_a.clone(),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("{}*b", "*a".repeat(900)),
+                format!("{all_a}b"),
+                Case::Sensitive,
+                true,
+            ),
+            (
+                format!("{}*b", "*a".repeat(900)),
+                "a".repeat(899) + "b",
+                Case::Sensitive,
+                false,
+            ),
+            // A literal too long for the first-byte scan.
+            (
+                format!("*{}c*", "ab".repeat(20)),
+                "ab".repeat(n / 2),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("*{}c*", "ab".repeat(20)),
+                format!("{}c", "ab".repeat(n / 2)),
+                Case::Sensitive,
+                true,
+            ),
+            // Long runs of `?`.
+            ("?".repeat(2000), "a".repeat(1999), Case::Sensitive, false),
+            ("?".repeat(2000), "é".repeat(2000), Case::Sensitive, true),
+            (
+                format!("*{}*", "?".repeat(2000)),
+                all_a.clone(),
+                Case::Sensitive,
+                true,
+            ),
+            (
+                format!("*{}*", "?".repeat(2000)),
+                "é".repeat(1999),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("*{}", "?".repeat(2000)),
+                "é".repeat(n),
+                Case::Sensitive,
+                true,
+            ),
+            // Many short segments.
+            (
+                format!("{}*c", "*ab?".repeat(500)),
+                "ab".repeat(n / 2),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("{}*c", "*ab?".repeat(500)),
+                format!("{}c", "ab".repeat(n / 2)),
+                Case::Sensitive,
+                true,
+            ),
+            // Each `ab?` after the first takes four characters here: 1,999 in all.
+            (
+                format!("{}*", "*ab?".repeat(500)),
+                "ab".repeat(999),
+                Case::Sensitive,
+                false,
+            ),
+            (
+                format!("{}*", "*ab?".repeat(500)),
+                "ab".repeat(1000),
+                Case::Sensitive,
+                true,
+            ),
+            // Ignoring case: the Kelvin sign is a `k`.
+            (
+                format!("*{}*", "K?".repeat(900)),
+                "\u{212a}".repeat(n / 3),
+                Case::Insensitive,
+                true,
+            ),
+            (
+                format!("*{}*", "K?".repeat(900)),
+                "kkb".repeat(n / 3),
+                Case::Insensitive,
+                false,
+            ),
+            (
+                format!("{}*b", "*K".repeat(900)),
+                "k".repeat(n),
+                Case::Insensitive,
+                false,
+            ),
+            (
+                format!("{}*B", "*K".repeat(900)),
+                format!("{}b", "k".repeat(n)),
+                Case::Insensitive,
+                true,
+            ),
+        ];
+        for (pattern, text, case, expected) in cases {
+            assert_eq!(
+                glob_match_case(&pattern, &text, case),
+                expected,
+                "{} chars of pattern against {} chars ({case:?})",
+                pattern.chars().count(),
+                text.chars().count(),
+            );
+        }
+    }
+
+    #[test]
+    fn shift_and_handles_characters_both_dense_and_sparse() {
+        // 130 positions (three words); `a` is frequent (a bit set), the
+        // others rare (position lists).
+        let segment = format!("{}b?c{}", "a".repeat(64), "a".repeat(63));
+        let pattern = format!("*{segment}*");
+        let hit = format!("xx{}b!c{}yy", "a".repeat(64), "a".repeat(63));
+        let miss = format!("xx{}b!d{}yy", "a".repeat(64), "a".repeat(63));
+        assert!(glob_match(&pattern, &hit));
+        assert!(!glob_match(&pattern, &miss));
+        assert!(glob_match_case(
+            &pattern.to_uppercase(),
+            &hit,
+            Case::Insensitive
+        ));
+    }
+
+    #[test]
+    fn a_literal_between_stars_is_a_substring_test_in_both_cases() {
+        let none = Vars(&[]);
+        for literal in [":list", "é-long-literal-beyond-thirty-bytes-é", "k"] {
+            let p = Pattern::parse(&format!("*{literal}*"), Wildcards::Glob, true);
+            assert!(matches!(p.shape, Shape::Contains(_)), "{literal}");
+            assert!(p.matches(&format!("x{literal}y"), Case::Sensitive, &none));
+            assert!(p.matches(literal, Case::Sensitive, &none));
+            let shorter: String = literal.chars().skip(1).collect();
+            assert!(!p.matches(&shorter, Case::Sensitive, &none));
+            let upper = format!("X{}Y", literal.to_uppercase());
+            assert!(p.matches(&upper, Case::Insensitive, &none), "{literal}");
+            assert!(!p.matches(&upper, Case::Sensitive, &none), "{literal}");
+        }
+        let kelvin = Pattern::parse("*k*", Wildcards::Glob, false);
+        assert!(kelvin.matches("a\u{212a}b", Case::Insensitive, &none));
     }
 
     #[test]
