@@ -1,7 +1,7 @@
 //! The accept loop: connections up to a cap, each served over HTTP/1.1
 //! and closed when it stalls.
 //!
-//! A connection is always in one of three phases, tracked by [`Activity`]:
+//! A connection is always in one of three phases, tracked by `Activity`:
 //! *waiting* for the first byte of a request (a fresh connection, or one
 //! kept alive between requests), *reading a head* once that byte arrived,
 //! or *in a request* (the head was read; the handler bounds the body's read
