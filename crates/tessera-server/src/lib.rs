@@ -31,6 +31,7 @@ pub mod limits;
 pub mod listener;
 pub mod metered_store;
 pub mod metrics;
+pub mod notified_refresh;
 pub mod pipeline;
 pub mod request_log;
 pub mod role_use;

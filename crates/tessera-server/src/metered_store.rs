@@ -70,6 +70,10 @@ impl Backend for MeteredBackend {
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
         self.timed(StoreCall::Changes, || self.inner.changes_since(revision))
     }
+
+    fn change_listener(&self) -> Option<Box<dyn tessera_store::ChangeListener>> {
+        self.inner.change_listener()
+    }
 }
 
 #[cfg(test)]

@@ -174,6 +174,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     announce(&options, &boot, &credentials_path, local, store.kind());
 
     let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval);
+    let notified = crate::notified_refresh::spawn(Arc::clone(&state))
+        .context("cannot start the thread that listens for changes")?;
     let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
     let rotation = spawn_token_key_rotation(Arc::clone(&state));
 
@@ -188,6 +190,9 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     .await;
 
     refresher.abort();
+    if let Some(notified) = notified {
+        notified.stop();
+    }
     flusher.abort();
     rotation.abort();
     if let Some((_, admin)) = admin {
@@ -271,7 +276,7 @@ fn spawn_refresher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHa
 }
 
 /// Brings the snapshot up to date with the store, measured.
-fn refresh_snapshot(state: &AppState) -> Result<u64, tessera_store::StoreError> {
+pub(crate) fn refresh_snapshot(state: &AppState) -> Result<u64, tessera_store::StoreError> {
     let started = std::time::Instant::now();
     let result = state.snapshot.refresh(state.store.as_ref());
     state.metrics.snapshot_refresh(

@@ -33,6 +33,14 @@
 //! the backend closes its connections on a short-lived thread of its own, so
 //! it may be dropped anywhere, async code included.
 //!
+//! # Change notices
+//!
+//! Every write transaction that commits a revision notifies the channel
+//! `tessera_changes` from inside the transaction, so the notice is sent on
+//! commit and never for a rollback. [`Backend::change_listener`] answers a
+//! [`PostgresListener`], which `LISTEN`s on a connection of its own (see
+//! the `listen` module); notices are hints, and followers keep polling.
+//!
 //! # Schema
 //!
 //! The same tables as the SQLite backend, in the schema the connection's
@@ -73,6 +81,10 @@
 //! never part of an error either.
 
 #![deny(missing_docs)]
+
+mod listen;
+
+pub use listen::PostgresListener;
 
 use std::fmt;
 use std::str::FromStr;
@@ -294,13 +306,7 @@ impl Pool {
 
     /// Opens a connection outside the pool's accounting.
     fn connect_raw(&self) -> Result<Client, StoreError> {
-        let mut client = self.config.connect(NoTls).map_err(failed("connecting"))?;
-        if let Some(schema) = &self.schema {
-            client
-                .batch_execute(&format!("SET search_path TO \"{schema}\""))
-                .map_err(failed("setting the search_path"))?;
-        }
-        Ok(client)
+        open_connection(&self.config, self.schema.as_deref())
     }
 
     fn checkout(&self) -> Result<Pooled<'_>, StoreError> {
@@ -356,6 +362,17 @@ impl Drop for Pool {
         let idle = std::mem::take(&mut self.state().idle);
         close_elsewhere(idle);
     }
+}
+
+/// Opens a connection whose `search_path` is `schema`, when given.
+fn open_connection(config: &Config, schema: Option<&str>) -> Result<Client, StoreError> {
+    let mut client = config.connect(NoTls).map_err(failed("connecting"))?;
+    if let Some(schema) = schema {
+        client
+            .batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .map_err(failed("setting the search_path"))?;
+    }
+    Ok(client)
 }
 
 /// Closes connections on a thread of their own: closing one runs its private
@@ -662,7 +679,9 @@ impl Backend for PostgresBackend {
             // On an error the transaction is dropped, which rolls it back.
             work(&mut handle)?;
             if let Mode::Write { changed: true, .. } = handle.mode {
-                tx.execute("UPDATE revision SET latest = $1 WHERE id = 1", &[&next])
+                // The notice is delivered on commit, and not at all on
+                // a rollback.
+                tx.batch_execute(&listen::record_and_notify(next))
                     .map_err(failed("recording the new revision"))?;
             }
             tx.commit()
@@ -716,6 +735,13 @@ impl Backend for PostgresBackend {
                 changes,
             })
         })
+    }
+
+    fn change_listener(&self) -> Option<Box<dyn tessera_store::ChangeListener>> {
+        Some(Box::new(PostgresListener::new(
+            &self.pool.config,
+            self.pool.schema.as_deref(),
+        )))
     }
 }
 

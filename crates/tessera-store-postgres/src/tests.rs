@@ -5,6 +5,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::*;
 
@@ -360,4 +361,80 @@ fn connect_uses_the_search_path_of_the_url() {
         .expect("the items table is in the schema")
         .get(0);
     assert_eq!(stored, 1);
+}
+
+/// Waits on `listener` until it reports a change or `limit` passes.
+fn woken_within(listener: &mut dyn tessera_store::ChangeListener, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if listener
+            .wait(Duration::from_millis(200))
+            .expect("the listener waits")
+        {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn a_commit_on_one_handle_wakes_the_listener_of_another() {
+    let schema = Schema::new();
+    let writer = PostgresBackend::connect_with_schema(&schema.url, &schema.name).expect("opens");
+    let follower = PostgresBackend::connect_with_schema(&schema.url, &schema.name).expect("opens");
+    let mut listener = follower.change_listener().expect("postgres can listen");
+    // The first answer after connecting is always "maybe changed".
+    assert!(listener.wait(Duration::from_secs(5)).expect("connects"));
+    assert!(!listener.wait(Duration::from_millis(300)).expect("waits"));
+    put(&writer, "k", b"v");
+    assert!(woken_within(listener.as_mut(), Duration::from_secs(5)));
+    // A write that changed nothing, and one that rolled back, send no notice.
+    writer
+        .write(&mut |_| Ok(()))
+        .expect("the empty write commits");
+    let _ = writer.write(&mut |tx| {
+        tx.put("test", "gone", b"v")?;
+        Err(StoreError::Aborted)
+    });
+    assert!(!listener.wait(Duration::from_millis(500)).expect("waits"));
+}
+
+#[test]
+fn commits_in_another_schema_do_not_wake_the_listener() {
+    let ours = Schema::new();
+    let theirs = Schema::new();
+    let follower = PostgresBackend::connect_with_schema(&ours.url, &ours.name).expect("opens");
+    let other = PostgresBackend::connect_with_schema(&theirs.url, &theirs.name).expect("opens");
+    let mut listener = follower.change_listener().expect("postgres can listen");
+    assert!(listener.wait(Duration::from_secs(5)).expect("connects"));
+    put(&other, "k", b"v");
+    assert!(!listener.wait(Duration::from_millis(500)).expect("waits"));
+}
+
+#[test]
+fn a_listener_whose_connection_ended_reconnects_and_reports_a_change() {
+    let schema = Schema::new();
+    let separator = if schema.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}application_name={}", schema.url, schema.name);
+    let follower = PostgresBackend::connect_with_schema(&url, &schema.name).expect("opens");
+    let writer = PostgresBackend::connect_with_schema(&schema.url, &schema.name).expect("opens");
+    let mut listener = follower.change_listener().expect("postgres can listen");
+    assert!(listener.wait(Duration::from_secs(5)).expect("connects"));
+    let mut admin =
+        Client::connect(&schema.url, NoTls).expect("the test database accepts connections");
+    admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            &[&schema.name],
+        )
+        .expect("connections can be ended");
+    // The ended connection shows as an error (or, at worst, one quiet wait).
+    let failed = (0..10).any(|_| listener.wait(Duration::from_millis(200)).is_err());
+    assert!(failed, "the ended connection went unnoticed");
+    // The next wait reconnects and reports a possible change ...
+    assert!(listener.wait(Duration::from_secs(5)).expect("reconnects"));
+    // ... and notices flow again.
+    put(&writer, "k", b"v");
+    assert!(woken_within(listener.as_mut(), Duration::from_secs(5)));
 }

@@ -210,6 +210,28 @@ pub trait Backend: Send + Sync + 'static {
     /// deleted after `revision`. The whole answer is read from one
     /// consistent state.
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError>;
+
+    /// A way to learn of commits (by any node) without polling, when the
+    /// backend has one; `None` (the default) means the caller must poll
+    /// [`changes_since`](Self::changes_since). Commits by this handle are
+    /// reported too.
+    fn change_listener(&self) -> Option<Box<dyn ChangeListener>> {
+        None
+    }
+}
+
+/// Wakes a follower when a write transaction may have committed, so that it
+/// reads [`Backend::changes_since`] at once instead of at its next poll.
+///
+/// A notice is a hint, never a guarantee: notices can be lost (a broken
+/// connection), so a follower keeps polling as well, and may be woken for
+/// a commit it has already read.
+pub trait ChangeListener: Send {
+    /// Blocks until a commit may have happened (`Ok(true)`) or `timeout`
+    /// passes without one (`Ok(false)`). After an error the next call
+    /// reconnects; its first answer after reconnecting is `Ok(true)`,
+    /// because commits made while disconnected were not heard.
+    fn wait(&mut self, timeout: std::time::Duration) -> Result<bool, StoreError>;
 }
 
 /// A shared backend is a backend: several handles (an `Arc` per node
@@ -235,6 +257,10 @@ impl<T: Backend + ?Sized> Backend for std::sync::Arc<T> {
 
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
         (**self).changes_since(revision)
+    }
+
+    fn change_listener(&self) -> Option<Box<dyn ChangeListener>> {
+        (**self).change_listener()
     }
 }
 

@@ -95,8 +95,9 @@ struct ServeArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     emulator: bool,
-    /// How often, in milliseconds, to pick up changes made by other nodes
-    /// sharing the database.
+    /// How often, in milliseconds, to poll for changes made by other nodes
+    /// sharing the database (PostgreSQL's change notices bring them sooner;
+    /// polling catches any notice that was lost).
     #[arg(long, env = "TESSERA_REFRESH_INTERVAL_MS", default_value_t = 1000)]
     refresh_interval_ms: u64,
     /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
