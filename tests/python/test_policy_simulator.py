@@ -116,3 +116,24 @@ def test_a_resource_policy_can_allow_on_its_own(server):
     [result] = out["EvaluationResults"]
     assert result["EvalDecision"] == "allowed"
     assert [m["SourcePolicyType"] for m in result["MatchedStatements"]] == ["resource"]
+
+
+def test_policies_granting_a_service_are_listed_with_their_holders(server):
+    iam = server.client("iam")
+    iam.create_user(UserName="lister")
+    iam.create_group(GroupName="ops")
+    iam.add_user_to_group(GroupName="ops", UserName="lister")
+    iam.put_group_policy(GroupName="ops", PolicyName="logs", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}))
+    iam.put_user_policy(UserName="lister", PolicyName="everything-but-iam", PolicyDocument=doc(
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}))
+    iam.attach_user_policy(UserName="lister", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    out = iam.list_policies_granting_service_access(Arn=f"arn:aws:iam::{ACCOUNT_ID}:user/lister",
+                                                    ServiceNamespaces=["s3", "logs", "iam"])
+    by_service = {e["ServiceNamespace"]: e["Policies"] for e in out["PoliciesGrantingServiceAccess"]}
+    assert {p["PolicyName"] for p in by_service["s3"]} == {"everything-but-iam", "AmazonS3ReadOnlyAccess"}
+    managed = next(p for p in by_service["s3"] if p["PolicyType"] == "MANAGED")
+    assert managed["PolicyArn"] == "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" and "EntityType" not in managed
+    assert {(p["PolicyName"], p.get("EntityType"), p.get("EntityName")) for p in by_service["logs"]} == {
+        ("logs", "GROUP", "ops"), ("everything-but-iam", "USER", "lister")}
+    assert by_service["iam"] == []

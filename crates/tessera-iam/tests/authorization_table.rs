@@ -25,9 +25,10 @@ fn sar_type(kind: EntityKind) -> &'static str {
 /// The resource type an operation's spec resolves to, if it names one.
 fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
     match spec {
-        // `PolicySourceArn` names a user, a group or a role, each of which
-        // the reference allows.
-        ResourceSpec::Star | ResourceSpec::AllOf(_) | ResourceSpec::PolicySourceArn => None,
+        ResourceSpec::Star | ResourceSpec::AllOf(_) => None,
+        // The member names a user, a group or a role; the reference lists
+        // all three, so checking one of them checks the operation's row.
+        ResourceSpec::EntityArnIn(_) => Some("user"),
         ResourceSpec::New(kind) | ResourceSpec::Named(kind) | ResourceSpec::Renamed(kind) => {
             Some(sar_type(kind))
         }

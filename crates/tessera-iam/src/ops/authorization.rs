@@ -191,10 +191,9 @@ pub(super) fn target(
                 .unwrap_or_default();
             (provider_arn.to_string(), tags)
         }
-        ResourceSpec::PolicySourceArn => (
-            input.str("PolicySourceArn").unwrap_or("").to_string(),
-            Vec::new(),
-        ),
+        ResourceSpec::EntityArnIn(member) => {
+            (input.str(member).unwrap_or("").to_string(), Vec::new())
+        }
         ResourceSpec::NewSamlProvider => (
             super::saml::provider_arn(partition, account, input.str("Name").unwrap_or("")),
             Vec::new(),

@@ -113,6 +113,8 @@ pub(super) struct SourceDocument {
     pub kind: &'static str,
     /// The document.
     pub document: String,
+    /// For an inline policy, the name of the user, group or role it is in.
+    pub owner: Option<String>,
 }
 
 /// The document of managed policy `arn`, as the snapshot holds it.
@@ -125,6 +127,7 @@ pub(super) fn managed_document(ctx: &OpContext<'_>, arn: &str) -> Option<SourceD
         id: arn.to_string(),
         kind,
         document,
+        owner: None,
     })
 }
 
@@ -140,6 +143,7 @@ fn entity_documents<B: crate::snapshot::Stored + HasInline>(
             id: name.clone(),
             kind,
             document: document.clone(),
+            owner: Some(entity.core.name.clone()),
         });
     }
     let attached: Vec<String> = ctx

@@ -29,6 +29,7 @@ mod profiles;
 mod roles;
 mod saml;
 mod server_certificates;
+mod service_access;
 mod simulator;
 mod sts;
 mod tags;
@@ -158,8 +159,9 @@ pub enum ResourceSpec {
     NewOidcProvider,
     /// The OpenID Connect provider named by `OpenIDConnectProviderArn`.
     OidcProviderArn,
-    /// The user, group or role named by `PolicySourceArn`.
-    PolicySourceArn,
+    /// The user, group or role whose ARN is in the member
+    /// (`PolicySourceArn`, `Arn`).
+    EntityArnIn(&'static str),
     /// A new SAML provider: its ARN from `Name`.
     NewSamlProvider,
     /// The SAML provider named by `SAMLProviderArn`.
@@ -499,10 +501,12 @@ operations! {
     ListServerCertificateTags: Iam, None, Res::Named(SC), [], [], tags::list::<ServerCertificateBody>;
 
     GetContextKeysForCustomPolicy: Iam, None, Res::Star, [], [], context_keys::for_custom_policy;
-    GetContextKeysForPrincipalPolicy: Iam, None, Res::PolicySourceArn, [], [], context_keys::for_principal_policy;
+    GetContextKeysForPrincipalPolicy: Iam, None, Res::EntityArnIn("PolicySourceArn"), [], [], context_keys::for_principal_policy;
 
     SimulateCustomPolicy: Iam, None, Res::Star, [], [], simulator::simulate_custom_policy;
-    SimulatePrincipalPolicy: Iam, None, Res::PolicySourceArn, [], [], simulator::simulate_principal_policy;
+    SimulatePrincipalPolicy: Iam, None, Res::EntityArnIn("PolicySourceArn"), [], [], simulator::simulate_principal_policy;
+
+    ListPoliciesGrantingServiceAccess: Iam, None, Res::EntityArnIn("Arn"), [], [], service_access::list_policies_granting_service_access;
 
     GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
     GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;

@@ -62,6 +62,7 @@ fn input_documents(input: Input<'_>, member: &str) -> Vec<SourceDocument> {
             id: format!("{member}.{}", i + 1),
             kind: "none",
             document: text.to_string(),
+            owner: None,
         })
         .collect()
 }
@@ -296,6 +297,7 @@ fn simulate(
                 id: "ResourcePolicy".into(),
                 kind: "resource",
                 document: text.to_string(),
+                owner: None,
             },
             PolicyKind::Resource,
         )?),
