@@ -122,6 +122,7 @@ fn world(n: usize) -> (Snapshot, Kek) {
         &ChangeSet {
             revision: 1,
             changes,
+            full: true,
         },
         &kek,
     );
@@ -158,6 +159,7 @@ fn bench(c: &mut Criterion) {
         let change = ChangeSet {
             revision: 2,
             changes: user_changes(2, &changed),
+            full: false,
         };
         group.bench_function(format!("persistent maps, {n} users"), |b| {
             b.iter_batched(

@@ -489,8 +489,16 @@ impl Snapshot {
     /// A new snapshot with `changes` applied. Access-key secrets are opened
     /// and policies compiled here, once per change, rather than on every
     /// request. Only the touched entries are copied.
+    ///
+    /// A full change set (see [`ChangeSet::full`]) is the whole state, not
+    /// a delta: the result is built from it alone, so that entities this
+    /// snapshot holds but whose deletion was compacted away are dropped.
     pub fn apply(&self, changes: &ChangeSet, kek: &Kek) -> Snapshot {
-        let mut next = self.clone();
+        let mut next = if changes.full {
+            Snapshot::default()
+        } else {
+            self.clone()
+        };
         // AWS-managed policies whose use changed: compiled into the
         // snapshot while something uses them, dropped when nothing does.
         let mut touched_aws: Vec<String> = Vec::new();
@@ -747,6 +755,9 @@ impl SnapshotCell {
 
     /// Reads the changes committed since the current snapshot and swaps in
     /// a new snapshot if there are any. Answers the revision now current.
+    ///
+    /// A snapshot older than the store's compaction horizon is answered
+    /// with a full read, which replaces it rather than being applied to it.
     pub fn refresh(&self, backend: &dyn Backend) -> Result<u64, StoreError> {
         // One refresh at a time: a second caller waits and then usually
         // finds nothing new to read.

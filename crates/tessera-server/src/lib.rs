@@ -25,6 +25,7 @@ pub mod admin;
 pub mod audit;
 pub mod body;
 pub mod clock;
+pub mod compaction;
 pub mod http;
 pub mod last_used;
 pub mod limits;

@@ -178,6 +178,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .context("cannot start the thread that listens for changes")?;
     let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
     let rotation = spawn_token_key_rotation(Arc::clone(&state));
+    let compactor = crate::compaction::spawn(Arc::clone(&state));
 
     crate::listener::serve(
         listener,
@@ -195,6 +196,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     }
     flusher.abort();
     rotation.abort();
+    compactor.abort();
     if let Some((_, admin)) = admin {
         admin.abort();
     }

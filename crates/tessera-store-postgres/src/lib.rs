@@ -49,7 +49,11 @@
 //!
 //! ```sql
 //! CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
-//! CREATE TABLE revision (id INT PRIMARY KEY CHECK (id = 1), latest BIGINT NOT NULL);
+//! CREATE TABLE revision (
+//!     id      INT PRIMARY KEY CHECK (id = 1),
+//!     latest  BIGINT NOT NULL,
+//!     horizon BIGINT NOT NULL DEFAULT 0   -- tombstones at or below it are gone
+//! );
 //! CREATE TABLE items (
 //!     namespace TEXT NOT NULL,
 //!     key       BYTEA NOT NULL,   -- the key's UTF-8 bytes: byte order, no collation
@@ -61,8 +65,12 @@
 //! ```
 //!
 //! Deleted items stay as tombstones so that followers learn of deletions;
-//! `changes_since(0)` leaves them out. Compacting old tombstones is future
-//! work (see the SQLite backend's notes, which apply here unchanged).
+//! `changes_since(0)` leaves them out. [`Backend::compact`] takes the
+//! writer lock, deletes the tombstones at or below a horizon and records
+//! it in the `revision` row; `changes_since`, whose `REPEATABLE READ`
+//! snapshot reads that row with the items, answers a reader below the
+//! horizon with a full read, marked
+//! [`ChangeSet::full`](tessera_store::ChangeSet::full).
 //!
 //! # Migrations
 //!
@@ -128,6 +136,8 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: followers read the log by revision.
     "CREATE INDEX items_by_revision ON items (revision);",
+    // 3: the compaction horizon: tombstones at or below it are forgotten.
+    "ALTER TABLE revision ADD COLUMN horizon BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// A Tessera store in a PostgreSQL database.
@@ -590,6 +600,16 @@ fn latest_revision(tx: &mut postgres::Transaction<'_>) -> Result<i64, StoreError
         .map_err(failed("reading the latest revision"))
 }
 
+/// The latest revision and the compaction horizon, read together so that
+/// both come from one state.
+fn revision_and_horizon(tx: &mut postgres::Transaction<'_>) -> Result<(i64, i64), StoreError> {
+    tx.query_one("SELECT latest, horizon FROM revision WHERE id = 1", &[])
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .map_err(failed(
+            "reading the latest revision and the compaction horizon",
+        ))
+}
+
 impl PostgresBackend {
     fn run_read<T>(
         &self,
@@ -690,18 +710,23 @@ impl Backend for PostgresBackend {
     }
 
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
-        let after = i64::try_from(revision).unwrap_or(i64::MAX);
+        let asked = i64::try_from(revision).unwrap_or(i64::MAX);
         self.run_read(|handle| {
-            let latest = latest_revision(handle.tx)?;
-            if after >= latest {
+            let (latest, horizon) = revision_and_horizon(handle.tx)?;
+            // Below the horizon some deletions since `asked` are forgotten,
+            // so only a full read brings the reader up to date.
+            let full = asked == 0 || asked < horizon;
+            let after = if full { 0 } else { asked };
+            if !full && after >= latest {
                 return Ok(ChangeSet {
                     revision: to_revision(latest)?,
                     changes: Vec::new(),
+                    full,
                 });
             }
             // A full read leaves tombstones out: there is nothing to delete
             // from an empty snapshot.
-            let sql = if after == 0 {
+            let sql = if full {
                 "SELECT revision, namespace, key, value FROM items
                  WHERE revision > $1 AND value IS NOT NULL
                  ORDER BY revision, namespace COLLATE \"C\", key"
@@ -733,7 +758,34 @@ impl Backend for PostgresBackend {
             Ok(ChangeSet {
                 revision: to_revision(latest)?,
                 changes,
+                full,
             })
+        })
+    }
+
+    fn compact(&self, horizon: u64) -> Result<u64, StoreError> {
+        let wanted = i64::try_from(horizon).unwrap_or(i64::MAX);
+        self.transact(IsolationLevel::ReadCommitted, false, |mut tx| {
+            // Under the writer lock no revision commits between reading the
+            // latest one and recording the horizon.
+            tx.batch_execute(TAKE_WRITER_LOCK)
+                .map_err(failed("taking the writer lock"))?;
+            let (latest, recorded) = revision_and_horizon(&mut tx)?;
+            // A horizon beyond the latest revision would send readers that
+            // are up to date to full reads for nothing.
+            let horizon = wanted.min(latest);
+            if horizon <= recorded {
+                return to_revision(recorded);
+            }
+            tx.execute(
+                "DELETE FROM items WHERE value IS NULL AND revision <= $1",
+                &[&horizon],
+            )
+            .map_err(failed("forgetting old tombstones"))?;
+            tx.execute("UPDATE revision SET horizon = $1 WHERE id = 1", &[&horizon])
+                .map_err(failed("recording the compaction horizon"))?;
+            tx.commit().map_err(failed("committing a compaction"))?;
+            to_revision(horizon)
         })
     }
 

@@ -26,7 +26,11 @@
 //!
 //! ```sql
 //! CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
-//! CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), latest INTEGER NOT NULL);
+//! CREATE TABLE revision (
+//!     id      INTEGER PRIMARY KEY CHECK (id = 1),
+//!     latest  INTEGER NOT NULL,
+//!     horizon INTEGER NOT NULL DEFAULT 0   -- tombstones at or below it are gone
+//! );
 //! CREATE TABLE items (
 //!     namespace TEXT NOT NULL,
 //!     key       BLOB NOT NULL,     -- the key's UTF-8 bytes: compared with memcmp
@@ -42,10 +46,14 @@
 //! `latest + 1` and stores that as the new latest; one that changes nothing
 //! leaves it alone. A deletion keeps the row as a tombstone (`value` NULL) so
 //! that [`Backend::changes_since`] can report it; `changes_since(0)` leaves
-//! tombstones out. Tombstones are kept forever for now: compacting those
-//! older than every follower's revision is future work, and must then tell a
-//! follower that asks for changes from before the compaction to reload in
-//! full.
+//! tombstones out.
+//!
+//! [`Backend::compact`] deletes the tombstone rows at or below a horizon and
+//! stores the horizon in the `revision` row, in one `BEGIN IMMEDIATE`
+//! transaction. `changes_since` reads `latest` and `horizon` from the same
+//! row and snapshot as the items: asked from below the horizon, it answers
+//! the full read that `changes_since(0)` gives, marked
+//! [`ChangeSet::full`](tessera_store::ChangeSet::full).
 //!
 //! # Migrations
 //!
@@ -95,6 +103,8 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: followers read the log by revision.
     "CREATE INDEX items_by_revision ON items (revision);",
+    // 3: the compaction horizon: tombstones at or below it are forgotten.
+    "ALTER TABLE revision ADD COLUMN horizon INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// A Tessera store in an SQLite database.
@@ -498,6 +508,16 @@ fn latest_revision(tx: &rusqlite::Transaction<'_>) -> Result<i64, StoreError> {
         .map_err(failed("reading the latest revision"))
 }
 
+/// The latest revision and the compaction horizon, read together so that
+/// both come from one state.
+fn revision_and_horizon(tx: &rusqlite::Transaction<'_>) -> Result<(i64, i64), StoreError> {
+    tx.prepare_cached("SELECT latest, horizon FROM revision WHERE id = 1")
+        .and_then(|mut statement| statement.query_row([], |row| Ok((row.get(0)?, row.get(1)?))))
+        .map_err(failed(
+            "reading the latest revision and the compaction horizon",
+        ))
+}
+
 impl Backend for SqliteBackend {
     fn kind(&self) -> &'static str {
         "sqlite"
@@ -540,18 +560,23 @@ impl Backend for SqliteBackend {
     }
 
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
-        let after = i64::try_from(revision).unwrap_or(i64::MAX);
+        let asked = i64::try_from(revision).unwrap_or(i64::MAX);
         self.run_read(|handle| {
-            let latest = latest_revision(handle.tx)?;
-            if after >= latest {
+            let (latest, horizon) = revision_and_horizon(handle.tx)?;
+            // Below the horizon some deletions since `asked` are forgotten,
+            // so only a full read brings the reader up to date.
+            let full = asked == 0 || asked < horizon;
+            let after = if full { 0 } else { asked };
+            if !full && after >= latest {
                 return Ok(ChangeSet {
                     revision: to_revision(latest)?,
                     changes: Vec::new(),
+                    full,
                 });
             }
             // A full read leaves tombstones out: there is nothing to delete
             // from an empty snapshot.
-            let sql = if after == 0 {
+            let sql = if full {
                 "SELECT revision, namespace, key, value FROM items
                  WHERE revision > ?1 AND value IS NOT NULL
                  ORDER BY revision, namespace, key"
@@ -590,8 +615,35 @@ impl Backend for SqliteBackend {
             Ok(ChangeSet {
                 revision: to_revision(latest)?,
                 changes,
+                full,
             })
         })
+    }
+
+    fn compact(&self, horizon: u64) -> Result<u64, StoreError> {
+        let wanted = i64::try_from(horizon).unwrap_or(i64::MAX);
+        let mut connection = self.writer()?;
+        // The write lock keeps writers out, so no revision commits between
+        // reading the latest one and recording the horizon.
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed("starting a compaction"))?;
+        let (latest, recorded) = revision_and_horizon(&tx)?;
+        // A horizon beyond the latest revision would send readers that are
+        // up to date to full reads for nothing.
+        let horizon = wanted.min(latest);
+        if horizon <= recorded {
+            return to_revision(recorded);
+        }
+        tx.execute(
+            "DELETE FROM items WHERE value IS NULL AND revision <= ?1",
+            [horizon],
+        )
+        .map_err(failed("forgetting old tombstones"))?;
+        tx.execute("UPDATE revision SET horizon = ?1 WHERE id = 1", [horizon])
+            .map_err(failed("recording the compaction horizon"))?;
+        tx.commit().map_err(failed("committing a compaction"))?;
+        to_revision(horizon)
     }
 }
 

@@ -102,7 +102,8 @@ fn a_database_from_migration_1_upgrades() {
     put(&old, "deleted", b"soon gone");
     old.write(&mut |tx| tx.delete("test", "deleted").map(|_| ()))
         .expect("the delete commits");
-    let old_revision = old.changes_since(0).expect("changes are readable").revision;
+    // One revision per changing write; reading the log needs the newer schema.
+    let old_revision = 3;
     drop(old);
     assert_eq!(schema_versions(&path), vec![1]);
     assert!(!has_index(&path, "items_by_revision"));

@@ -23,6 +23,9 @@
 //!   state.
 //! - `changes_since(r)` for any `r` at or above the latest revision, up to
 //!   `u64::MAX`, answers no changes and the latest revision.
+//! - [`Backend::compact`] caps the horizon at the latest revision, never
+//!   lowers it, and commits no revision; the horizon is the store's, so
+//!   every handle on the database honours it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,6 +89,10 @@ impl<G: Send + Sync + 'static> Backend for Guarded<G> {
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
         self.backend.changes_since(revision)
     }
+
+    fn compact(&self, horizon: u64) -> Result<u64, StoreError> {
+        self.backend.compact(horizon)
+    }
 }
 
 /// Defines one `#[test]` per conformance check, each calling the check with
@@ -114,6 +121,7 @@ macro_rules! conformance_tests {
             racing_writers_never_exceed_a_limit,
             concurrent_increments_lose_no_update,
             followers_never_miss_a_change,
+            compaction_sends_readers_below_the_horizon_to_a_full_read,
             stored_values_stay_out_of_errors_and_debug_output,
         );
     };
@@ -202,8 +210,9 @@ fn changes_since(backend: &dyn Backend, revision: u64) -> ChangeSet {
         .unwrap_or_else(|e| panic!("changes_since({revision}) failed: {e}"));
     let mut previous: Option<&Change> = None;
     for change in &set.changes {
+        // A full read holds every live item, however old.
         assert!(
-            change.revision > revision,
+            set.full || change.revision > revision,
             "changes_since({revision}) answered a change at revision {}",
             change.revision
         );
@@ -1111,6 +1120,75 @@ pub fn changes_since_reports_every_later_change(fixture: &dyn Fixture) {
     apply(&mut snapshot, &set.changes);
     assert_eq!(snapshot, full_state(store));
     assert!(changes_since(store, set.revision).changes.is_empty());
+}
+
+/// After [`Backend::compact`], a reader below the horizon gets a full read
+/// (marked `full`, no tombstones, replaying to the current state) instead of
+/// a delta that would lack the forgotten deletions, on every handle; a
+/// reader at or above it still gets a delta with the newer tombstones.
+pub fn compaction_sends_readers_below_the_horizon_to_a_full_read(fixture: &dyn Fixture) {
+    let (store, other) = open_two(fixture);
+    let (store, other) = (&*store, &*other);
+    assert_eq!(store.compact(10).expect("compacting an empty store"), 0);
+
+    for i in 0..5 {
+        put(store, "c", &format!("k{i}"), b"before");
+    }
+    let old = latest_revision(store);
+    assert!(delete(store, "c", "k0"));
+    put(store, "c", "k1", b"after");
+    assert!(delete(store, "c", "k2"));
+    let horizon = latest_revision(store);
+    assert!(delete(store, "c", "k3"));
+    put(store, "c", "new", b"after");
+    let latest = latest_revision(store);
+
+    assert!(!changes_since(store, old).full, "no compaction yet");
+    assert_eq!(store.compact(horizon).expect("compacting"), horizon);
+    assert_eq!(
+        latest_revision(store),
+        latest,
+        "compaction committed a revision"
+    );
+
+    for handle in [store, other] {
+        let behind = changes_since(handle, old);
+        assert!(behind.full, "a reader below the horizon got a delta");
+        assert_eq!(behind.revision, latest);
+        assert!(
+            behind.changes.iter().all(|c| c.value.is_some()),
+            "a full read holds a tombstone"
+        );
+        let mut state = State::new();
+        apply(&mut state, &behind.changes);
+        assert_eq!(state, full_state(store));
+        assert!(!state.contains_key(&id("c", "k0")));
+    }
+    assert!(changes_since(store, 0).full, "a read from 0 is always full");
+
+    // At the horizon every later deletion is still known.
+    let at = changes_since(other, horizon);
+    assert!(!at.full, "a reader at the horizon was sent to a full read");
+    assert!(
+        at.changes
+            .iter()
+            .any(|c| c.key == "k3" && c.value.is_none()),
+        "a deletion newer than the horizon was forgotten"
+    );
+    // The horizon never goes down, and never passes the latest revision.
+    assert_eq!(other.compact(1).expect("compacting lower"), horizon);
+    assert!(changes_since(store, old).full);
+    assert_eq!(store.compact(u64::MAX).expect("compacting all"), latest);
+    let current = changes_since(other, latest);
+    assert!(!current.full && current.changes.is_empty());
+    assert!(changes_since(other, latest - 1).full);
+
+    // A key whose tombstone was forgotten can be written again.
+    put(store, "c", "k0", b"again");
+    let next = changes_since(other, latest);
+    assert!(!next.full);
+    assert_eq!(next.changes.len(), 1);
+    assert_eq!(get(other, "c", "k0").as_deref(), Some(&b"again"[..]));
 }
 
 /// Two handles on one database see each other's writes and share one

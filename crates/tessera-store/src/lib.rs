@@ -34,6 +34,14 @@
 //! (`changes_since(0)`) may or may not include tombstones; applying a
 //! tombstone to a snapshot that lacks the item is harmless either way.
 //!
+//! Tombstones do not have to be kept forever: [`Backend::compact`] forgets
+//! those at or below a revision, the *compaction horizon*, which the store
+//! records. A reader asking for the changes since a revision below the
+//! horizon could no longer learn of every deletion, so it is answered with
+//! a full read instead, marked [`ChangeSet::full`]: it must replace its
+//! state rather than apply a delta. A reader at or above the horizon gets a
+//! delta as before, because every tombstone newer than the horizon is kept.
+//!
 //! # Usage
 //!
 //! Transactions are closures. The helpers [`read()`] and [`write()`] carry a
@@ -148,6 +156,11 @@ pub struct ChangeSet {
     /// present; earlier changes of the same item may have been compacted.
     /// Sorted by revision, then namespace, then key.
     pub changes: Vec<Change>,
+    /// Whether `changes` is the whole current state rather than a delta:
+    /// always for `changes_since(0)`, and whenever the asked revision is
+    /// below the compaction horizon (see [`Backend::compact`]). A reader
+    /// given a full set must drop everything it holds that the set lacks.
+    pub full: bool,
 }
 
 /// Operations available inside a transaction.
@@ -209,7 +222,26 @@ pub trait Backend: Send + Sync + 'static {
     /// exists). Deleted items appear with `value: None` when they were
     /// deleted after `revision`. The whole answer is read from one
     /// consistent state.
+    ///
+    /// When `revision` is below the compaction horizon, the deletions since
+    /// then may have been forgotten, so the answer is a full read (as for
+    /// 0) with [`ChangeSet::full`] set.
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError>;
+
+    /// Forgets the tombstones of deletions at revisions up to `horizon`
+    /// (capped at the latest revision) and records the horizon, in one
+    /// transaction, so that [`changes_since`](Self::changes_since) answers
+    /// a reader below it with a full read. The recorded horizon never goes
+    /// down: a lower `horizon` than the recorded one changes nothing.
+    /// Compaction commits no revision, as it changes no live item. Answers
+    /// the recorded horizon.
+    ///
+    /// The default keeps every tombstone and answers 0, the horizon of a
+    /// store that never compacts.
+    fn compact(&self, horizon: u64) -> Result<u64, StoreError> {
+        let _ = horizon;
+        Ok(0)
+    }
 
     /// A way to learn of commits (by any node) without polling, when the
     /// backend has one; `None` (the default) means the caller must poll
@@ -257,6 +289,10 @@ impl<T: Backend + ?Sized> Backend for std::sync::Arc<T> {
 
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
         (**self).changes_since(revision)
+    }
+
+    fn compact(&self, horizon: u64) -> Result<u64, StoreError> {
+        (**self).compact(horizon)
     }
 
     fn change_listener(&self) -> Option<Box<dyn ChangeListener>> {
