@@ -334,14 +334,7 @@ impl Snapshot {
 
     /// The MFA devices of `account`, in serial order.
     pub fn mfa_devices(&self, account: &str) -> Vec<&records::MfaDeviceRecord> {
-        let mut devices: Vec<&records::MfaDeviceRecord> = self
-            .mfa
-            .values()
-            .map(Arc::as_ref)
-            .filter(|d| d.account_id == account)
-            .collect();
-        devices.sort_by(|a, b| a.serial.cmp(&b.serial));
-        devices
+        owned_by(&self.mfa, account, |d| &d.account_id)
     }
 
     /// A SAML provider by ARN.
@@ -351,14 +344,7 @@ impl Snapshot {
 
     /// The SAML providers of `account`, in ARN order.
     pub fn saml_providers(&self, account: &str) -> Vec<&records::SamlProviderRecord> {
-        let mut providers: Vec<&records::SamlProviderRecord> = self
-            .saml
-            .values()
-            .map(Arc::as_ref)
-            .filter(|p| p.account_id == account)
-            .collect();
-        providers.sort_by(|a, b| a.arn.cmp(&b.arn));
-        providers
+        owned_by(&self.saml, account, |p| &p.account_id)
     }
 
     /// An OpenID Connect provider by ARN.
@@ -368,14 +354,7 @@ impl Snapshot {
 
     /// The OpenID Connect providers of `account`, in ARN order.
     pub fn oidc_providers(&self, account: &str) -> Vec<&records::OidcProviderRecord> {
-        let mut providers: Vec<&records::OidcProviderRecord> = self
-            .oidc
-            .values()
-            .map(Arc::as_ref)
-            .filter(|p| p.account_id == account)
-            .collect();
-        providers.sort_by(|a, b| a.arn.cmp(&b.arn));
-        providers
+        owned_by(&self.oidc, account, |p| &p.account_id)
     }
 
     /// A session-token key by id.
@@ -568,41 +547,9 @@ impl Snapshot {
                     next.apply_entity::<ServerCertificateBody>(key, value);
                 }
                 Ns::AccessKey => next.apply_access_key(key, value, kek),
-                Ns::Mfa => {
-                    match value.and_then(|v| decode_logged::<records::MfaDeviceRecord>(ns, key, v))
-                    {
-                        Some(device) => {
-                            next.mfa.insert(key.to_string(), Arc::new(device));
-                        }
-                        None => {
-                            next.mfa.remove(key);
-                        }
-                    }
-                }
-                Ns::OidcProvider => {
-                    match value
-                        .and_then(|v| decode_logged::<records::OidcProviderRecord>(ns, key, v))
-                    {
-                        Some(provider) => {
-                            next.oidc.insert(key.to_string(), Arc::new(provider));
-                        }
-                        None => {
-                            next.oidc.remove(key);
-                        }
-                    }
-                }
-                Ns::SamlProvider => {
-                    match value
-                        .and_then(|v| decode_logged::<records::SamlProviderRecord>(ns, key, v))
-                    {
-                        Some(provider) => {
-                            next.saml.insert(key.to_string(), Arc::new(provider));
-                        }
-                        None => {
-                            next.saml.remove(key);
-                        }
-                    }
-                }
+                Ns::Mfa => apply_keyed(&mut next.mfa, ns, key, value),
+                Ns::OidcProvider => apply_keyed(&mut next.oidc, ns, key, value),
+                Ns::SamlProvider => apply_keyed(&mut next.saml, ns, key, value),
                 Ns::TokenKey => {
                     let opened = value
                         .and_then(|v| crate::sessions::decode_key(key, v).ok())
@@ -714,6 +661,40 @@ impl Snapshot {
                     "access key cannot be used"
                 );
             }
+        }
+    }
+}
+
+/// The records of a keyed map (MFA devices, identity providers) owned by
+/// `account`, in key order (serial number or ARN).
+fn owned_by<'s, R>(
+    map: &'s HashMap<String, Arc<R>>,
+    account: &str,
+    owner: impl Fn(&R) -> &str,
+) -> Vec<&'s R> {
+    let mut owned: Vec<(&String, &R)> = map
+        .iter()
+        .map(|(key, record)| (key, record.as_ref()))
+        .filter(|(_, record)| owner(record) == account)
+        .collect();
+    owned.sort_by(|a, b| a.0.cmp(b.0));
+    owned.into_iter().map(|(_, record)| record).collect()
+}
+
+/// Applies one change to a keyed map: the record decoded, or removed when
+/// deleted (or unreadable, which is logged).
+fn apply_keyed<R: serde::de::DeserializeOwned>(
+    map: &mut HashMap<String, Arc<R>>,
+    ns: Ns,
+    key: &str,
+    value: Option<&[u8]>,
+) {
+    match value.and_then(|v| decode_logged::<R>(ns, key, v)) {
+        Some(record) => {
+            map.insert(key.to_string(), Arc::new(record));
+        }
+        None => {
+            map.remove(key);
         }
     }
 }

@@ -10,12 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use super::{iso8601, OpContext};
 use crate::records::{
-    self, AccessKeyRecord, CredentialDetail, KeyOwner, KeyStatus, Ns, UserBody,
-    UserCredentialRecord, NS_ACCESS_KEY, NS_OWNER_KEY,
+    self, AccessKeyRecord, KeyOwner, KeyStatus, Ns, UserBody, UserCredentialRecord, NS_ACCESS_KEY,
+    NS_OWNER_KEY,
 };
 use crate::IamError;
 
@@ -36,16 +35,7 @@ pub struct CredentialReport {
 
 /// A timestamp as the report writes it: `2024-05-01T12:34:56+00:00`.
 fn report_time(seconds: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    super::utc_timestamp(seconds, "+00:00")
 }
 
 /// A CSV field: quoted when it holds a comma, quote or line break.
@@ -166,7 +156,6 @@ fn generate(
             &user.core.id,
             super::user_credentials::Family::SigningCertificate,
         )?;
-        certificates.retain(|c| matches!(c.detail, CredentialDetail::SigningCertificate { .. }));
         certificates.sort_by_key(|c| c.created);
         let (enabled, last_changed, next_rotation) = match &user.body.login_profile {
             Some(profile) => {

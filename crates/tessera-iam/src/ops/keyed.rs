@@ -50,6 +50,34 @@ pub(super) fn save<R: Keyed>(tx: &mut dyn Transaction, record: &R) -> TxResult<(
     Ok(())
 }
 
+/// Writes a new record, refused with IAM's `EntityAlreadyExists` sentence
+/// `exists` when its key is taken.
+pub(super) fn insert_new<R: Keyed>(
+    ctx: &OpContext<'_>,
+    record: &R,
+    exists: impl Fn() -> String,
+) -> Result<(), IamError> {
+    ctx.write(|tx| {
+        if tx.get(R::NS.as_str(), record.key())?.is_some() {
+            return Err(Outcome::Domain(IamError::new(
+                "EntityAlreadyExists",
+                exists(),
+            )));
+        }
+        save(tx, record)
+    })
+}
+
+/// The answer of a `Create…` that names the new record by its key
+/// member, with its tags when it has some.
+pub(super) fn created_output<R: Keyed>(record: &R) -> Value {
+    let mut out = json!({ R::KEY_MEMBER: record.key() });
+    if !record.tags().is_empty() {
+        out["Tags"] = super::users::tags_output(record.tags());
+    }
+    out
+}
+
 /// The record `key` of the caller's account, from the snapshot.
 pub(super) fn get<'s, R: Keyed>(ctx: &OpContext<'s>, key: &str) -> Result<&'s R, IamError> {
     R::lookup(ctx.snapshot, key)

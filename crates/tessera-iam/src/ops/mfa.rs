@@ -127,15 +127,7 @@ pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
         enabled: None,
         last_step: None,
     };
-    ctx.write(|tx| {
-        if tx.get(Ns::Mfa.as_str(), &serial)?.is_some() {
-            return Err(Outcome::Domain(IamError::new(
-                "EntityAlreadyExists",
-                "MFA device already exists.",
-            )));
-        }
-        keyed::save(tx, &device)
-    })?;
+    keyed::insert_new(ctx, &device, || "MFA device already exists.".to_string())?;
     let uri = mfa::otpauth_uri(name, ctx.account(), &seed);
     let png = mfa::qr_png(&uri).ok_or_else(IamError::service_failure)?;
     let mut out = json!({

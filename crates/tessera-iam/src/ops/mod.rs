@@ -555,9 +555,15 @@ pub fn all() -> impl Iterator<Item = &'static Operation> {
 
 /// An ISO 8601 timestamp as IAM writes it: `2024-05-01T12:34:56Z`.
 pub fn iso8601(seconds: i64) -> String {
+    utc_timestamp(seconds, "Z")
+}
+
+/// A UTC timestamp to the second, followed by `zone` (`Z`, or `+00:00`
+/// as the credential report writes it).
+pub(crate) fn utc_timestamp(seconds: i64, zone: &str) -> String {
     let t = OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{zone}",
         t.year(),
         u8::from(t.month()),
         t.day(),

@@ -108,20 +108,10 @@ pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
         created: ctx.now_secs(),
         tags: tags.clone(),
     };
-    ctx.write(|tx| {
-        if tx.get(Ns::OidcProvider.as_str(), &arn)?.is_some() {
-            return Err(Outcome::Domain(IamError::new(
-                "EntityAlreadyExists",
-                format!("Provider with url {url} already exists."),
-            )));
-        }
-        keyed::save(tx, &provider)
+    keyed::insert_new(ctx, &provider, || {
+        format!("Provider with url {url} already exists.")
     })?;
-    let mut out = json!({ "OpenIDConnectProviderArn": arn });
-    if !tags.is_empty() {
-        out["Tags"] = tags_output(&tags);
-    }
-    Ok(out)
+    Ok(keyed::created_output(&provider))
 }
 
 pub(super) fn get(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {

@@ -163,20 +163,10 @@ pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
         add_private_key(ctx, &mut provider, key)?;
     }
     check_encryption(&provider)?;
-    ctx.write(|tx| {
-        if tx.get(Ns::SamlProvider.as_str(), &arn)?.is_some() {
-            return Err(Outcome::Domain(IamError::new(
-                "EntityAlreadyExists",
-                format!("SAMLProvider {name} already exists."),
-            )));
-        }
-        keyed::save(tx, &provider)
+    keyed::insert_new(ctx, &provider, || {
+        format!("SAMLProvider {name} already exists.")
     })?;
-    let mut out = json!({ "SAMLProviderArn": arn });
-    if !tags.is_empty() {
-        out["Tags"] = tags_output(&tags);
-    }
-    Ok(out)
+    Ok(keyed::created_output(&provider))
 }
 
 pub(super) fn get(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {

@@ -112,7 +112,7 @@ pub(crate) fn of_user(
         .collect()
 }
 
-/// Whether the user has any credential of these families.
+/// How many credentials of `family` the user has.
 pub(crate) fn count_of_user(
     tx: &mut dyn Transaction,
     user_id: &str,
