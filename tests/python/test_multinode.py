@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import Server, drop_postgres_database, fresh_postgres_database
+from test_operator_view import admin_endpoint, get, sample
 
 KEK = "5" * 64
 
@@ -67,7 +68,7 @@ def test_changes_reach_a_node_that_barely_polls_through_notifications(tmp_path):
     # A minute between polls: only a change notice can deliver within the
     # bound below.
     b = Server(tmp_path / "b", database_url=url, env=env,
-               extra_args=["--refresh-interval-ms", "60000"]).start()
+               extra_args=["--refresh-interval-ms", "60000", "--admin-listen", "127.0.0.1:0"]).start()
     try:
         key_id, secret = a.root_keys()
         iam_a = a.client("iam")
@@ -88,6 +89,11 @@ def test_changes_reach_a_node_that_barely_polls_through_notifications(tmp_path):
               f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {delays[-1] * 1000:.1f} ms")
         # Generous for a loaded machine, yet far below the 60 s poll.
         assert delays[-1] < 2.0, delays
+        # The operator sees the listener working and the notices it heard.
+        _, _, metrics = get(admin_endpoint(b) + "/metrics")
+        assert sample(metrics, "tessera_change_listener_up") == 1
+        assert sample(metrics, "tessera_change_listener_outages_total") == 0
+        assert sample(metrics, "tessera_change_notices_total") >= 50
     finally:
         a.stop()
         b.stop()

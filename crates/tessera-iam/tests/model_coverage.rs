@@ -33,6 +33,10 @@ fn every_row_of_the_table_is_an_operation_of_its_model() {
             Service::Iam => tessera_wire::iam(),
             Service::Sts => tessera_wire::sts(),
         };
-        assert!(model.has_operation(operation.name), "{} is not in the model", operation.name);
+        assert!(
+            model.has_operation(operation.name),
+            "{} is not in the model",
+            operation.name
+        );
     }
 }

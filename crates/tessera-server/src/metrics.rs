@@ -172,6 +172,11 @@ pub struct Metrics {
     snapshot_current_at_ms: AtomicU64,
     open_connections: AtomicI64,
     connections: AtomicU64,
+    change_notices: AtomicU64,
+    /// 1 while this node listens for other nodes' commits, 0 while it
+    /// cannot (or does not: the store announces nothing).
+    change_listener_up: AtomicU64,
+    change_listener_outages: AtomicU64,
 }
 
 /// What one request was, for the metrics.
@@ -252,6 +257,22 @@ impl Metrics {
             self.snapshot_current_at_ms.store(now_ms, Relaxed);
         } else {
             self.snapshot_refresh_errors.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Counts a commit announced by the store (another node's write, or
+    /// this node's own).
+    pub fn change_notice(&self) {
+        self.change_notices.fetch_add(1, Relaxed);
+    }
+
+    /// Records that listening for announced commits works again (`true`)
+    /// or has just failed (`false`); each failure after working counts as
+    /// one outage.
+    pub fn change_listener(&self, up: bool) {
+        let was_up = self.change_listener_up.swap(u64::from(up), Relaxed);
+        if was_up == 1 && !up {
+            self.change_listener_outages.fetch_add(1, Relaxed);
         }
     }
 
@@ -372,7 +393,44 @@ impl Metrics {
             "tessera_connections_total {}",
             self.connections.load(Relaxed)
         );
+        self.render_change_listener(&mut out);
         out
+    }
+
+    fn render_change_listener(&self, out: &mut String) {
+        header(
+            out,
+            "tessera_change_notices_total",
+            "counter",
+            "Commits announced by the store (PostgreSQL LISTEN/NOTIFY), each followed by a refresh.",
+        );
+        let _ = writeln!(
+            out,
+            "tessera_change_notices_total {}",
+            self.change_notices.load(Relaxed)
+        );
+        header(
+            out,
+            "tessera_change_listener_up",
+            "gauge",
+            "1 while this node listens for commits announced by the store; 0 while it cannot or the store announces none (polling alone then carries other nodes' writes).",
+        );
+        let _ = writeln!(
+            out,
+            "tessera_change_listener_up {}",
+            self.change_listener_up.load(Relaxed)
+        );
+        header(
+            out,
+            "tessera_change_listener_outages_total",
+            "counter",
+            "Times listening for announced commits failed after working.",
+        );
+        let _ = writeln!(
+            out,
+            "tessera_change_listener_outages_total {}",
+            self.change_listener_outages.load(Relaxed)
+        );
     }
 
     fn render_requests(&self, out: &mut String) {
@@ -601,5 +659,25 @@ mod tests {
         assert!(out.contains("tessera_snapshot_age_seconds 2.5\n"));
         assert!(out.contains("tessera_snapshot_refresh_errors_total 1\n"));
         assert!(out.contains("tessera_snapshot_refresh_duration_seconds_count 2\n"));
+    }
+
+    #[test]
+    fn a_listener_failure_after_working_is_one_outage() {
+        let metrics = Metrics::default();
+        metrics.change_listener(false);
+        assert!(metrics
+            .render(0, 0)
+            .contains("tessera_change_listener_outages_total 0\n"));
+        metrics.change_listener(true);
+        metrics.change_notice();
+        metrics.change_notice();
+        let out = metrics.render(0, 0);
+        assert!(out.contains("tessera_change_listener_up 1\n"));
+        assert!(out.contains("tessera_change_notices_total 2\n"));
+        metrics.change_listener(false);
+        metrics.change_listener(false);
+        let out = metrics.render(0, 0);
+        assert!(out.contains("tessera_change_listener_up 0\n"));
+        assert!(out.contains("tessera_change_listener_outages_total 1\n"));
     }
 }

@@ -51,20 +51,30 @@ pub fn spawn(state: Arc<AppState>) -> std::io::Result<Option<NotifiedRefresh>> {
         .spawn(move || {
             // Logged once per outage, not once per retry.
             let mut failing = false;
+            state.metrics.change_listener(true);
             while !stopped.load(Ordering::Relaxed) {
                 match listener.wait(WAIT) {
                     Ok(true) => {
                         if failing {
                             tracing::info!("listening for changes again");
+                            state.metrics.change_listener(true);
                             failing = false;
                         }
+                        state.metrics.change_notice();
                         if let Err(error) = crate::startup::refresh_snapshot(&state) {
                             tracing::warn!(%error, "snapshot refresh on a change notice failed");
                         }
                     }
-                    Ok(false) => {}
+                    Ok(false) => {
+                        if failing {
+                            tracing::info!("listening for changes again");
+                            state.metrics.change_listener(true);
+                            failing = false;
+                        }
+                    }
                     Err(error) => {
                         if !failing {
+                            state.metrics.change_listener(false);
                             tracing::warn!(
                                 %error,
                                 "cannot listen for changes; polling continues meanwhile"
