@@ -39,12 +39,20 @@ use crate::request::{Principal, Request};
 /// policies change) and pass it as [`crate::PolicySet::identity_bundle`].
 #[derive(Clone, Debug)]
 pub struct PolicyBundle {
+    /// The first [`INLINE_SERVICES`] entries of `services`, held in the
+    /// bundle itself so that the lookup reads no other memory.
+    inline_hashes: [u64; INLINE_SERVICES],
+    inline_spans: [Span; INLINE_SERVICES],
     /// Service prefix hash → the patterns with that prefix (a span of
-    /// `ids`), sorted by hash.
+    /// `patterns`, which holds each service's patterns together), sorted
+    /// by hash; read only when there are more than [`INLINE_SERVICES`].
     services: Box<[(u64, Span)]>,
     /// Patterns without a literal service prefix (`*`, `*:List*`), a span
-    /// of `ids`.
+    /// of `patterns` (its start).
     always: Span,
+    /// Whether every statement fits one word of a bit set: patterns then
+    /// name their statements by [`BundlePattern::mask`].
+    small: bool,
     patterns: Box<[BundlePattern]>,
     /// The index lists: pattern ids for `services`, `always` and `NotAction`
     /// statements, statement ids for patterns.
@@ -74,10 +82,16 @@ impl Span {
 
 #[derive(Clone, Debug)]
 struct BundlePattern {
-    pattern: ActionPattern,
-    /// The `Action` statements that list it (a span of `ids`), ascending.
+    /// The `Action` statements that list it, as a bit set when the bundle
+    /// is small.
+    mask: u64,
+    /// The same statements (a span of `ids`), ascending.
     statements: Span,
+    pattern: ActionPattern,
 }
+
+/// Service prefixes whose index entries the bundle holds inline.
+const INLINE_SERVICES: usize = 8;
 
 #[derive(Clone, Debug)]
 struct BundleStatement {
@@ -240,9 +254,10 @@ impl PolicyBundle {
                 });
             }
         }
-        let mut ids = Vec::new();
+        // Patterns are stored grouped: the service-independent ones first,
+        // then each service's, so that a service's entry is a span.
+        let mut always_ids = Vec::new();
         let mut keyed: Vec<(u64, Vec<u32>)> = Vec::new();
-        let mut always = Vec::new();
         for (p, pattern) in patterns.iter().enumerate() {
             let p = to_u32(p);
             match pattern.service_hash() {
@@ -250,31 +265,83 @@ impl PolicyBundle {
                     Some((_, list)) => list.push(p),
                     None => keyed.push((hash, vec![p])),
                 },
-                None => always.push(p),
+                None => always_ids.push(p),
             }
         }
         keyed.sort_by_key(|(hash, _)| *hash);
-        let services = keyed
+        let order: Vec<u32> = always_ids
             .iter()
-            .map(|(hash, list)| (*hash, push_span(&mut ids, list)))
+            .chain(keyed.iter().flat_map(|(_, list)| list))
+            .copied()
             .collect();
-        let always = push_span(&mut ids, &always);
-        let patterns = patterns
-            .into_iter()
-            .zip(&pattern_statements)
-            .map(|(pattern, list)| BundlePattern {
-                pattern,
-                statements: push_span(&mut ids, list),
+        // Where each pattern went.
+        let mut moved = vec![0u32; patterns.len()];
+        for (to, &from) in order.iter().enumerate() {
+            if let Some(slot) = moved.get_mut(from as usize) {
+                *slot = to_u32(to);
+            }
+        }
+        let always = Span {
+            start: 0,
+            len: to_u32(always_ids.len()),
+        };
+        let mut start = always.len;
+        let services: Box<[(u64, Span)]> = keyed
+            .iter()
+            .map(|(hash, list)| {
+                let span = Span {
+                    start,
+                    len: to_u32(list.len()),
+                };
+                start += span.len;
+                (*hash, span)
+            })
+            .collect();
+        let small = statements.len() <= 64;
+        let mut ids = Vec::new();
+        let mut slots: Vec<Option<ActionPattern>> = patterns.into_iter().map(Some).collect();
+        let patterns = order
+            .iter()
+            .filter_map(|&from| {
+                let pattern = slots.get_mut(from as usize)?.take()?;
+                let list = pattern_statements.get(from as usize)?;
+                let mask = if small {
+                    list.iter()
+                        .fold(0u64, |bits, &s| bits | 1u64.checked_shl(s).unwrap_or(0))
+                } else {
+                    0
+                };
+                Some(BundlePattern {
+                    mask,
+                    statements: push_span(&mut ids, list),
+                    pattern,
+                })
             })
             .collect();
         for (statement, own) in statements.iter_mut().zip(&not_action_patterns) {
             if !own.is_empty() {
-                statement.not_action = push_span(&mut ids, own);
+                let own: Vec<u32> = own
+                    .iter()
+                    .filter_map(|&p| moved.get(p as usize).copied())
+                    .collect();
+                statement.not_action = push_span(&mut ids, &own);
             }
         }
+        let mut inline_hashes = [0u64; INLINE_SERVICES];
+        let mut inline_spans = [Span::default(); INLINE_SERVICES];
+        for ((hash, span), (h, s)) in services
+            .iter()
+            .zip(inline_hashes.iter_mut().zip(inline_spans.iter_mut()))
+        {
+            *h = *hash;
+            *s = *span;
+        }
         PolicyBundle {
+            inline_hashes,
+            inline_spans,
             services,
             always,
+            small,
             patterns,
             ids: ids.into_boxed_slice(),
             statements: statements.into_boxed_slice(),
@@ -301,6 +368,26 @@ impl PolicyBundle {
                 .all(|(a, b)| Arc::ptr_eq(a, b))
     }
 
+    /// The patterns of the service prefix with hash `hash` (a span of
+    /// `patterns`).
+    fn service_span(&self, hash: u64) -> Span {
+        if self.services.len() <= INLINE_SERVICES {
+            let len = self.services.len();
+            return self
+                .inline_hashes
+                .iter()
+                .take(len)
+                .position(|h| *h == hash)
+                .and_then(|at| self.inline_spans.get(at))
+                .copied()
+                .unwrap_or_default();
+        }
+        match self.services.binary_search_by_key(&hash, |(h, _)| *h) {
+            Ok(at) => self.services.get(at).map_or(Span::default(), |(_, s)| *s),
+            Err(_) => Span::default(),
+        }
+    }
+
     /// The number of statements across its policies.
     pub fn statement_count(&self) -> usize {
         self.statements.len()
@@ -319,39 +406,49 @@ impl PolicyBundle {
         // Across a population the bundle is seldom in cache. Reading the
         // start of each array now lets their cache misses overlap instead of
         // coming one after the other as the decision reaches each.
-        touch(self.services.first().map(|(h, _)| *h));
-        touch(self.ids.first().map(|&id| u64::from(id)));
-        touch(self.patterns.first().map(|p| u64::from(p.statements.len)));
+        let action = RequestAction::of(request);
+        let hash = request.service_hash();
+        let specific = self.service_span(hash);
+        // Across a population the bundle is seldom in cache. Reading the
+        // patterns to test and the start of the other arrays now lets their
+        // cache misses overlap instead of coming one after the other as
+        // the decision reaches each.
+        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
+        touch(
+            Span::of(&self.patterns, self.always)
+                .first()
+                .map(|p| p.mask),
+        );
         touch(self.statements.first().map(|s| u64::from(s.policy)));
         touch(
             self.conditions
                 .first()
                 .map(|c| u64::from(c.operator.negated)),
         );
-        let action = RequestAction::of(request);
-        let hash = request.service_hash();
         let mut candidates = Bits::new(self.statements.len());
         let track = !self.not_action.is_empty();
         let mut matched = Bits::new(if track { self.patterns.len() } else { 0 });
-        let specific = match self.services.binary_search_by_key(&hash, |(h, _)| *h) {
-            Ok(at) => self.services.get(at).map_or(Span::default(), |(_, s)| *s),
-            Err(_) => Span::default(),
-        };
-        let tested = Span::of(&self.ids, specific)
-            .iter()
-            .chain(Span::of(&self.ids, self.always));
-        for &p in tested {
-            let Some(entry) = self.patterns.get(p as usize) else {
-                continue;
-            };
-            if entry.pattern.matches(&action, request) {
-                for &s in Span::of(&self.ids, entry.statements) {
-                    candidates.set(s);
+        let mut mask = 0u64;
+        for span in [self.always, specific] {
+            let first = span.start;
+            for (entry, p) in Span::of(&self.patterns, span).iter().zip(first..) {
+                if !entry.pattern.matches(&action, request) {
+                    continue;
+                }
+                if self.small {
+                    mask |= entry.mask;
+                } else {
+                    for &s in Span::of(&self.ids, entry.statements) {
+                        candidates.set(s);
+                    }
                 }
                 if track {
                     matched.set(p);
                 }
             }
+        }
+        if let Some(word) = candidates.words_mut().first_mut() {
+            *word |= mask;
         }
         for &s in self.not_action.iter() {
             let Some(statement) = self.statements.get(s as usize) else {
@@ -371,6 +468,14 @@ impl PolicyBundle {
                 let first = Span::of(&self.conditions, s.conditions).first();
                 u64::from(s.policy) ^ first.map_or(0, |c| u64::from(c.operator.if_exists))
             }));
+        });
+        // And what those statements' conditions point at.
+        candidates.for_each(|s| {
+            if let Some(statement) = self.statements.get(s as usize) {
+                for c in Span::of(&self.conditions, statement.conditions) {
+                    touch(Some(c.touch()));
+                }
+            }
         });
         candidates.for_each(|s| {
             let Some(statement) = self.statements.get(s as usize) else {

@@ -121,6 +121,9 @@ fn principal() -> impl Strategy<Value = (Vec<Value>, Option<Value>)> {
     )
 }
 
+/// A principal's compiled identity policies and boundary.
+type CompiledPrincipal = (Vec<Arc<CompiledPolicy>>, Option<Arc<CompiledPolicy>>);
+
 fn compile(kind: PolicyKind, doc: &Value) -> Arc<CompiledPolicy> {
     Arc::new(CompiledPolicy::compile_kind("generated", &doc.to_string(), kind).unwrap())
 }
@@ -201,7 +204,7 @@ proptest! {
             1..20,
         ),
     ) {
-        let compiled: Vec<(Vec<Arc<CompiledPolicy>>, Option<Arc<CompiledPolicy>>)> = population
+        let compiled: Vec<CompiledPrincipal> = population
             .iter()
             .map(|(identity, boundary)| {
                 (
