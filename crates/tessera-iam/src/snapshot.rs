@@ -15,7 +15,10 @@
 //! version once by ARN. A principal's effective policies are not stored:
 //! a request gathers references to its own inline set, its attached
 //! policies, and its groups' (at most 10 groups, 10 attachments each), so
-//! no change ever needs to recompute other principals.
+//! no change ever needs to recompute other principals. What decides the
+//! request is those policies compiled together, taken from a cache of
+//! bundles by principal ([`crate::bundle_cache`]) that checks each entry
+//! against the gathered policies, so it too needs no invalidation.
 //!
 //! # What the snapshot holds and what is read from the store
 //!
