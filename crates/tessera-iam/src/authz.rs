@@ -4,7 +4,9 @@
 //! The account root may do everything in its account. An IAM user is
 //! authorized by its identity policies (its own inline and attached ones
 //! and each of its groups'), within its permissions boundary, evaluated by
-//! `tessera-policy` with the global condition keys the server fills in
+//! `tessera-policy` (from the principal's identity policies compiled
+//! together, a bundle the snapshots cache per principal) with the global
+//! condition keys the server fills in
 //! ([`RequestFacts`]) and the operation's own keys and resource tags
 //! ([`Target`]). The `AccessDenied` message is the engine's rendering of
 //! AWS's wording, naming the policy type that decided.
@@ -209,6 +211,7 @@ fn decide(
     let session: &[Arc<CompiledPolicy>] = caller.session().map_or(&[], |s| &s.policies);
     let set = PolicySet {
         identity: &policies.identity,
+        identity_bundle: policies.bundle.as_deref(),
         permissions_boundary: policies.boundary.as_deref(),
         session,
         resource: trust.as_deref(),

@@ -29,6 +29,7 @@ pub mod arn;
 pub mod authz;
 pub mod aws_managed;
 pub mod bootstrap;
+pub mod bundle_cache;
 pub mod caller;
 pub mod certificates;
 pub mod credentials;

@@ -15,7 +15,10 @@
 //! version once by ARN. A principal's effective policies are not stored:
 //! a request gathers references to its own inline set, its attached
 //! policies, and its groups' (at most 10 groups, 10 attachments each), so
-//! no change ever needs to recompute other principals.
+//! no change ever needs to recompute other principals. What decides the
+//! request is those policies compiled together, taken from a cache of
+//! bundles by principal ([`crate::bundle_cache`]) that checks each entry
+//! against the gathered policies, so it too needs no invalidation.
 //!
 //! # What the snapshot holds and what is read from the store
 //!
@@ -26,9 +29,10 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use imbl::{HashMap, OrdMap, OrdSet};
-use tessera_policy::CompiledPolicy;
+use tessera_policy::{CompiledPolicy, PolicyBundle};
 use tessera_store::{Backend, ChangeSet, StoreError};
 
+use crate::bundle_cache::BundleCache;
 use crate::caller::Caller;
 use crate::crypto::{Kek, Secret};
 use crate::edges::{self, Direction, Relation};
@@ -94,6 +98,10 @@ pub struct Snapshot {
     mfa: HashMap<String, Arc<records::MfaDeviceRecord>>,
     /// Access keys whose sealed secret the KEK could not open.
     unopenable_keys: usize,
+    /// Each principal's identity policies compiled together, shared by
+    /// every snapshot (an entry is checked against the policies it was
+    /// built from before use).
+    bundles: Arc<BundleCache>,
 }
 
 /// Where each kind's records live in the snapshot.
@@ -126,6 +134,9 @@ pub struct EffectivePolicies {
     /// Identity policies: own inline and attached, and for a user each of
     /// its groups' inline and attached.
     pub identity: Vec<Arc<CompiledPolicy>>,
+    /// `identity` compiled together, which is what requests are decided
+    /// with (`None` only for a set gathered by hand: then `identity` is).
+    pub bundle: Option<Arc<PolicyBundle>>,
     /// The permissions boundary, if one is set.
     pub boundary: Option<Arc<CompiledPolicy>>,
     /// True when one of them could not be read: the principal is then
@@ -138,16 +149,20 @@ impl EffectivePolicies {
     /// The identity of the account root: every action on every resource.
     pub fn allow_all() -> EffectivePolicies {
         use std::sync::OnceLock;
-        static ALL: OnceLock<Option<Arc<CompiledPolicy>>> = OnceLock::new();
+        type AllowAll = Option<(Arc<CompiledPolicy>, Arc<PolicyBundle>)>;
+        static ALL: OnceLock<AllowAll> = OnceLock::new();
         let all = ALL.get_or_init(|| {
-            policies::compile_managed(
+            let policy = policies::compile_managed(
                 "root",
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            )
+            )?;
+            let bundle = Arc::new(PolicyBundle::new(std::slice::from_ref(&policy)));
+            Some((policy, bundle))
         });
         match all {
-            Some(policy) => EffectivePolicies {
+            Some((policy, bundle)) => EffectivePolicies {
                 identity: vec![Arc::clone(policy)],
+                bundle: Some(Arc::clone(bundle)),
                 boundary: None,
                 unreadable: false,
             },
@@ -286,7 +301,14 @@ impl Snapshot {
                 _ => out.unreadable = true,
             }
         }
+        out.bundle = Some(self.bundles.get(id, &out.identity));
         out
+    }
+
+    /// How many principals have their identity policies compiled together
+    /// in the cache the snapshots share.
+    pub fn cached_bundles(&self) -> usize {
+        self.bundles.len()
     }
 
     fn add_principal_policies(&self, id: &str, out: &mut EffectivePolicies) {
@@ -474,7 +496,11 @@ impl Snapshot {
     /// snapshot holds but whose deletion was compacted away are dropped.
     pub fn apply(&self, changes: &ChangeSet, kek: &Kek) -> Snapshot {
         let mut next = if changes.full {
-            Snapshot::default()
+            Snapshot {
+                // Entries are checked before use, so they survive a reload.
+                bundles: Arc::clone(&self.bundles),
+                ..Snapshot::default()
+            }
         } else {
             self.clone()
         };

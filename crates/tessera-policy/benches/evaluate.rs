@@ -20,7 +20,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_policy::{
-    evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request,
+    evaluate, CompiledPolicy, ContextValue, Decision, PolicyBundle, PolicyKind, PolicySet,
+    Principal, Request,
 };
 
 #[path = "workload.rs"]
@@ -97,6 +98,17 @@ fn identity_benches(c: &mut Criterion) {
         assert_eq!(evaluate(&set, &req).decision(), expected);
         c.bench_function(&format!("compiled/identity_{count}x5"), |b| {
             b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
+        });
+        // The same policies compiled together, as the server decides.
+        let bundle = PolicyBundle::new(&compiled);
+        let bundled = PolicySet {
+            identity: bundle.policies(),
+            identity_bundle: Some(&bundle),
+            ..PolicySet::default()
+        };
+        assert_eq!(evaluate(&bundled, &req).decision(), expected);
+        c.bench_function(&format!("bundle/identity_{count}x5"), |b| {
+            b.iter(|| black_box(evaluate(black_box(&bundled), black_box(&req)).decision()))
         });
 
         let reference = RefPolicies {

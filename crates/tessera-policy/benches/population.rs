@@ -31,7 +31,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_policy::{
-    evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, Principal, Request,
+    evaluate, CompiledPolicy, ContextValue, Decision, PolicyBundle, PolicyKind, PolicySet,
+    Principal, Request,
 };
 
 #[path = "workload.rs"]
@@ -254,19 +255,35 @@ fn population_benches(c: &mut Criterion<ThreadCpuTime>) {
         c.bench_function("population/baseline_single_identity_5x5", |b| {
             b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
         });
+        let bundle = PolicyBundle::new(&policies);
+        let set = PolicySet {
+            identity: bundle.policies(),
+            identity_bundle: Some(&bundle),
+            ..PolicySet::default()
+        };
+        assert_eq!(evaluate(&set, &req).decision(), Decision::Allowed);
+        c.bench_function("population/baseline_single_identity_5x5_bundle", |b| {
+            b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
+        });
     }
 
     for n in [1usize, 100, 1_000, 10_000] {
         let before = resident_bytes();
         let population: Vec<Vec<Arc<CompiledPolicy>>> = (0..n).map(principal_policies).collect();
         let after = resident_bytes();
+        // Each principal's policies compiled together, as the server keeps
+        // them: what the `principals_N` cases decide with.
+        let bundles: Vec<PolicyBundle> = population.iter().map(|p| PolicyBundle::new(p)).collect();
+        let bundled = resident_bytes();
         // Smaller populations fit in memory the allocator already holds
         // from earlier cases, so only the largest one moves the RSS.
         if n == 10_000 {
             eprintln!(
-                "population/{n}: resident set grew {} KiB compiling it, about {} bytes per principal",
+                "population/{n}: resident set grew {} KiB compiling it, about {} bytes per principal, and {} KiB more for the bundles, about {} bytes per principal",
                 after.saturating_sub(before) / 1024,
-                after.saturating_sub(before) / n as u64
+                after.saturating_sub(before) / n as u64,
+                bundled.saturating_sub(after) / 1024,
+                bundled.saturating_sub(after) / n as u64
             );
         }
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ n as u64);
@@ -283,7 +300,14 @@ fn population_benches(c: &mut Criterion<ThreadCpuTime>) {
                     identity: &population[*p],
                     ..PolicySet::default()
                 };
-                evaluate(&set, r).decision() == Decision::Allowed
+                let decision = evaluate(&set, r).decision();
+                let bundled = PolicySet {
+                    identity: bundles[*p].policies(),
+                    identity_bundle: Some(&bundles[*p]),
+                    ..PolicySet::default()
+                };
+                assert_eq!(evaluate(&bundled, r).decision(), decision);
+                decision == Decision::Allowed
             })
             .count();
         eprintln!("population/{n}: {allowed} of {REQUESTS} pre-generated requests allowed");
@@ -296,6 +320,27 @@ fn population_benches(c: &mut Criterion<ThreadCpuTime>) {
         // figures can be compared across them.
         let mut cursor = 0usize;
         c.bench_function(&format!("population/principals_{n}"), |b| {
+            b.iter_batched_ref(
+                || {
+                    let (p, req) = &requests[cursor & (REQUESTS - 1)];
+                    cursor = cursor.wrapping_add(1);
+                    (*p, req.clone())
+                },
+                |(p, req)| {
+                    let bundle = &bundles[*p];
+                    let set = PolicySet {
+                        identity: bundle.policies(),
+                        identity_bundle: Some(bundle),
+                        ..PolicySet::default()
+                    };
+                    black_box(evaluate(black_box(&set), black_box(req)).decision())
+                },
+                BatchSize::NumIterations(BATCH),
+            )
+        });
+        // The same requests decided policy by policy, without the bundle.
+        let mut cursor = 0usize;
+        c.bench_function(&format!("population/per_policy_{n}"), |b| {
             b.iter_batched_ref(
                 || {
                     let (p, req) = &requests[cursor & (REQUESTS - 1)];
@@ -317,8 +362,10 @@ fn population_benches(c: &mut Criterion<ThreadCpuTime>) {
             b.iter(|| {
                 let (p, req) = &requests[cursor & (REQUESTS - 1)];
                 cursor = cursor.wrapping_add(1);
+                let bundle = &bundles[*p];
                 let set = PolicySet {
-                    identity: &population[*p],
+                    identity: bundle.policies(),
+                    identity_bundle: Some(bundle),
                     ..PolicySet::default()
                 };
                 black_box(evaluate(black_box(&set), black_box(req)).decision())

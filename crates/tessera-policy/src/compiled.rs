@@ -51,8 +51,8 @@ pub(crate) struct ActionMatcher {
     patterns: Few<ActionPattern>,
 }
 
-#[derive(Clone, Debug)]
-enum ActionPattern {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ActionPattern {
     Any,
     /// A literal service prefix and a pattern for the action name.
     Service {
@@ -376,6 +376,10 @@ impl CompiledPolicy {
         Some(StatementOutcome::Applies)
     }
 
+    pub(crate) fn statements(&self) -> &[CompiledStatement] {
+        &self.statements
+    }
+
     pub(crate) fn statement(&self, index: u32) -> Option<&CompiledStatement> {
         self.statements.get(index as usize)
     }
@@ -605,27 +609,73 @@ fn build_index(statements: &[CompiledStatement]) -> ActionIndex {
 
 impl ActionMatcher {
     pub(crate) fn matches(&self, request: &Request) -> bool {
-        let action = request.action_lower();
-        let has_colon = action.contains(':');
-        let hash = request.service_hash();
-        let any = self.patterns.as_slice().iter().any(|p| match p {
+        let action = RequestAction::of(request);
+        let any = self
+            .patterns
+            .as_slice()
+            .iter()
+            .any(|p| p.matches(&action, request));
+        any != self.negated
+    }
+
+    /// True for `NotAction`.
+    pub(crate) fn negated(&self) -> bool {
+        self.negated
+    }
+
+    /// The patterns, in the order written.
+    pub(crate) fn patterns(&self) -> &[ActionPattern] {
+        self.patterns.as_slice()
+    }
+}
+
+/// The request's action as action patterns read it, worked out once per
+/// decision.
+pub(crate) struct RequestAction<'r> {
+    lower: &'r str,
+    has_colon: bool,
+    hash: u64,
+}
+
+impl<'r> RequestAction<'r> {
+    pub(crate) fn of(request: &'r Request) -> RequestAction<'r> {
+        let lower = request.action_lower();
+        RequestAction {
+            lower,
+            has_colon: lower.contains(':'),
+            hash: request.service_hash(),
+        }
+    }
+}
+
+impl ActionPattern {
+    /// The hash of the literal service prefix, when the pattern has one:
+    /// it then matches only actions of that prefix.
+    pub(crate) fn service_hash(&self) -> Option<u64> {
+        match self {
+            ActionPattern::Service { hash, .. } => Some(*hash),
+            ActionPattern::Any | ActionPattern::Whole(_) => None,
+        }
+    }
+
+    pub(crate) fn matches(&self, action: &RequestAction<'_>, request: &Request) -> bool {
+        match self {
             ActionPattern::Any => true,
             ActionPattern::Service {
-                hash: h,
+                hash,
                 whole,
-                service: s,
+                service,
                 name_matches_empty,
             } => {
-                *h == hash
-                    && if has_colon {
-                        whole.matches(action, Case::Sensitive, request)
+                *hash == action.hash
+                    && if action.has_colon {
+                        whole.matches(action.lower, Case::Sensitive, request)
                     } else {
-                        *name_matches_empty && **s == *action
+                        *name_matches_empty && **service == *action.lower
                     }
             }
-            ActionPattern::Whole(p) => p.matches(action, Case::Sensitive, request),
-        });
-        any != self.negated
+            ActionPattern::Whole(p) => p.matches(action.lower, Case::Sensitive, request),
+        }
     }
 }
 

@@ -357,6 +357,24 @@ impl ConditionTest {
         })
     }
 
+    /// Reads the first byte of the key and of the values' storage, so that
+    /// a caller can fetch them into cache before evaluating.
+    pub(crate) fn touch(&self) -> u64 {
+        let key = self.key_lower.as_bytes().first().copied().unwrap_or(0);
+        let value = match &self.values {
+            Values::Strings(v) | Values::Bools(v) => {
+                v.first().map_or(0, |p| u64::from(p.is_exact()))
+            }
+            Values::Numbers(v) => v.first().map_or(0, |n| n.to_bits()),
+            Values::Dates(v) => v.first().map_or(0, |d| *d as u64),
+            Values::Binary(v) => v.first().map_or(0, |b| b.len() as u64),
+            Values::Cidrs(v) => v.first().map_or(0, |c| u64::from(c.is_v6())),
+            Values::Arns(v) => v.len() as u64,
+            Values::Null(v) => v.first().map_or(0, |b| u64::from(*b)),
+        };
+        u64::from(key) ^ value
+    }
+
     /// Evaluates the test against the request.
     pub(crate) fn holds(&self, request: &Request) -> bool {
         let found = request.context().get_lower(&self.key_lower);

@@ -32,9 +32,11 @@
 //! AWS, so a Deny written with them denies.
 
 use crate::arn::Arn;
-use crate::compiled::{CompiledPolicy, PrincipalMatch};
+use crate::bundle::PolicyBundle;
+use crate::compiled::{CompiledPolicy, PrincipalMatch, PrincipalMatcher, ResourceMatcher};
+use crate::condition::ConditionTest;
 use crate::document::Effect;
-use crate::request::{PrincipalKind, Request};
+use crate::request::{Principal, PrincipalKind, Request};
 use std::fmt;
 use std::sync::Arc;
 
@@ -229,7 +231,12 @@ impl ResourcePolicyKind {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PolicySet<'a> {
     /// The caller's identity policies (user, its groups, or the role).
+    /// Ignored when [`PolicySet::identity_bundle`] is set.
     pub identity: &'a [Arc<CompiledPolicy>],
+    /// The caller's identity policies compiled together, which decides the
+    /// same as [`PolicySet::identity`] holding [`PolicyBundle::policies`],
+    /// faster. When set, `identity` is not read.
+    pub identity_bundle: Option<&'a PolicyBundle>,
     /// The caller's permissions boundary.
     pub permissions_boundary: Option<&'a CompiledPolicy>,
     /// Session policies passed when the session was created; together they
@@ -280,6 +287,7 @@ impl OwnedPolicySet {
     pub fn as_set(&self) -> PolicySet<'_> {
         PolicySet {
             identity: &self.identity,
+            identity_bundle: None,
             permissions_boundary: self.permissions_boundary.as_deref(),
             session: &self.session,
             resource: self.resource.as_deref(),
@@ -494,6 +502,70 @@ pub fn access_denied_message(
     }
 }
 
+/// Notes a statement that applies: its effect in `into`, the statement in
+/// `matches`.
+fn record<'a>(into: &mut Scan, matches: &mut Matches<'a>, m: StatementMatch<'a>) {
+    match m.effect {
+        Effect::Allow => {
+            into.allow = true;
+            if let Some(n) = m.principal_match {
+                into.best_naming = Some(into.best_naming.map_or(n, |b| b.max(n)));
+            }
+        }
+        Effect::Deny => into.deny = true,
+    }
+    matches.push(m);
+}
+
+/// The elements of a statement checked after its action: one rule for
+/// policies scanned one by one and for a [`PolicyBundle`].
+pub(crate) struct StatementParts<'s> {
+    pub(crate) effect: Effect,
+    pub(crate) principal: Option<&'s PrincipalMatcher>,
+    pub(crate) resources: Option<&'s ResourceMatcher>,
+    pub(crate) conditions: &'s [ConditionTest],
+}
+
+impl StatementParts<'_> {
+    /// `None` when the statement does not apply to `request` (whose action
+    /// it matches); otherwise how its `Principal` named the caller, if it
+    /// has one.
+    pub(crate) fn applies(
+        &self,
+        request: &Request,
+        principal: &Principal,
+        has_boundary: bool,
+    ) -> Option<Option<PrincipalMatch>> {
+        if let Some(resources) = self.resources {
+            if !resources.admits(request) {
+                return None;
+            }
+        }
+        let mut naming = None;
+        if let Some(p) = self.principal {
+            if p.negated {
+                // access_policies_boundaries: a Deny with NotPrincipal always
+                // denies a principal that has a permissions boundary.
+                let boundary_quirk = has_boundary && self.effect == Effect::Deny;
+                if !boundary_quirk && !p.not_principal_applies(principal) {
+                    return None;
+                }
+                naming = Some(PrincipalMatch::Direct);
+            } else {
+                let n = p.naming(principal);
+                if n == PrincipalMatch::None {
+                    return None;
+                }
+                naming = Some(n);
+            }
+        }
+        if !self.conditions.iter().all(|c| c.holds(request)) {
+            return None;
+        }
+        Some(naming)
+    }
+}
+
 /// What one pass over some policies found.
 #[derive(Clone, Copy, Default)]
 struct Scan {
@@ -527,50 +599,56 @@ impl<'a> Evaluator<'a, '_> {
             if !statement.actions.matches(request) {
                 return;
             }
-            if let Some(resources) = &statement.resources {
-                if !resources.admits(request) {
-                    return;
-                }
-            }
-            let mut naming = None;
-            if let Some(p) = &statement.principal {
-                if p.negated {
-                    // access_policies_boundaries: a Deny with NotPrincipal always
-                    // denies a principal that has a permissions boundary.
-                    let boundary_quirk = has_boundary && statement.effect == Effect::Deny;
-                    if !boundary_quirk && !p.not_principal_applies(principal) {
-                        return;
-                    }
-                    naming = Some(PrincipalMatch::Direct);
-                } else {
-                    let n = p.naming(principal);
-                    if n == PrincipalMatch::None {
-                        return;
-                    }
-                    naming = Some(n);
-                }
-            }
-            if !statement.conditions.iter().all(|c| c.holds(request)) {
-                return;
-            }
-            match statement.effect {
-                Effect::Allow => {
-                    into.allow = true;
-                    if let Some(n) = naming {
-                        into.best_naming = Some(into.best_naming.map_or(n, |b| b.max(n)));
-                    }
-                }
-                Effect::Deny => into.deny = true,
-            }
-            matches.push(StatementMatch {
-                policy_type,
-                policy,
-                statement_index: index as usize,
-                level,
+            let parts = StatementParts {
                 effect: statement.effect,
-                principal_match: naming,
-            });
+                principal: statement.principal.as_deref(),
+                resources: statement.resources.as_ref(),
+                conditions: &statement.conditions,
+            };
+            if let Some(naming) = parts.applies(request, principal, has_boundary) {
+                record(
+                    into,
+                    matches,
+                    StatementMatch {
+                        policy_type,
+                        policy,
+                        statement_index: index as usize,
+                        level,
+                        effect: statement.effect,
+                        principal_match: naming,
+                    },
+                );
+            }
         });
+    }
+
+    /// Scans a caller's identity policies compiled together.
+    fn scan_bundle(&mut self, bundle: &'a PolicyBundle) -> Scan {
+        let mut scan = Scan::default();
+        let request = self.request;
+        let principal = request.principal();
+        let has_boundary = self.has_boundary;
+        let matches = &mut self.matches;
+        bundle.for_each_applicable(
+            request,
+            principal,
+            has_boundary,
+            |policy, index, effect, naming| {
+                record(
+                    &mut scan,
+                    matches,
+                    StatementMatch {
+                        policy_type: PolicyType::Identity,
+                        policy,
+                        statement_index: index,
+                        level: None,
+                        effect,
+                        principal_match: naming,
+                    },
+                );
+            },
+        );
+        scan
     }
 
     fn scan_all(
@@ -631,7 +709,10 @@ pub fn evaluate<'a>(set: &PolicySet<'a>, request: &Request) -> Evaluation<'a> {
     if let Some(policy) = set.resource {
         ev.scan(policy, PolicyType::Resource, None, &mut resource);
     }
-    let identity = ev.scan_all(set.identity, PolicyType::Identity, None);
+    let identity = match set.identity_bundle {
+        Some(bundle) => ev.scan_bundle(bundle),
+        None => ev.scan_all(set.identity, PolicyType::Identity, None),
+    };
     let mut boundary = Scan::default();
     if let Some(policy) = set.permissions_boundary {
         ev.scan(policy, PolicyType::PermissionsBoundary, None, &mut boundary);

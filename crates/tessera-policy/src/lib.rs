@@ -62,6 +62,8 @@
 //! - `document`: JSON → checked policy model, with [`Diagnostic`]s.
 //! - `pattern`, `arn`, `values`, `condition`: the matching primitives.
 //! - `compiled`: [`CompiledPolicy`], with its per-service action index.
+//! - `bundle`: [`PolicyBundle`], a caller's identity policies compiled
+//!   together, which a server builds once per principal.
 //! - `request`: [`Principal`], [`Request`], [`Context`].
 //! - `evaluate`: [`PolicySet`], [`evaluate`], [`Evaluation`], and the
 //!   AccessDenied wording.
@@ -107,6 +109,7 @@
 )]
 
 mod arn;
+mod bundle;
 mod compiled;
 mod condition;
 mod diagnostics;
@@ -118,6 +121,7 @@ mod request;
 mod values;
 
 pub use arn::{is_account_id, Arn, KNOWN_PARTITIONS};
+pub use bundle::PolicyBundle;
 pub use compiled::{validate, CompileError, CompiledPolicy, PrincipalMatch, StatementOutcome};
 pub use condition::{Operator, OperatorKind, SetQualifier};
 pub use diagnostics::{
@@ -141,6 +145,7 @@ mod send_sync {
     #[test]
     fn public_types_are_send_and_sync() {
         assert_send_sync::<CompiledPolicy>();
+        assert_send_sync::<PolicyBundle>();
         assert_send_sync::<Request>();
         assert_send_sync::<PolicySet<'static>>();
         assert_send_sync::<Evaluation<'static>>();

@@ -219,6 +219,11 @@ impl Pattern {
         Pattern { shape }
     }
 
+    /// True when the pattern is one literal, compared whole.
+    pub(crate) fn is_exact(&self) -> bool {
+        matches!(self.shape, Shape::Exact(_))
+    }
+
     /// True when the pattern is a lone `*`.
     pub(crate) fn matches_everything(&self) -> bool {
         self.shape == Shape::AnyText

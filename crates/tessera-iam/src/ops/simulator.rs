@@ -18,8 +18,8 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use tessera_policy::json::{self as policy_json, JsonValue};
 use tessera_policy::{
-    evaluate, CompiledPolicy, ContextValue, Decision, PolicyKind, PolicySet, PolicyType, Principal,
-    Request, ValidationConfig,
+    evaluate, CompiledPolicy, ContextValue, Decision, PolicyBundle, PolicyKind, PolicySet,
+    PolicyType, Principal, Request, ValidationConfig,
 };
 
 use super::context_keys::{keys_of, managed_document, principal_documents, SourceDocument};
@@ -212,9 +212,13 @@ impl Simulation {
             .iter()
             .map(|s| Arc::clone(&s.compiled))
             .collect();
+        // Decided as the server decides requests: the identity policies
+        // compiled together.
+        let bundle = PolicyBundle::new(&identity);
         let boundary = self.boundary.first().map(|s| s.compiled.as_ref());
         let set = PolicySet {
-            identity: &identity,
+            identity: bundle.policies(),
+            identity_bundle: Some(&bundle),
             permissions_boundary: boundary,
             resource: self.resource.as_ref().map(|s| s.compiled.as_ref()),
             ..PolicySet::default()

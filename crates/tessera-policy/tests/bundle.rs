@@ -1,0 +1,267 @@
+//! A principal's identity policies compiled together ([`PolicyBundle`])
+//! decide exactly as the same policies scanned one by one: the same
+//! decision, the same reason and the same matched statements in the same
+//! order, on generated populations of principals.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tessera_policy::{
+    evaluate, CompiledPolicy, ContextValue, Evaluation, PolicyBundle, PolicyKind, PolicySet,
+    Principal, Request,
+};
+
+const ACCOUNT: &str = "111111111111";
+
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "S3:LISTBUCKET",
+    "s3:PutObject",
+    "iam:ListUsers",
+    "iam:GetUser",
+    "ec2:DescribeInstances",
+    "dynamodb:ListTables",
+    "sqs:SendMessage",
+    "kms:Decrypt",
+    "nocolon",
+];
+
+const ACTION_PATTERNS: &[&str] = &[
+    "*",
+    "s3:*",
+    "s3:Get*",
+    "S3:getobject",
+    "s3:List*",
+    "iam:List*",
+    "iam:Get*",
+    "s3:?utObject",
+    "*:Get*",
+    "*:List*",
+    "ec2:Describe*",
+    "dynamodb:*",
+    "sqs:Send*",
+    "kms:*",
+    "s*:*Object",
+];
+
+const RESOURCE_PATTERNS: &[&str] = &[
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::b",
+    "arn:aws:s3:::*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:iam::111111111111:user/*",
+    "arn:aws:s3:::b/${aws:username}/*",
+    "arn:aws:dynamodb:*:111111111111:table/app-*",
+    "arn:aws:kms:*:111111111111:key/*",
+];
+
+const RESOURCES: &[&str] = &[
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::b",
+    "arn:aws:s3:::b/bob/k",
+    "arn:aws:s3:::other/k",
+    "*",
+    "arn:aws:iam::111111111111:user/bob",
+    "arn:aws:dynamodb:us-east-1:111111111111:table/app-1",
+    "arn:aws:kms:us-east-1:111111111111:key/k1",
+];
+
+fn conditions() -> Vec<Value> {
+    vec![
+        json!({"StringEquals": {"aws:PrincipalTag/team": "red"}}),
+        json!({"StringNotEquals": {"aws:PrincipalTag/team": "red"}}),
+        json!({"StringLike": {"s3:prefix": "home/${aws:username}/*"}}),
+        json!({"Bool": {"aws:SecureTransport": "true"}}),
+        json!({"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]}}),
+        json!({"ForAnyValue:StringEquals": {"aws:TagKeys": ["env", "owner"]}}),
+        json!({"Null": {"s3:prefix": "true"}}),
+    ]
+}
+
+fn statement() -> impl Strategy<Value = Value> {
+    (
+        prop::bool::weighted(0.8),
+        prop::collection::vec(prop::sample::select(ACTION_PATTERNS), 1..4),
+        prop::bool::weighted(0.15),
+        prop::collection::vec(prop::sample::select(RESOURCE_PATTERNS), 1..3),
+        prop::bool::weighted(0.1),
+        prop::option::weighted(0.4, prop::sample::select(conditions())),
+    )
+        .prop_map(
+            |(allow, actions, not_action, resources, not_resource, condition)| {
+                let mut s = serde_json::Map::new();
+                s.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
+                let action_key = if not_action { "NotAction" } else { "Action" };
+                s.insert(action_key.into(), json!(actions));
+                let resource_key = if not_resource {
+                    "NotResource"
+                } else {
+                    "Resource"
+                };
+                s.insert(resource_key.into(), json!(resources));
+                if let Some(c) = condition {
+                    s.insert("Condition".into(), c);
+                }
+                Value::Object(s)
+            },
+        )
+}
+
+fn policy() -> impl Strategy<Value = Value> {
+    prop::collection::vec(statement(), 1..7)
+        .prop_map(|statements| json!({"Version": "2012-10-17", "Statement": statements}))
+}
+
+/// A principal: its identity policies, and whether it has a boundary.
+fn principal() -> impl Strategy<Value = (Vec<Value>, Option<Value>)> {
+    (
+        prop::collection::vec(policy(), 0..7),
+        prop::option::weighted(0.2, policy()),
+    )
+}
+
+/// A principal's compiled identity policies and boundary.
+type CompiledPrincipal = (Vec<Arc<CompiledPolicy>>, Option<Arc<CompiledPolicy>>);
+
+fn compile(kind: PolicyKind, doc: &Value) -> Arc<CompiledPolicy> {
+    Arc::new(CompiledPolicy::compile_kind("generated", &doc.to_string(), kind).unwrap())
+}
+
+fn request(action: &str, resource: &str, team: &str, prefix: Option<&str>) -> Request {
+    let principal = Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/bob"))
+        .unwrap()
+        .with_tag("team", team);
+    let mut request = Request::new(principal, action, resource)
+        .with_context("aws:SourceIp", "192.0.2.7")
+        .with_context("aws:SecureTransport", "true")
+        .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]));
+    if let Some(prefix) = prefix {
+        request = request.with_context("s3:prefix", prefix);
+    }
+    request
+}
+
+/// Everything an evaluation reports, with each matched statement's policy
+/// named by its address, so that the two paths must point at the same
+/// compiled policy.
+fn outcome(evaluation: &Evaluation<'_>) -> (String, Vec<String>) {
+    let matched = evaluation
+        .matched_statements()
+        .map(|m| {
+            format!(
+                "{:?} {:p} #{} {:?} {:?} {:?}",
+                m.policy_type, m.policy, m.statement_index, m.level, m.effect, m.principal_match
+            )
+        })
+        .collect();
+    (
+        format!("{:?} {:?}", evaluation.decision(), evaluation.reason()),
+        matched,
+    )
+}
+
+fn assert_bundle_decides_alike(
+    identity: &[Arc<CompiledPolicy>],
+    boundary: Option<&CompiledPolicy>,
+    request: &Request,
+) {
+    let bundle = PolicyBundle::new(identity);
+    let per_policy = PolicySet {
+        identity,
+        permissions_boundary: boundary,
+        ..PolicySet::default()
+    };
+    let bundled = PolicySet {
+        identity: bundle.policies(),
+        identity_bundle: Some(&bundle),
+        permissions_boundary: boundary,
+        ..PolicySet::default()
+    };
+    assert_eq!(
+        outcome(&evaluate(&bundled, request)),
+        outcome(&evaluate(&per_policy, request)),
+        "{} on {}",
+        request.action(),
+        request.resource()
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn bundle_decides_as_the_policies_one_by_one(
+        population in prop::collection::vec(principal(), 1..6),
+        requests in prop::collection::vec(
+            (
+                0usize..6,
+                prop::sample::select(ACTIONS),
+                prop::sample::select(RESOURCES),
+                prop::sample::select(&["red", "blue"][..]),
+                prop::option::of(prop::sample::select(&["home/bob/x", "other"][..])),
+            ),
+            1..20,
+        ),
+    ) {
+        let compiled: Vec<CompiledPrincipal> = population
+            .iter()
+            .map(|(identity, boundary)| {
+                (
+                    identity.iter().map(|d| compile(PolicyKind::Identity, d)).collect(),
+                    boundary.as_ref().map(|b| compile(PolicyKind::Boundary, b)),
+                )
+            })
+            .collect();
+        for (who, action, resource, team, prefix) in requests {
+            let (identity, boundary) = &compiled[who % compiled.len()];
+            let request = request(action, resource, team, prefix);
+            assert_bundle_decides_alike(identity, boundary.as_deref(), &request);
+        }
+    }
+}
+
+/// A principal with more statements than the bit sets hold inline (512)
+/// and more patterns than one word of them: the heap-held sets find the
+/// same statements.
+#[test]
+fn bundle_of_many_statements_decides_as_the_policies() {
+    let identity: Vec<Arc<CompiledPolicy>> = (0..12)
+        .map(|p| {
+            let statements: Vec<Value> = (0..60)
+                .map(|i| {
+                    let effect = if (p * 60 + i) % 97 == 0 {
+                        "Deny"
+                    } else {
+                        "Allow"
+                    };
+                    let action = ACTION_PATTERNS[(p + i) % ACTION_PATTERNS.len()];
+                    let key = if i % 13 == 0 { "NotAction" } else { "Action" };
+                    json!({"Effect": effect, key: [action, format!("svc{i}:Op{p}")],
+                           "Resource": RESOURCE_PATTERNS[(p * 7 + i) % RESOURCE_PATTERNS.len()]})
+                })
+                .collect();
+            compile(
+                PolicyKind::Identity,
+                &json!({"Version": "2012-10-17", "Statement": statements}),
+            )
+        })
+        .collect();
+    assert_eq!(PolicyBundle::new(&identity).statement_count(), 720);
+    for action in ACTIONS.iter().copied().chain(["svc7:Op3", "svc59:op11"]) {
+        for resource in RESOURCES {
+            assert_bundle_decides_alike(&identity, None, &request(action, resource, "red", None));
+        }
+    }
+}
+
+#[test]
+fn bundle_knows_the_policies_it_was_compiled_from() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let a = compile(PolicyKind::Identity, &doc);
+    let b = compile(PolicyKind::Identity, &doc);
+    let bundle = PolicyBundle::new(&[Arc::clone(&a), Arc::clone(&b)]);
+    assert!(bundle.is_compiled_from(&[Arc::clone(&a), Arc::clone(&b)]));
+    assert!(!bundle.is_compiled_from(&[Arc::clone(&b), Arc::clone(&a)]));
+    assert!(!bundle.is_compiled_from(&[a]));
+}
