@@ -83,11 +83,16 @@ impl Service {
     }
 }
 
-/// Where an access key's last use is looked up: the server tracks uses in
-/// memory and persists them in the background.
-pub trait LastUsedLookup: Send + Sync {
+/// The server's record of use: access keys' last use, and every principal's
+/// attempts on services and actions. The server keeps both in memory and
+/// writes them in the background, so that no request waits on a write.
+pub trait Usage: Send + Sync {
     /// The latest known use of `access_key_id`.
     fn last_used(&self, access_key_id: &str) -> Option<LastUsedRecord>;
+
+    /// Notes an authenticated request's attempt on an action, allowed or
+    /// denied (see [`crate::service_usage`]).
+    fn attempted(&self, attempt: crate::service_usage::Attempt);
 }
 
 /// Everything a handler may use.
@@ -106,8 +111,8 @@ pub struct OpContext<'a> {
     pub kek: &'a Kek,
     /// The quotas in force.
     pub quotas: &'a Quotas,
-    /// Last-use tracking of access keys.
-    pub last_used: &'a dyn LastUsedLookup,
+    /// The server's record of use (access keys' last use).
+    pub usage: &'a dyn Usage,
 }
 
 /// How an operation uses the store.
