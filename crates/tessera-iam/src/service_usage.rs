@@ -64,6 +64,36 @@ pub struct Attempt {
     pub region: String,
 }
 
+/// The principal AWS reports a caller's activity under, as (id, ARN): the
+/// user, the role of a role session, the account for the root. `None` for
+/// a federated user.
+pub fn principal_of(caller: &Caller) -> Option<(String, String)> {
+    match caller {
+        Caller::Root {
+            account, partition, ..
+        } => Some((account.clone(), crate::arn::root(partition, account))),
+        Caller::User { user_id, .. } => Some((user_id.clone(), caller.arn())),
+        Caller::AssumedRole {
+            account,
+            partition,
+            role_id,
+            role_name,
+            role_path,
+            ..
+        } => Some((
+            role_id.clone(),
+            crate::arn::entity(
+                partition,
+                account,
+                crate::kind::EntityKind::Role,
+                role_path,
+                role_name,
+            ),
+        )),
+        Caller::FederatedUser { .. } => None,
+    }
+}
+
 impl Attempt {
     /// The attempt `caller` makes on `action` (`service:Action`), or `None`
     /// when the caller is not a principal AWS reports on (a federated
@@ -73,30 +103,7 @@ impl Attempt {
         if service.is_empty() || name.is_empty() || service.contains('/') || name.contains('/') {
             return None;
         }
-        let (principal_id, entity_arn) = match caller {
-            Caller::Root {
-                account, partition, ..
-            } => (account.clone(), crate::arn::root(partition, account)),
-            Caller::User { user_id, .. } => (user_id.clone(), caller.arn()),
-            Caller::AssumedRole {
-                account,
-                partition,
-                role_id,
-                role_name,
-                role_path,
-                ..
-            } => (
-                role_id.clone(),
-                crate::arn::entity(
-                    partition,
-                    account,
-                    crate::kind::EntityKind::Role,
-                    role_path,
-                    role_name,
-                ),
-            ),
-            Caller::FederatedUser { .. } => return None,
-        };
+        let (principal_id, entity_arn) = principal_of(caller)?;
         Some(Attempt {
             principal_id,
             entity_arn,

@@ -20,6 +20,7 @@ mod groups;
 mod inline;
 mod input;
 mod keyed;
+mod last_accessed;
 mod login;
 mod managed;
 mod mfa;
@@ -174,6 +175,9 @@ pub enum ResourceSpec {
     /// The federated user a `GetFederationToken` names
     /// (`arn:aws:sts::ACCOUNT:federated-user/NAME`).
     FederatedUser,
+    /// The Organizations access report of the entity `EntityPath` names
+    /// (`arn:aws:iam::ACCOUNT:access-report/ENTITY_PATH`).
+    AccessReport,
     /// The service-linked role a `DeletionTaskId`
     /// (`task/aws-service-role/SERVICE/ROLE/UUID`) names.
     DeletionTaskRole,
@@ -197,6 +201,8 @@ pub enum ConditionKey {
     /// `sts:ExternalId`, `sts:RoleSessionName`, `sts:SourceIdentity`,
     /// `sts:TransitiveTagKeys` from `AssumeRole`'s members.
     AssumeRoleKeys,
+    /// `iam:OrganizationsPolicyId` from the `OrganizationsPolicyId` member.
+    OrganizationsPolicyId,
 }
 
 /// A further action an operation requires.
@@ -512,6 +518,11 @@ operations! {
     SimulatePrincipalPolicy: Iam, None, Res::EntityArnIn("PolicySourceArn"), [], [], simulator::simulate_principal_policy;
 
     ListPoliciesGrantingServiceAccess: Iam, None, Res::EntityArnIn("Arn"), [], [], service_access::list_policies_granting_service_access;
+    GenerateServiceLastAccessedDetails: Iam, Write, Res::EntityArnIn("Arn"), [], [], last_accessed::generate;
+    GetServiceLastAccessedDetails: Iam, Read, Res::Star, [], [], last_accessed::get;
+    GetServiceLastAccessedDetailsWithEntities: Iam, Read, Res::Star, [], [], last_accessed::get_with_entities;
+    GenerateOrganizationsAccessReport: Iam, None, Res::AccessReport, [K::OrganizationsPolicyId], [], account::generate_organizations_access_report;
+    GetOrganizationsAccessReport: Iam, None, Res::Star, [], [], account::get_organizations_access_report;
 
     GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
     GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;
