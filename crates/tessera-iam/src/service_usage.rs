@@ -138,7 +138,7 @@ impl Attempt {
 
 /// Writes the latest attempts (store key → record), in one transaction;
 /// an older attempt never overwrites a newer one (another node may have
-/// written since). Answers how many records changed.
+/// written since; of two in the same second the later flushed wins). Answers how many records changed.
 pub fn record_attempts(
     store: &dyn Backend,
     latest: &[(String, ServiceUsedRecord)],
@@ -151,7 +151,7 @@ pub fn record_attempts(
         let mut changed = 0;
         for (key, record) in latest {
             let known: Option<ServiceUsedRecord> = records::get(tx, ns, key)?;
-            if known.is_some_and(|k| k.date >= record.date) {
+            if known.is_some_and(|k| k.date > record.date) {
                 continue;
             }
             records::put(tx, ns, key, record)?;
