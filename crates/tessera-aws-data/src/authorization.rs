@@ -337,15 +337,17 @@ pub fn services() -> impl Iterator<Item = &'static str> {
 /// `"sts"` or `"Amazon S3"` for `"s3"`, of any service the reference lists.
 /// The prefix is matched ASCII case-insensitively.
 pub fn service_name(service_prefix: &str) -> Option<&'static str> {
-    service(service_prefix).map(|s| s.name.as_str()).or_else(|| {
-        let names = &catalog().names;
-        let lower = service_prefix.to_ascii_lowercase();
-        names
-            .binary_search_by(|(prefix, _)| prefix.as_str().cmp(lower.as_str()))
-            .ok()
-            .and_then(|i| names.get(i))
-            .map(|(_, name)| name.as_str())
-    })
+    service(service_prefix)
+        .map(|s| s.name.as_str())
+        .or_else(|| {
+            let names = &catalog().names;
+            let lower = service_prefix.to_ascii_lowercase();
+            names
+                .binary_search_by(|(prefix, _)| prefix.as_str().cmp(lower.as_str()))
+                .ok()
+                .and_then(|i| names.get(i))
+                .map(|(_, name)| name.as_str())
+        })
 }
 
 /// Every service the reference lists, as (prefix, name), sorted by prefix;

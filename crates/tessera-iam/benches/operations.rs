@@ -23,7 +23,7 @@ use tessera_iam::caller::Caller;
 use tessera_iam::crypto::Kek;
 use tessera_iam::dispatch::Domain;
 use tessera_iam::ids::SeededRandom;
-use tessera_iam::ops::{self, Usage, Service};
+use tessera_iam::ops::{self, Service, Usage};
 use tessera_iam::quotas::Quotas;
 use tessera_iam::records::{Core, Entity, LastUsedRecord, RoleBody, UserBody};
 use tessera_iam::snapshot::SnapshotCell;

@@ -138,7 +138,8 @@ impl Attempt {
 
 /// Writes the latest attempts (store key → record), in one transaction;
 /// an older attempt never overwrites a newer one (another node may have
-/// written since; of two in the same second the later flushed wins). Answers how many records changed.
+/// written since; of two in the same second the later flushed wins).
+/// Answers how many records changed.
 pub fn record_attempts(
     store: &dyn Backend,
     latest: &[(String, ServiceUsedRecord)],
@@ -211,8 +212,14 @@ mod tests {
             session: None,
         };
         let attempt = Attempt::of(&user, "iam:ListUsers", 10, "eu-west-1").unwrap();
-        assert_eq!(attempt.entity_arn, "arn:aws:iam::123456789012:user/ops/alice");
-        assert_eq!(attempt.keys(), ["AIDAEXAMPLE/iam", "AIDAEXAMPLE/iam/ListUsers"]);
+        assert_eq!(
+            attempt.entity_arn,
+            "arn:aws:iam::123456789012:user/ops/alice"
+        );
+        assert_eq!(
+            attempt.keys(),
+            ["AIDAEXAMPLE/iam", "AIDAEXAMPLE/iam/ListUsers"]
+        );
         let s3 = Attempt::of(&user, "S3:GetObject", 10, "eu-west-1").unwrap();
         assert_eq!(s3.keys(), ["AIDAEXAMPLE/s3"]);
         let root = Caller::root("123456789012", "aws");

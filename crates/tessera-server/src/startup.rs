@@ -18,10 +18,10 @@ use tessera_sigv4::Verifier;
 use tessera_store::Backend;
 
 use crate::clock::{Clock, SystemClock};
-use crate::usage::UsageTracker;
 use crate::metered_store::MeteredBackend;
 use crate::metrics::Metrics;
 use crate::state::AppState;
+use crate::usage::UsageTracker;
 
 /// The address `tessera serve` listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7177";

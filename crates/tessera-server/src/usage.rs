@@ -156,7 +156,8 @@ impl UsageTracker {
         match write_key_uses(self.store.as_ref(), &keys) {
             Ok(n) => flushed.keys = n,
             Err(error) => {
-                self.keys.put_back(keys, |known, lost| known.date >= lost.date);
+                self.keys
+                    .put_back(keys, |known, lost| known.date >= lost.date);
                 first_error.get_or_insert(error);
             }
         }

@@ -103,7 +103,11 @@ struct ServeArgs {
     /// How often, in milliseconds, to write what was used since the last
     /// time (access keys' and roles' last use, services last accessed),
     /// which requests note in memory only.
-    #[arg(long, env = "TESSERA_USAGE_FLUSH_INTERVAL_MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "TESSERA_USAGE_FLUSH_INTERVAL_MS",
+        default_value_t = 10_000
+    )]
     usage_flush_interval_ms: u64,
     /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
     /// /readyz) on this address, apart from the data port (off when absent).

@@ -124,9 +124,7 @@ impl Grants {
 
     /// Whether some statement allows some action of `service`.
     pub(super) fn service(&self, service: &str) -> bool {
-        self.statements
-            .iter()
-            .any(|s| statement_grants(s, service))
+        self.statements.iter().any(|s| statement_grants(s, service))
     }
 
     /// Whether some statement allows `service:action`.
