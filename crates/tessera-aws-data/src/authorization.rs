@@ -19,6 +19,10 @@
 //! - every condition key the service page lists ([`ConditionKey`]) with its
 //!   type.
 //!
+//! Of every other service it holds only the prefix and the name
+//! ([`all_services`]), which the services last-accessed report shows for
+//! each service a policy allows.
+//!
 //! Access levels are the five the reference shows: `List`, `Read`, `Write`,
 //! `Permissions management` and `Tagging` (the npm package's combined
 //! "Permissions management, Write" and "Tagging, Write" are reduced to the
@@ -141,12 +145,22 @@ struct Service {
 struct Catalog {
     source: Source,
     services: Vec<Service>,
+    /// Every service's prefix and name, sorted by prefix.
+    names: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
 struct RawCatalog {
     source: RawSource,
     services: Vec<RawService>,
+    #[serde(default)]
+    service_names: Vec<RawServiceName>,
+}
+
+#[derive(Deserialize)]
+struct RawServiceName {
+    prefix: String,
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +226,12 @@ fn index<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<String, usize> {
 }
 
 fn build(raw: RawCatalog) -> Catalog {
+    let mut names: Vec<(String, String)> = raw
+        .service_names
+        .into_iter()
+        .map(|n| (n.prefix, n.name))
+        .collect();
+    names.sort();
     let services = raw
         .services
         .into_iter()
@@ -275,6 +295,7 @@ fn build(raw: RawCatalog) -> Catalog {
             dependent_actions_from: raw.source.dependent_actions_from,
         },
         services,
+        names,
     }
 }
 
@@ -313,9 +334,29 @@ pub fn services() -> impl Iterator<Item = &'static str> {
 }
 
 /// The full name of a service, e.g. `"AWS Security Token Service"` for
-/// `"sts"`. The prefix is matched ASCII case-insensitively.
+/// `"sts"` or `"Amazon S3"` for `"s3"`, of any service the reference lists.
+/// The prefix is matched ASCII case-insensitively.
 pub fn service_name(service_prefix: &str) -> Option<&'static str> {
-    service(service_prefix).map(|s| s.name.as_str())
+    service(service_prefix)
+        .map(|s| s.name.as_str())
+        .or_else(|| {
+            let names = &catalog().names;
+            let lower = service_prefix.to_ascii_lowercase();
+            names
+                .binary_search_by(|(prefix, _)| prefix.as_str().cmp(lower.as_str()))
+                .ok()
+                .and_then(|i| names.get(i))
+                .map(|(_, name)| name.as_str())
+        })
+}
+
+/// Every service the reference lists, as (prefix, name), sorted by prefix;
+/// not only the services whose actions are vendored.
+pub fn all_services() -> impl Iterator<Item = (&'static str, &'static str)> {
+    catalog()
+        .names
+        .iter()
+        .map(|(prefix, name)| (prefix.as_str(), name.as_str()))
 }
 
 /// Looks up one action, e.g. `action("iam", "CreateRole")`.

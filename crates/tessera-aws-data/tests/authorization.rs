@@ -409,3 +409,15 @@ fn every_resource_type_format_matches_an_example() {
         }
     }
 }
+
+#[test]
+fn every_service_is_named_not_only_the_vendored_ones() {
+    use tessera_aws_data::authorization::all_services;
+    let all: Vec<(&str, &str)> = all_services().collect();
+    assert!(all.len() > 300, "only {} services named", all.len());
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "sorted by prefix");
+    assert_eq!(service_name("s3"), Some("Amazon S3"));
+    assert_eq!(service_name("EC2"), Some("Amazon EC2"));
+    assert!(all.contains(&("iam", "AWS Identity and Access Management (IAM)")));
+    assert_eq!(service_name("no-such-service"), None);
+}

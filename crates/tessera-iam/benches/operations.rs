@@ -23,7 +23,7 @@ use tessera_iam::caller::Caller;
 use tessera_iam::crypto::Kek;
 use tessera_iam::dispatch::Domain;
 use tessera_iam::ids::SeededRandom;
-use tessera_iam::ops::{self, LastUsedLookup, Service};
+use tessera_iam::ops::{self, Service, Usage};
 use tessera_iam::quotas::Quotas;
 use tessera_iam::records::{Core, Entity, LastUsedRecord, RoleBody, UserBody};
 use tessera_iam::snapshot::SnapshotCell;
@@ -36,10 +36,12 @@ const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","P
 
 struct NoUses;
 
-impl LastUsedLookup for NoUses {
+impl Usage for NoUses {
     fn last_used(&self, _: &str) -> Option<LastUsedRecord> {
         None
     }
+
+    fn attempted(&self, _: tessera_iam::service_usage::Attempt) {}
 }
 
 struct Bench {
@@ -116,7 +118,7 @@ impl Bench {
             random: &self.random,
             kek: &self.kek,
             quotas: &self.quotas,
-            last_used: &NoUses,
+            usage: &NoUses,
             audit: &tessera_iam::dispatch::NoAudit,
         };
         let caller = Caller::root(ACCOUNT, "aws");

@@ -12,7 +12,7 @@ use crate::authz::{self, Decision, Denial, RequestFacts};
 use crate::caller::Caller;
 use crate::crypto::Kek;
 use crate::ids::Random;
-use crate::ops::{LastUsedLookup, OpContext, Operation, StoreUse, Target};
+use crate::ops::{OpContext, Operation, StoreUse, Target, Usage};
 use crate::quotas::Quotas;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::IamError;
@@ -30,8 +30,9 @@ pub struct Domain<'a> {
     pub kek: &'a Kek,
     /// The quotas in force.
     pub quotas: &'a Quotas,
-    /// Access-key last-use tracking.
-    pub last_used: &'a dyn LastUsedLookup,
+    /// The server's record of use: access keys' last use, and every
+    /// authorized or refused attempt on an action.
+    pub usage: &'a dyn Usage,
     /// Where every decision and outcome is reported.
     pub audit: &'a dyn Audit,
 }
@@ -117,7 +118,18 @@ impl Domain<'_> {
             denial: None,
         })?;
         let target = operation.target(snapshot, caller, input);
-        match authz::authorize(snapshot, caller, operation, &target, facts) {
+        let decision = authz::authorize(snapshot, caller, operation, &target, facts);
+        // AWS's last-accessed data counts every attempt that reaches
+        // authorization, allowed or denied.
+        if let Some(attempt) = crate::service_usage::Attempt::of(
+            caller,
+            &target.action,
+            facts.now.unix_timestamp(),
+            &facts.region,
+        ) {
+            self.usage.attempted(attempt);
+        }
+        match decision {
             Decision::Allow => Ok(target),
             Decision::Deny { message, denial } => {
                 self.audit.record(&AuditEvent {
@@ -154,7 +166,7 @@ impl Domain<'_> {
             random: self.random,
             kek: self.kek,
             quotas: self.quotas,
-            last_used: self.last_used,
+            usage: self.usage,
         };
         let result = (operation.handler)(&ctx, input);
         if operation.store == StoreUse::Write {

@@ -49,6 +49,7 @@ pub mod quotas;
 pub mod records;
 pub mod role_usage;
 pub mod service_linked;
+pub mod service_usage;
 pub mod sessions;
 pub mod snapshot;
 pub mod ssh_keys;

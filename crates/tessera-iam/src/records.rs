@@ -21,6 +21,8 @@
 //! | `usercreds` | `USER_ID/FAMILY/ID`                   | [`UserCredentialRecord`] |
 //! | `reports`   | account id                            | the credential report |
 //! | `saml`      | SAML provider ARN                     | [`SamlProviderRecord`] |
+//! | `serviceused` | `PRINCIPAL/SERVICE[/ACTION]`        | [`crate::service_usage::ServiceUsedRecord`] |
+//! | `accessjobs` | `ACCOUNT/JOB_ID`                     | a service last accessed report |
 //!
 //! Names are unique per kind and account case-insensitively, as in IAM,
 //! which is why the name index holds the lowercased name while the record
@@ -66,6 +68,11 @@ pub enum Ns {
     Report,
     /// SAML identity providers, by ARN.
     SamlProvider,
+    /// The latest attempt of each principal on each service and tracked
+    /// action (see [`crate::service_usage`]).
+    ServiceUsed,
+    /// Service last accessed report jobs, by `ACCOUNT/JOB_ID`.
+    AccessJob,
 }
 
 impl Ns {
@@ -91,6 +98,8 @@ impl Ns {
             Ns::UserCredential => "usercreds",
             Ns::Report => "reports",
             Ns::SamlProvider => "saml",
+            Ns::ServiceUsed => "serviceused",
+            Ns::AccessJob => "accessjobs",
         }
     }
 
@@ -110,6 +119,8 @@ impl Ns {
             Ns::UserCredential,
             Ns::Report,
             Ns::SamlProvider,
+            Ns::ServiceUsed,
+            Ns::AccessJob,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))

@@ -592,7 +592,13 @@ impl Snapshot {
                         }
                     }
                 }
-                Ns::Meta | Ns::OwnerKey | Ns::KeyUsed | Ns::UserCredential | Ns::Report => {}
+                Ns::Meta
+                | Ns::OwnerKey
+                | Ns::KeyUsed
+                | Ns::UserCredential
+                | Ns::Report
+                | Ns::ServiceUsed
+                | Ns::AccessJob => {}
             }
         }
         for arn in touched_aws {

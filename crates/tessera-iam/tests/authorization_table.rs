@@ -40,6 +40,7 @@ fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
         ResourceSpec::NewSamlProvider | ResourceSpec::SamlProviderArn => Some("saml-provider"),
         ResourceSpec::NewMfaDevice | ResourceSpec::MfaSerial => Some("mfa"),
         ResourceSpec::ServiceLinkedRole | ResourceSpec::DeletionTaskRole => Some("role"),
+        ResourceSpec::AccessReport => Some("access-report"),
     }
 }
 
@@ -59,11 +60,12 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
             "sts:SourceIdentity",
             "sts:TransitiveTagKeys",
         ],
+        ConditionKey::OrganizationsPolicyId => &["iam:OrganizationsPolicyId"],
     }
 }
 
 /// The operation-specific keys Tessera knows how to fill in.
-const FILLABLE: [&str; 9] = [
+const FILLABLE: [&str; 10] = [
     "aws:RequestTag/${TagKey}",
     "aws:TagKeys",
     "iam:PermissionsBoundary",
@@ -73,6 +75,7 @@ const FILLABLE: [&str; 9] = [
     "sts:RoleSessionName",
     "sts:SourceIdentity",
     "sts:TransitiveTagKeys",
+    "iam:OrganizationsPolicyId",
 ];
 
 #[test]

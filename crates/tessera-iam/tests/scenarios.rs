@@ -262,6 +262,8 @@ fn every_scenario_answers_as_aws_does() {
         "DisableOrganizationsRootCredentialsManagement",
         "EnableOrganizationsRootSessions",
         "DisableOrganizationsRootSessions",
+        "GenerateOrganizationsAccessReport",
+        "GetOrganizationsAccessReport",
     ];
     let missing: Vec<&str> = tessera_iam::ops::all()
         .filter(|op| op.service == tessera_iam::ops::Service::Iam)

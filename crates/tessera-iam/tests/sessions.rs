@@ -120,7 +120,7 @@ fn a_role_session_is_resolved_and_served_without_the_store() {
         random: &world.random,
         kek: &world.kek,
         quotas: &world.quotas,
-        last_used: &support::NoUses,
+        usage: &support::NoUses,
         audit: &NoAudit,
     };
     let identity = domain

@@ -54,7 +54,7 @@ pub fn create_account(options: &AccountOptions) -> anyhow::Result<CreatedAccount
         account_id: None,
         emulator: false,
         refresh_interval: std::time::Duration::from_secs(1),
-        last_used_flush_interval: std::time::Duration::from_secs(10),
+        usage_flush_interval: std::time::Duration::from_secs(10),
         admin_listen: None,
         limits: crate::limits::ConnectionLimits::default(),
     };

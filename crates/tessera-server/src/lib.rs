@@ -27,7 +27,6 @@ pub mod body;
 pub mod clock;
 pub mod compaction;
 pub mod http;
-pub mod last_used;
 pub mod limits;
 pub mod listener;
 pub mod metered_store;
@@ -35,8 +34,8 @@ pub mod metrics;
 pub mod notified_refresh;
 pub mod pipeline;
 pub mod request_log;
-pub mod role_use;
 pub mod startup;
 pub mod state;
+pub mod usage;
 
 pub use startup::{serve, ServeOptions};

@@ -334,8 +334,8 @@ async fn process(
     };
     if let (Some(role_id), Ok(_)) = (&assumed_role, &output) {
         state
-            .role_use
-            .record(role_id, now.unix_timestamp(), &facts.region);
+            .usage
+            .role_assumed(role_id, now.unix_timestamp(), &facts.region);
     }
     let output = output.map_err(|e| Failure {
         model,
@@ -375,7 +375,7 @@ fn authenticate(
                 .verify(signed, parts, &secret, now)
                 .map_err(|e| sigv4_error(&e))?;
             if !temporary {
-                state.last_used.record(
+                state.usage.key_used(
                     &access_key_id,
                     unix_seconds(now),
                     verified.service(),

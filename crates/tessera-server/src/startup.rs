@@ -18,10 +18,10 @@ use tessera_sigv4::Verifier;
 use tessera_store::Backend;
 
 use crate::clock::{Clock, SystemClock};
-use crate::last_used::LastUsedTracker;
 use crate::metered_store::MeteredBackend;
 use crate::metrics::Metrics;
 use crate::state::AppState;
+use crate::usage::UsageTracker;
 
 /// The address `tessera serve` listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7177";
@@ -43,8 +43,9 @@ pub struct ServeOptions {
     pub emulator: bool,
     /// How often to look for changes made by other nodes.
     pub refresh_interval: Duration,
-    /// How often to persist access-key last-use times.
-    pub last_used_flush_interval: Duration,
+    /// How often to write what requests used (access keys' and roles'
+    /// last use, services last accessed).
+    pub usage_flush_interval: Duration,
     /// Where to serve metrics and health checks; nowhere when absent.
     pub admin_listen: Option<SocketAddr>,
     /// Timeouts and caps on client connections.
@@ -118,11 +119,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         clock,
         random,
         quotas: Quotas::default(),
-        last_used: LastUsedTracker::new(Arc::clone(&store)),
+        usage: UsageTracker::new(Arc::clone(&store)),
         default_account: boot.account_id.clone(),
         emulator: options.emulator,
         sessions: tessera_iam::credentials::SessionCache::default(),
-        role_use: crate::role_use::RoleUseTracker::default(),
         metrics,
     });
     {
@@ -176,7 +176,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval);
     let notified = crate::notified_refresh::spawn(Arc::clone(&state))
         .context("cannot start the thread that listens for changes")?;
-    let flusher = spawn_last_used_flusher(Arc::clone(&state), options.last_used_flush_interval);
+    let flusher = spawn_usage_flusher(Arc::clone(&state), options.usage_flush_interval);
     let rotation = spawn_token_key_rotation(Arc::clone(&state));
     let compactor = crate::compaction::spawn(Arc::clone(&state));
 
@@ -201,18 +201,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         admin.abort();
     }
     let final_state = Arc::clone(&state);
-    match tokio::task::spawn_blocking(move || {
-        let flushed = final_state.last_used.flush();
-        if let Err(error) = flush_role_uses(&final_state) {
-            tracing::error!(%error, "role last-use times could not be saved");
-        }
-        flushed
-    })
-    .await
-    {
-        Ok(Ok(_)) => {}
-        Ok(Err(error)) => tracing::error!(%error, "last-used times could not be saved"),
-        Err(error) => tracing::error!(%error, "last-used flush task failed"),
+    match tokio::task::spawn_blocking(move || flush_usage(&final_state)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "usage records could not be saved"),
+        Err(error) => tracing::error!(%error, "usage flush task failed"),
     }
     println!("Tessera stopped.");
     Ok(())
@@ -318,21 +310,18 @@ fn spawn_token_key_rotation(state: Arc<AppState>) -> tokio::task::JoinHandle<()>
     )
 }
 
-fn spawn_last_used_flusher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    spawn_periodic(state, every, "last-used flush", |state| {
-        state.last_used.flush().map(drop)?;
-        flush_role_uses(state)
-    })
+fn spawn_usage_flusher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
+    spawn_periodic(state, every, "usage flush", flush_usage)
 }
 
-/// Writes the roles assumed since the last flush, and refreshes the
-/// snapshot when any record changed.
-fn flush_role_uses(state: &AppState) -> Result<(), tessera_store::StoreError> {
-    match state.role_use.flush(state.store.as_ref()) {
-        Ok(0) => Ok(()),
-        Ok(_) => state.snapshot.refresh(state.store.as_ref()).map(drop),
-        Err(error) => Err(tessera_store::StoreError::Backend(error.message)),
+/// Writes what requests used since the last flush, and refreshes the
+/// snapshot when a role record changed (it holds `RoleLastUsed`).
+fn flush_usage(state: &AppState) -> Result<(), tessera_store::StoreError> {
+    let flushed = state.usage.flush()?;
+    if flushed.roles > 0 {
+        state.snapshot.refresh(state.store.as_ref())?;
     }
+    Ok(())
 }
 
 /// Runs blocking store `work` every `every`, off the async threads. A

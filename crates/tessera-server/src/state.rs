@@ -11,7 +11,7 @@ use tessera_sigv4::Verifier;
 use tessera_store::Backend;
 
 use crate::clock::Clock;
-use crate::last_used::LastUsedTracker;
+use crate::usage::UsageTracker;
 
 /// The state shared by all requests of one server.
 pub struct AppState {
@@ -29,16 +29,15 @@ pub struct AppState {
     pub random: Arc<dyn Random>,
     /// Quotas in force.
     pub quotas: Quotas,
-    /// Access-key last-use tracking.
-    pub last_used: LastUsedTracker,
+    /// What requests used (access keys, roles, services), written in the
+    /// background.
+    pub usage: UsageTracker,
     /// The default account: in emulator mode, unknown keys act as its root.
     pub default_account: String,
     /// Whether emulator mode is on.
     pub emulator: bool,
     /// Sessions of temporary credentials opened recently.
     pub sessions: tessera_iam::credentials::SessionCache,
-    /// Roles assumed since the last flush.
-    pub role_use: crate::role_use::RoleUseTracker,
     /// The server's metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -52,7 +51,7 @@ impl AppState {
             random: self.random.as_ref(),
             kek: &self.kek,
             quotas: &self.quotas,
-            last_used: &self.last_used,
+            usage: &self.usage,
             audit: &crate::audit::LogAudit,
         }
     }

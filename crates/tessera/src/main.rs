@@ -100,6 +100,15 @@ struct ServeArgs {
     /// polling catches any notice that was lost).
     #[arg(long, env = "TESSERA_REFRESH_INTERVAL_MS", default_value_t = 1000)]
     refresh_interval_ms: u64,
+    /// How often, in milliseconds, to write what was used since the last
+    /// time (access keys' and roles' last use, services last accessed),
+    /// which requests note in memory only.
+    #[arg(
+        long,
+        env = "TESSERA_USAGE_FLUSH_INTERVAL_MS",
+        default_value_t = 10_000
+    )]
+    usage_flush_interval_ms: u64,
     /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
     /// /readyz) on this address, apart from the data port (off when absent).
     #[arg(long, env = "TESSERA_ADMIN_LISTEN")]
@@ -190,7 +199,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         account_id: args.account_id,
         emulator: args.emulator,
         refresh_interval: Duration::from_millis(args.refresh_interval_ms.max(10)),
-        last_used_flush_interval: Duration::from_secs(10),
+        usage_flush_interval: Duration::from_millis(args.usage_flush_interval_ms.max(10)),
         admin_listen: args.admin_listen,
         limits: args.limits.limits(),
     };

@@ -217,7 +217,7 @@ pub(super) fn get_access_key_last_used(
             .map(|u| u.core.name.clone()),
         KeyOwner::Root => None,
     };
-    let last_used = match ctx.last_used.last_used(access_key_id) {
+    let last_used = match ctx.usage.last_used(access_key_id) {
         Some(used) => json!({
             "LastUsedDate": iso8601(used.date),
             "ServiceName": used.service,

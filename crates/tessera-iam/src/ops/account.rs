@@ -397,3 +397,28 @@ pub(super) fn organizations_feature(
         "The request was rejected because no organization is associated with your account.",
     ))
 }
+
+/// `GenerateOrganizationsAccessReport`: a report over an Organizations
+/// entity. The input was checked against the model (the entity path's and
+/// the policy id's patterns); no Tessera account belongs to an
+/// organization, so no entity path can name one, and the account is
+/// answered as AWS answers an account outside any organization.
+pub(super) fn generate_organizations_access_report(
+    ctx: &OpContext<'_>,
+    input: &Value,
+) -> Result<Value, IamError> {
+    organizations_feature(ctx, input)
+}
+
+/// `GetOrganizationsAccessReport`: since no report can have been
+/// generated, every job id is unknown.
+pub(super) fn get_organizations_access_report(
+    _ctx: &OpContext<'_>,
+    input: &Value,
+) -> Result<Value, IamError> {
+    let job_id = super::Input(input).required("JobId")?;
+    Err(IamError::new(
+        "NoSuchEntity",
+        format!("No job with id {job_id} exists."),
+    ))
+}

@@ -213,6 +213,13 @@ pub(super) fn target(
             ),
             Vec::new(),
         ),
+        ResourceSpec::AccessReport => (
+            format!(
+                "arn:{partition}:iam::{account}:access-report/{}",
+                input.str("EntityPath").unwrap_or("")
+            ),
+            Vec::new(),
+        ),
         ResourceSpec::DeletionTaskRole => {
             let task = input.str("DeletionTaskId").unwrap_or("");
             let mut parts = task.split('/');
@@ -325,6 +332,14 @@ pub(super) fn target(
                     context.push((
                         "iam:AWSServiceName".into(),
                         ContextValue::Single(service.to_string()),
+                    ));
+                }
+            }
+            ConditionKey::OrganizationsPolicyId => {
+                if let Some(policy_id) = input.str("OrganizationsPolicyId") {
+                    context.push((
+                        "iam:OrganizationsPolicyId".into(),
+                        ContextValue::Single(policy_id.to_string()),
                     ));
                 }
             }

@@ -62,7 +62,7 @@ fn key_columns(ctx: &OpContext<'_>, key: Option<&AccessKeyRecord>) -> [String; 5
     };
     let active = flag(key.status == KeyStatus::Active).to_string();
     let rotated = report_time(key.created);
-    match ctx.last_used.last_used(&key.access_key_id) {
+    match ctx.usage.last_used(&key.access_key_id) {
         Some(used) => [
             active,
             rotated,

@@ -20,6 +20,7 @@ mod groups;
 mod inline;
 mod input;
 mod keyed;
+mod last_accessed;
 mod login;
 mod managed;
 mod mfa;
@@ -83,11 +84,16 @@ impl Service {
     }
 }
 
-/// Where an access key's last use is looked up: the server tracks uses in
-/// memory and persists them in the background.
-pub trait LastUsedLookup: Send + Sync {
+/// The server's record of use: access keys' last use, and every principal's
+/// attempts on services and actions. The server keeps both in memory and
+/// writes them in the background, so that no request waits on a write.
+pub trait Usage: Send + Sync {
     /// The latest known use of `access_key_id`.
     fn last_used(&self, access_key_id: &str) -> Option<LastUsedRecord>;
+
+    /// Notes an authenticated request's attempt on an action, allowed or
+    /// denied (see [`crate::service_usage`]).
+    fn attempted(&self, attempt: crate::service_usage::Attempt);
 }
 
 /// Everything a handler may use.
@@ -106,8 +112,8 @@ pub struct OpContext<'a> {
     pub kek: &'a Kek,
     /// The quotas in force.
     pub quotas: &'a Quotas,
-    /// Last-use tracking of access keys.
-    pub last_used: &'a dyn LastUsedLookup,
+    /// The server's record of use (access keys' last use).
+    pub usage: &'a dyn Usage,
 }
 
 /// How an operation uses the store.
@@ -169,6 +175,9 @@ pub enum ResourceSpec {
     /// The federated user a `GetFederationToken` names
     /// (`arn:aws:sts::ACCOUNT:federated-user/NAME`).
     FederatedUser,
+    /// The Organizations access report of the entity `EntityPath` names
+    /// (`arn:aws:iam::ACCOUNT:access-report/ENTITY_PATH`).
+    AccessReport,
     /// The service-linked role a `DeletionTaskId`
     /// (`task/aws-service-role/SERVICE/ROLE/UUID`) names.
     DeletionTaskRole,
@@ -192,6 +201,8 @@ pub enum ConditionKey {
     /// `sts:ExternalId`, `sts:RoleSessionName`, `sts:SourceIdentity`,
     /// `sts:TransitiveTagKeys` from `AssumeRole`'s members.
     AssumeRoleKeys,
+    /// `iam:OrganizationsPolicyId` from the `OrganizationsPolicyId` member.
+    OrganizationsPolicyId,
 }
 
 /// A further action an operation requires.
@@ -507,6 +518,11 @@ operations! {
     SimulatePrincipalPolicy: Iam, None, Res::EntityArnIn("PolicySourceArn"), [], [], simulator::simulate_principal_policy;
 
     ListPoliciesGrantingServiceAccess: Iam, None, Res::EntityArnIn("Arn"), [], [], service_access::list_policies_granting_service_access;
+    GenerateServiceLastAccessedDetails: Iam, Write, Res::EntityArnIn("Arn"), [], [], last_accessed::generate;
+    GetServiceLastAccessedDetails: Iam, Read, Res::Star, [], [], last_accessed::get;
+    GetServiceLastAccessedDetailsWithEntities: Iam, Read, Res::Star, [], [], last_accessed::get_with_entities;
+    GenerateOrganizationsAccessReport: Iam, None, Res::AccessReport, [K::OrganizationsPolicyId], [], account::generate_organizations_access_report;
+    GetOrganizationsAccessReport: Iam, None, Res::Star, [], [], account::get_organizations_access_report;
 
     GenerateCredentialReport: Iam, Write, Res::Star, [], [], credential_report::generate_credential_report;
     GetCredentialReport: Iam, Read, Res::Star, [], [], credential_report::get_credential_report;

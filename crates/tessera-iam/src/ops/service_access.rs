@@ -76,15 +76,63 @@ fn statement_grants(statement: &Value, service: &str) -> bool {
         .any(|a| *a == "*" || a.eq_ignore_ascii_case(&format!("{service}:*")))
 }
 
-/// Whether `document` allows some action of `service`.
-fn grants(document: &str, service: &str) -> bool {
-    let Ok(parsed) = serde_json::from_str::<Value>(document) else {
+/// Whether one statement allows the action `service:action`.
+fn statement_grants_action(statement: &Value, qualified: &str) -> bool {
+    if statement.get("Effect").and_then(Value::as_str) != Some("Allow") {
         return false;
-    };
-    match parsed.get("Statement") {
-        Some(Value::Array(statements)) => statements.iter().any(|s| statement_grants(s, service)),
-        Some(statement) => statement_grants(statement, service),
-        None => false,
+    }
+    if let Some(actions) = statement.get("Action") {
+        return strings(Some(actions)).iter().any(|a| glob(a, qualified));
+    }
+    !strings(statement.get("NotAction"))
+        .iter()
+        .any(|a| glob(a, qualified))
+}
+
+/// The statements of a policy document; none when it does not parse.
+fn statements(document: &str) -> Vec<Value> {
+    match serde_json::from_str::<Value>(document) {
+        Ok(mut parsed) => match parsed.get_mut("Statement").map(Value::take) {
+            Some(Value::Array(statements)) => statements,
+            Some(statement) => vec![statement],
+            None => Vec::new(),
+        },
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Whether `document` allows some action of `service`.
+pub(super) fn grants(document: &str, service: &str) -> bool {
+    statements(document)
+        .iter()
+        .any(|s| statement_grants(s, service))
+}
+
+/// A policy document's statements, parsed once, asked which services and
+/// actions they allow.
+pub(super) struct Grants {
+    statements: Vec<Value>,
+}
+
+impl Grants {
+    /// The statements of every document.
+    pub(super) fn of<'d>(documents: impl IntoIterator<Item = &'d str>) -> Grants {
+        Grants {
+            statements: documents.into_iter().flat_map(statements).collect(),
+        }
+    }
+
+    /// Whether some statement allows some action of `service`.
+    pub(super) fn service(&self, service: &str) -> bool {
+        self.statements.iter().any(|s| statement_grants(s, service))
+    }
+
+    /// Whether some statement allows `service:action`.
+    pub(super) fn action(&self, service: &str, action: &str) -> bool {
+        let qualified = format!("{service}:{action}");
+        self.statements
+            .iter()
+            .any(|s| statement_grants_action(s, &qualified))
     }
 }
 
@@ -145,5 +193,19 @@ mod tests {
         let not_action = r#"{"Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#;
         assert!(grants(not_action, "s3"));
         assert!(!grants(not_action, "iam"));
+    }
+
+    #[test]
+    fn allow_statements_grant_the_actions_their_patterns_match() {
+        let grants = Grants::of([
+            r#"{"Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"*"}]}"#,
+            r#"{"Statement":{"Effect":"Allow","NotAction":["iam:Delete*","s3:*"],"Resource":"*"}}"#,
+        ]);
+        assert!(grants.action("iam", "ListUsers"));
+        assert!(grants.action("iam", "CreateUser"));
+        assert!(!grants.action("iam", "DeleteUser"));
+        assert!(grants.service("sts"));
+        assert!(!grants.service("s3"));
+        assert!(!Grants::of(["not json"]).service("iam"));
     }
 }

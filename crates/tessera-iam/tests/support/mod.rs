@@ -13,7 +13,7 @@ use tessera_iam::caller::Caller;
 use tessera_iam::crypto::Kek;
 use tessera_iam::dispatch::Domain;
 use tessera_iam::ids::SeededRandom;
-use tessera_iam::ops::{self, LastUsedLookup, Service};
+use tessera_iam::ops::{self, Service, Usage};
 use tessera_iam::quotas::Quotas;
 use tessera_iam::records::LastUsedRecord;
 use tessera_iam::snapshot::SnapshotCell;
@@ -26,10 +26,12 @@ pub const ACCOUNT: &str = "123456789012";
 
 pub struct NoUses;
 
-impl LastUsedLookup for NoUses {
+impl Usage for NoUses {
     fn last_used(&self, _: &str) -> Option<LastUsedRecord> {
         None
     }
+
+    fn attempted(&self, _: tessera_iam::service_usage::Attempt) {}
 }
 
 /// An audit hook that keeps what it is told, as `Action outcome resource`.
@@ -108,7 +110,7 @@ impl World {
             random: &self.random,
             kek: &self.kek,
             quotas: &self.quotas,
-            last_used: &NoUses,
+            usage: &NoUses,
             audit: &self.audit,
         }
     }
