@@ -141,7 +141,11 @@ pub fn authorize(
     let policies = match caller {
         // The root may do everything in its account; what it asks of
         // another account's resource (a role's trust) is still decided.
-        Caller::Root { .. } if target.trust.is_none() => return Decision::Allow,
+        // Delegated credentials of the root are limited by their
+        // session policy, like any session's.
+        Caller::Root { session, .. } if target.trust.is_none() && !is_delegated(session) => {
+            return Decision::Allow
+        }
         Caller::Root { .. } => EffectivePolicies::allow_all(),
         Caller::User { user_id, .. } => snapshot.effective_policies(EntityKind::User, user_id),
         Caller::AssumedRole { role_id, .. } => {
@@ -156,6 +160,13 @@ pub fn authorize(
         return deny_without_policy(caller, target);
     }
     decide(snapshot, caller, &policies, target, facts)
+}
+
+/// Whether a session is delegated credentials (`GetDelegatedAccessToken`).
+fn is_delegated(session: &Option<Arc<crate::sessions::Session>>) -> bool {
+    session
+        .as_ref()
+        .is_some_and(|s| s.claims.delegation_request.is_some())
 }
 
 /// The STS calls temporary credentials may not make, whatever their
@@ -176,6 +187,7 @@ fn sts_session_limit(caller: &Caller, operation: &Operation, target: &Target) ->
         return None;
     }
     let allowed = match session.claims.kind {
+        _ if session.claims.delegation_request.is_some() => true,
         SessionKind::User | SessionKind::Root => operation.op == Op::AssumeRole,
         SessionKind::Federated => false,
         SessionKind::Role => true,
@@ -207,11 +219,22 @@ fn decide(
         return deny_without_policy(caller, target);
     }
     let session: &[Arc<CompiledPolicy>] = caller.session().map_or(&[], |s| &s.policies);
+    // A resource's own policy (a delegation request's owner defaults),
+    // compiled for this request: such requests are rare.
+    let resource_policy = match (&trust, &target.resource_policy) {
+        (None, Some(document)) => CompiledPolicy::compile_kind(
+            "resource policy",
+            document,
+            tessera_policy::PolicyKind::Resource,
+        )
+        .ok(),
+        _ => None,
+    };
     let set = PolicySet {
         identity: &policies.identity,
         permissions_boundary: policies.boundary.as_deref(),
         session,
-        resource: trust.as_deref(),
+        resource: trust.as_deref().or(resource_policy.as_ref()),
         resource_kind: if trust.is_some() {
             ResourcePolicyKind::RoleTrust
         } else {
