@@ -258,6 +258,18 @@ fn decide(
                     }),
             };
         }
+        // The engine holds session policies against role and federated
+        // sessions only; delegated credentials of a user or the root are
+        // limited by theirs too: one of them must allow the request.
+        let delegated = caller
+            .session()
+            .is_some_and(|s| s.claims.delegation_request.is_some());
+        let session_allows = evaluation
+            .matched_statements()
+            .any(|m| m.policy_type == PolicyType::Session && m.effect == Effect::Allow);
+        if delegated && !session_allows {
+            return deny_without_policy(caller, target);
+        }
     }
     for secondary in &target.secondary {
         if let deny @ Decision::Deny { .. } = decide(snapshot, caller, policies, secondary, facts) {

@@ -953,7 +953,11 @@ pub struct DelegationRequestRecord {
     /// The exchange token's secret, sealed under the KEK with
     /// `delegation-token:ID` as context: the notification Tessera keeps
     /// for the partner in place of publishing it.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "optional_base64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_base64"
+    )]
     pub sealed_token: Option<Vec<u8>>,
 }
 

@@ -108,7 +108,9 @@ pub(crate) fn id_in_arn(entity_arn: &str) -> Option<&str> {
         {
             let id = resource.strip_prefix("delegation-request/")?;
             let well_formed = (16..=128).contains(&id.len())
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             well_formed.then_some(id)
         }
         _ => None,
@@ -176,7 +178,10 @@ fn output(record: &DelegationRequestRecord, now: i64) -> Value {
         ("RedirectUrl", record.redirect_url.as_deref()),
         ("Notes", record.notes.as_deref()),
         ("RejectionReason", record.rejection_reason.as_deref()),
-        ("ApproverId", record.approver.as_ref().map(|a| a.arn.as_str())),
+        (
+            "ApproverId",
+            record.approver.as_ref().map(|a| a.arn.as_str()),
+        ),
     ];
     for (member, value) in optional {
         if let Some(value) = value {
@@ -203,7 +208,10 @@ fn boundaries_in(policy: &str) -> Vec<String> {
         let creates_roles = match statement.get("Action") {
             Some(Value::String(a)) => a == "iam:CreateRole" || a == "iam:*" || a == "*",
             Some(Value::Array(list)) => list.iter().any(|a| {
-                matches!(a.as_str(), Some("iam:CreateRole") | Some("iam:*") | Some("*"))
+                matches!(
+                    a.as_str(),
+                    Some("iam:CreateRole") | Some("iam:*") | Some("*")
+                )
             }),
             _ => false,
         };
@@ -302,7 +310,9 @@ pub(super) fn create(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
                 )
                 .ok()
             })
-            .any(|r| r.requestor_account == record.requestor_account && r.workflow_id == workflow_id);
+            .any(|r| {
+                r.requestor_account == record.requestor_account && r.workflow_id == workflow_id
+            });
         if taken {
             return Err(Outcome::Domain(IamError::new(
                 "EntityAlreadyExists",
@@ -436,7 +446,10 @@ fn transition(
                     transition.verb
                 )
             };
-            return Err(Outcome::Domain(IamError::new(transition.wrong_state, message)));
+            return Err(Outcome::Domain(IamError::new(
+                transition.wrong_state,
+                message,
+            )));
         }
         work(&mut record).map_err(Outcome::Domain)?;
         record.state = transition.to;
@@ -517,9 +530,8 @@ pub(super) fn update(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamErr
 /// one the delegated credentials act as.
 pub(super) fn accept(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let id = Input(input).required("DelegationRequestId")?;
-    let approver = approver_of(ctx.caller).ok_or_else(|| {
-        not_authorized(ctx, "iam:AcceptDelegationRequest", id)
-    })?;
+    let approver = approver_of(ctx.caller)
+        .ok_or_else(|| not_authorized(ctx, "iam:AcceptDelegationRequest", id))?;
     transition(
         ctx,
         id,
@@ -558,7 +570,10 @@ fn approver_of(caller: &Caller) -> Option<DelegationApprover> {
             session_name: None,
         }),
         Caller::User {
-            user_id, name, path, ..
+            user_id,
+            name,
+            path,
+            ..
         } => Some(DelegationApprover {
             arn,
             kind: SessionKind::User,
@@ -751,12 +766,20 @@ mod tests {
     fn only_delegation_request_arns_name_a_request() {
         let id = "0f8e4c1a-1111-4222-8333-444455556666";
         assert_eq!(
-            id_in_arn(&format!("arn:aws:iam::123456789012:delegation-request/{id}")),
+            id_in_arn(&format!(
+                "arn:aws:iam::123456789012:delegation-request/{id}"
+            )),
             Some(id)
         );
         assert_eq!(id_in_arn("arn:aws:iam::123456789012:role/r"), None);
-        assert_eq!(id_in_arn("arn:aws:iam::123456789012:delegation-request/short"), None);
-        assert_eq!(id_in_arn(&format!("arn:aws:s3:::delegation-request/{id}")), None);
+        assert_eq!(
+            id_in_arn("arn:aws:iam::123456789012:delegation-request/short"),
+            None
+        );
+        assert_eq!(
+            id_in_arn(&format!("arn:aws:s3:::delegation-request/{id}")),
+            None
+        );
     }
 
     #[test]
@@ -765,6 +788,9 @@ mod tests {
             {"Effect":"Allow","Action":["iam:CreateRole"],"Resource":"*","Condition":{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::1:policy/b"}}},
             {"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::1:policy/other"}}}
         ]}"#;
-        assert_eq!(boundaries_in(policy), vec!["arn:aws:iam::1:policy/b".to_string()]);
+        assert_eq!(
+            boundaries_in(policy),
+            vec!["arn:aws:iam::1:policy/b".to_string()]
+        );
     }
 }

@@ -176,6 +176,9 @@ mod tests {
         let deny: Value =
             serde_json::from_str(r#"{"Effect":"Deny","NotAction":"s3:*","Resource":"*"}"#)
                 .expect("json");
-        assert_eq!(describe(&deny), "Denies every action except s3:* on every resource.");
+        assert_eq!(
+            describe(&deny),
+            "Denies every action except s3:* on every resource."
+        );
     }
 }

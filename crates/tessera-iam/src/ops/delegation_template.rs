@@ -41,9 +41,10 @@ pub fn parameters(permissions: &Value) -> Result<Vec<Parameter>, IamError> {
         .into_iter()
         .flatten()
     {
-        let name = item.get("Name").and_then(Value::as_str).ok_or_else(|| {
-            IamError::invalid_input("Every policy parameter must have a Name.")
-        })?;
+        let name = item
+            .get("Name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| IamError::invalid_input("Every policy parameter must have a Name."))?;
         let values: Vec<String> = item
             .get("Values")
             .and_then(Value::as_array)
@@ -144,7 +145,9 @@ fn render_value(
             if values.len() == 1 {
                 Ok(Value::String(values.remove(0)))
             } else {
-                Ok(Value::Array(values.into_iter().map(Value::String).collect()))
+                Ok(Value::Array(
+                    values.into_iter().map(Value::String).collect(),
+                ))
             }
         }
         Value::Array(items) => {
@@ -247,12 +250,16 @@ mod tests {
     fn a_string_parameter_is_substituted_inside_a_value() {
         let template = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::@{bucketName}/*"}]}"#;
         let rendered = render(template, &[string("bucketName", "data")]).expect("render");
-        assert!(rendered.contains(r#""Resource":"arn:aws:s3:::data/*""#), "{rendered}");
+        assert!(
+            rendered.contains(r#""Resource":"arn:aws:s3:::data/*""#),
+            "{rendered}"
+        );
     }
 
     #[test]
     fn a_list_parameter_expands_into_the_array_it_stands_in() {
-        let template = r#"{"Statement":[{"Effect":"Allow","Action":["@{actions}"],"Resource":"*"}]}"#;
+        let template =
+            r#"{"Statement":[{"Effect":"Allow","Action":["@{actions}"],"Resource":"*"}]}"#;
         let actions = Parameter {
             name: "actions".into(),
             values: vec!["iam:GetRole".into(), "iam:ListRoles".into()],
@@ -268,15 +275,24 @@ mod tests {
     #[test]
     fn missing_unused_and_misplaced_parameters_are_refused() {
         let template = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"@{a}"}]}"#;
-        assert_eq!(render(template, &[]).map_err(|e| e.code), Err("InvalidInput"));
+        assert_eq!(
+            render(template, &[]).map_err(|e| e.code),
+            Err("InvalidInput")
+        );
         let extra = [string("a", "x"), string("b", "y")];
-        assert_eq!(render(template, &extra).map_err(|e| e.code), Err("InvalidInput"));
+        assert_eq!(
+            render(template, &extra).map_err(|e| e.code),
+            Err("InvalidInput")
+        );
         let inside = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:@{a}"}]}"#;
         let list = Parameter {
             name: "a".into(),
             values: vec!["x".into(), "y".into()],
             list: true,
         };
-        assert_eq!(render(inside, &[list]).map_err(|e| e.code), Err("InvalidInput"));
+        assert_eq!(
+            render(inside, &[list]).map_err(|e| e.code),
+            Err("InvalidInput")
+        );
     }
 }

@@ -360,11 +360,11 @@ macro_rules! operations {
 }
 
 use ConditionKey as K;
-use ResourceSpec::DelegationRequest as Dr;
 use EntityKind::{
     Group as G, InstanceProfile as IP, Policy as P, Role as R, ServerCertificate as SC, User as U,
 };
 use ResourceSpec as Res;
+use ResourceSpec::DelegationRequest as Dr;
 
 operations! {
     GetCallerIdentity: Sts, None, Res::Star, [], [], sts::get_caller_identity;
