@@ -116,12 +116,24 @@ def test_unknown_action_is_invalid_action(server):
     assert "FlyToTheMoon" in body
 
 
-def test_modelled_but_unimplemented_operation_names_itself(server):
-    iam = server.client("iam")
-    with pytest.raises(ClientError) as e:
-        iam.list_delegation_requests()
-    assert e.value.response["Error"]["Code"] == "NotImplemented"
-    assert "ListDelegationRequests" in e.value.response["Error"]["Message"]
+def test_an_action_in_neither_model_is_invalid_action_naming_it_and_the_version(server):
+    # botocore only sends modelled actions; sign raw requests instead.
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    key_id, secret = server.root_keys()
+    for service, version in (("iam", "2010-05-08"), ("sts", "2011-06-15")):
+        request = botocore.awsrequest.AWSRequest(method="POST", url=server.endpoint + "/",
+                                                 data=f"Action=NoSuchOperation&Version={version}",
+                                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials(key_id, secret), service,
+                                "us-east-1").add_auth(request)
+        prepared = request.prepare()
+        status, body = raw_post(server, prepared.body if isinstance(prepared.body, str) else prepared.body.decode(),
+                                dict(prepared.headers))
+        assert status == 400, service
+        assert "<Code>InvalidAction</Code>" in body
+        assert f"<Message>Could not find operation NoSuchOperation for version {version}</Message>" in body
 
 
 def raw_post(server, body, headers):

@@ -143,7 +143,11 @@ pub fn authorize(
     let policies = match caller {
         // The root may do everything in its account; what it asks of
         // another account's resource (a role's trust) is still decided.
-        Caller::Root { .. } if target.trust.is_none() => return Decision::Allow,
+        // Delegated credentials of the root are limited by their
+        // session policy, like any session's.
+        Caller::Root { session, .. } if target.trust.is_none() && !is_delegated(session) => {
+            return Decision::Allow
+        }
         Caller::Root { .. } => EffectivePolicies::allow_all(),
         Caller::User { user_id, .. } => snapshot.effective_policies(EntityKind::User, user_id),
         Caller::AssumedRole { role_id, .. } => {
@@ -158,6 +162,13 @@ pub fn authorize(
         return deny_without_policy(caller, target);
     }
     decide(snapshot, caller, &policies, target, facts)
+}
+
+/// Whether a session is delegated credentials (`GetDelegatedAccessToken`).
+fn is_delegated(session: &Option<Arc<crate::sessions::Session>>) -> bool {
+    session
+        .as_ref()
+        .is_some_and(|s| s.claims.delegation_request.is_some())
 }
 
 /// The STS calls temporary credentials may not make, whatever their
@@ -178,6 +189,7 @@ fn sts_session_limit(caller: &Caller, operation: &Operation, target: &Target) ->
         return None;
     }
     let allowed = match session.claims.kind {
+        _ if session.claims.delegation_request.is_some() => true,
         SessionKind::User | SessionKind::Root => operation.op == Op::AssumeRole,
         SessionKind::Federated => false,
         SessionKind::Role => true,
@@ -209,12 +221,23 @@ fn decide(
         return deny_without_policy(caller, target);
     }
     let session: &[Arc<CompiledPolicy>] = caller.session().map_or(&[], |s| &s.policies);
+    // A resource's own policy (a delegation request's owner defaults),
+    // compiled for this request: such requests are rare.
+    let resource_policy = match (&trust, &target.resource_policy) {
+        (None, Some(document)) => CompiledPolicy::compile_kind(
+            "resource policy",
+            document,
+            tessera_policy::PolicyKind::Resource,
+        )
+        .ok(),
+        _ => None,
+    };
     let set = PolicySet {
         identity: &policies.identity,
         identity_bundle: policies.bundle.as_deref(),
         permissions_boundary: policies.boundary.as_deref(),
         session,
-        resource: trust.as_deref(),
+        resource: trust.as_deref().or(resource_policy.as_ref()),
         resource_kind: if trust.is_some() {
             ResourcePolicyKind::RoleTrust
         } else {
@@ -237,6 +260,18 @@ fn decide(
                         no_identity_policy_message(caller, &target.action, resource)
                     }),
             };
+        }
+        // The engine holds session policies against role and federated
+        // sessions only; delegated credentials of a user or the root are
+        // limited by theirs too: one of them must allow the request.
+        let delegated = caller
+            .session()
+            .is_some_and(|s| s.claims.delegation_request.is_some());
+        let session_allows = evaluation
+            .matched_statements()
+            .any(|m| m.policy_type == PolicyType::Session && m.effect == Effect::Allow);
+        if delegated && !session_allows {
+            return deny_without_policy(caller, target);
         }
     }
     for secondary in &target.secondary {

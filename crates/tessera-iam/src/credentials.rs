@@ -134,7 +134,10 @@ fn resolve_session(
     // GetSessionToken credentials call IAM only with MFA, and
     // GetFederationToken credentials never (AWS answers both as an
     // invalid token).
+    // Delegated credentials are made to call the customer's IAM, limited
+    // by the request's permission policy.
     let iam_refused = match claims.kind {
+        _ if claims.delegation_request.is_some() => false,
         SessionKind::User | SessionKind::Root => claims.mfa_time.is_none(),
         SessionKind::Federated => true,
         SessionKind::Role => false,

@@ -23,6 +23,7 @@
 //! | `saml`      | SAML provider ARN                     | [`SamlProviderRecord`] |
 //! | `serviceused` | `PRINCIPAL/SERVICE[/ACTION]`        | [`crate::service_usage::ServiceUsedRecord`] |
 //! | `accessjobs` | `ACCOUNT/JOB_ID`                     | a service last accessed report |
+//! | `delegation`| delegation request id                 | [`DelegationRequestRecord`] |
 //!
 //! Names are unique per kind and account case-insensitively, as in IAM,
 //! which is why the name index holds the lowercased name while the record
@@ -73,6 +74,8 @@ pub enum Ns {
     ServiceUsed,
     /// Service last accessed report jobs, by `ACCOUNT/JOB_ID`.
     AccessJob,
+    /// Delegation requests (temporary delegation), by id.
+    DelegationRequest,
 }
 
 impl Ns {
@@ -100,6 +103,7 @@ impl Ns {
             Ns::SamlProvider => "saml",
             Ns::ServiceUsed => "serviceused",
             Ns::AccessJob => "accessjobs",
+            Ns::DelegationRequest => "delegation",
         }
     }
 
@@ -121,6 +125,7 @@ impl Ns {
             Ns::SamlProvider,
             Ns::ServiceUsed,
             Ns::AccessJob,
+            Ns::DelegationRequest,
         ];
         all.into_iter()
             .chain(EntityKind::ALL.into_iter().map(Ns::Entity))
@@ -838,5 +843,177 @@ impl std::fmt::Debug for SamlPrivateKey {
             .field("key_id", &self.key_id)
             .field("added", &self.added)
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a delegation request is in its life, as IAM names the states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DelegationState {
+    /// Created, not yet associated with a customer identity.
+    Unassigned,
+    /// Associated with a customer account and identity, awaiting review.
+    Assigned,
+    /// Forwarded (`UpdateDelegationRequest`) to an approver.
+    PendingApproval,
+    /// Approved; the exchange token is not yet released.
+    Accepted,
+    /// The exchange token was released; the delegation period runs.
+    Finalized,
+    /// Rejected by the customer.
+    Rejected,
+    /// Expired for want of action (or at the end of its life).
+    Expired,
+}
+
+impl DelegationState {
+    /// IAM's name of the state (`PENDING_APPROVAL`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DelegationState::Unassigned => "UNASSIGNED",
+            DelegationState::Assigned => "ASSIGNED",
+            DelegationState::PendingApproval => "PENDING_APPROVAL",
+            DelegationState::Accepted => "ACCEPTED",
+            DelegationState::Finalized => "FINALIZED",
+            DelegationState::Rejected => "REJECTED",
+            DelegationState::Expired => "EXPIRED",
+        }
+    }
+}
+
+/// The identity that accepted a delegation request, recorded at
+/// acceptance: the delegated credentials are a session of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationApprover {
+    /// The approver's ARN as `GetCallerIdentity` reports it.
+    pub arn: String,
+    /// What kind of session the delegated credentials are.
+    pub kind: crate::sessions::SessionKind,
+    /// The user or role id (none for the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    /// The user's or role's name.
+    pub name: String,
+    /// The user's or role's path.
+    pub path: String,
+    /// The role session name, for an approver who was a role session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+}
+
+/// A delegation request: a partner (the requestor) asks for permissions
+/// in a customer's account (the owner account); see
+/// `crate::ops` (`CreateDelegationRequest` and the operations after it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationRequestRecord {
+    /// The request id.
+    pub id: String,
+    /// The requestor's partition.
+    pub partition: String,
+    /// The account that created the request (the partner).
+    pub requestor_account: String,
+    /// The customer account, once targeted or associated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_account: Option<String>,
+    /// The ARN of the customer identity that associated the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    /// The partner's description.
+    pub description: String,
+    /// The partner's message for this request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_message: Option<String>,
+    /// The permissions asked for, as the request gave them
+    /// (`PolicyTemplateArn`, `Parameters`).
+    pub permissions: serde_json::Value,
+    /// The template rendered with the parameters: the policy the
+    /// delegated session is limited to.
+    pub permission_policy: String,
+    /// The partner's workflow id, unique per requestor account.
+    pub workflow_id: String,
+    /// Where the console sends the customer back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// The partner's notification channel (an SNS topic ARN).
+    pub notification_channel: String,
+    /// The delegated session's length, seconds.
+    pub session_duration: u32,
+    /// Whether only the owner may release the token.
+    pub only_send_by_owner: bool,
+    /// The state as last written; past `expires` it reads as expired.
+    pub state: DelegationState,
+    /// Creation time, seconds since the epoch.
+    pub created: i64,
+    /// Last change, seconds since the epoch.
+    pub updated: i64,
+    /// When the request in its current state expires.
+    pub expires: i64,
+    /// Notes of the last `UpdateDelegationRequest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Notes of the rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    /// Who accepted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<DelegationApprover>,
+    /// When the exchange token was released (the delegation period
+    /// starts then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_sent: Option<i64>,
+    /// The exchange token's secret, sealed under the KEK with
+    /// `delegation-token:ID` as context: the notification Tessera keeps
+    /// for the partner in place of publishing it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_base64"
+    )]
+    pub sealed_token: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for DelegationRequestRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DelegationRequestRecord")
+            .field("id", &self.id)
+            .field("requestor_account", &self.requestor_account)
+            .field("owner_account", &self.owner_account)
+            .field("owner_id", &self.owner_id)
+            .field("state", &self.state)
+            .field("created", &self.created)
+            .field("updated", &self.updated)
+            .field("expires", &self.expires)
+            .field("approver", &self.approver)
+            .field("token_sent", &self.token_sent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DelegationRequestRecord {
+    /// The state at `now`: a request past its expiry reads as expired.
+    pub fn state_at(&self, now: i64) -> DelegationState {
+        if now >= self.expires {
+            DelegationState::Expired
+        } else {
+            self.state
+        }
+    }
+}
+
+mod optional_base64 {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => s.serialize_some(&STANDARD.encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|t| STANDARD.decode(t).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }

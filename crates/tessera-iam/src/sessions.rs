@@ -209,6 +209,11 @@ pub struct Claims {
     /// Whether this role session was assumed by another role session.
     #[serde(default)]
     pub chained: bool,
+    /// For delegated credentials (`GetDelegatedAccessToken`), the
+    /// delegation request they were exchanged for: the session is then
+    /// limited by its permission policy, whatever its kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation_request: Option<String>,
 }
 
 fn root_path() -> String {
@@ -413,6 +418,7 @@ mod tests {
             policy: None,
             policy_arns: Vec::new(),
             chained: false,
+            delegation_request: None,
         }
     }
 

@@ -94,6 +94,8 @@ pub struct Snapshot {
     /// OpenID Connect providers by ARN.
     oidc: HashMap<String, Arc<records::OidcProviderRecord>>,
     saml: HashMap<String, Arc<records::SamlProviderRecord>>,
+    /// Delegation requests by id.
+    delegation: HashMap<String, Arc<records::DelegationRequestRecord>>,
     /// MFA devices by serial number (seeds stay sealed).
     mfa: HashMap<String, Arc<records::MfaDeviceRecord>>,
     /// Access keys whose sealed secret the KEK could not open.
@@ -359,6 +361,19 @@ impl Snapshot {
         owned_by(&self.mfa, account, |d| &d.account_id)
     }
 
+    /// A delegation request by id.
+    pub fn delegation_request(&self, id: &str) -> Option<&records::DelegationRequestRecord> {
+        self.delegation.get(id).map(Arc::as_ref)
+    }
+
+    /// Every delegation request, in id order.
+    pub fn delegation_requests(&self) -> Vec<&records::DelegationRequestRecord> {
+        let mut all: Vec<&records::DelegationRequestRecord> =
+            self.delegation.values().map(Arc::as_ref).collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
     /// A SAML provider by ARN.
     pub fn saml_provider(&self, arn: &str) -> Option<&records::SamlProviderRecord> {
         self.saml.get(arn).map(Arc::as_ref)
@@ -470,6 +485,9 @@ impl Snapshot {
         for (arn, p) in &self.saml {
             lines.push(format!("saml {arn} {p:?}"));
         }
+        for (id, r) in &self.delegation {
+            lines.push(format!("delegation {id} {r:?}"));
+        }
         for id in self.token_keys.keys() {
             lines.push(format!("token key {id}"));
         }
@@ -576,6 +594,7 @@ impl Snapshot {
                 Ns::Mfa => apply_keyed(&mut next.mfa, ns, key, value),
                 Ns::OidcProvider => apply_keyed(&mut next.oidc, ns, key, value),
                 Ns::SamlProvider => apply_keyed(&mut next.saml, ns, key, value),
+                Ns::DelegationRequest => apply_keyed(&mut next.delegation, ns, key, value),
                 Ns::TokenKey => {
                     let opened = value
                         .and_then(|v| crate::sessions::decode_key(key, v).ok())

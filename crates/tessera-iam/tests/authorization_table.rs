@@ -41,6 +41,9 @@ fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
         ResourceSpec::NewMfaDevice | ResourceSpec::MfaSerial => Some("mfa"),
         ResourceSpec::ServiceLinkedRole | ResourceSpec::DeletionTaskRole => Some("role"),
         ResourceSpec::AccessReport => Some("access-report"),
+        ResourceSpec::NewDelegationRequest | ResourceSpec::DelegationRequest(_) => {
+            Some("delegation-request")
+        }
     }
 }
 
@@ -61,11 +64,17 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
             "sts:TransitiveTagKeys",
         ],
         ConditionKey::OrganizationsPolicyId => &["iam:OrganizationsPolicyId"],
+        ConditionKey::DelegationTerms => &[
+            "iam:DelegationDuration",
+            "iam:NotificationChannel",
+            "iam:TemplateArn",
+        ],
+        ConditionKey::DelegationRequestOwner => &["iam:DelegationRequestOwner"],
     }
 }
 
 /// The operation-specific keys Tessera knows how to fill in.
-const FILLABLE: [&str; 10] = [
+const FILLABLE: [&str; 14] = [
     "aws:RequestTag/${TagKey}",
     "aws:TagKeys",
     "iam:PermissionsBoundary",
@@ -76,14 +85,25 @@ const FILLABLE: [&str; 10] = [
     "sts:SourceIdentity",
     "sts:TransitiveTagKeys",
     "iam:OrganizationsPolicyId",
+    "iam:DelegationDuration",
+    "iam:NotificationChannel",
+    "iam:TemplateArn",
+    "iam:DelegationRequestOwner",
 ];
+
+/// Operations of the IAM model that the vendored reference does not list
+/// yet. `UpdateDelegationRequest` is authorized like its siblings, on the
+/// `delegation-request` resource type.
+const NOT_YET_IN_THE_REFERENCE: [&str; 1] = ["UpdateDelegationRequest"];
 
 #[test]
 fn every_operation_authorizes_on_the_resource_type_aws_names() {
     let mut problems = Vec::new();
     for op in ops::all() {
         let Some(info) = sar::action(op.service.prefix(), op.name) else {
-            problems.push(format!("{}: not in the reference", op.name));
+            if !NOT_YET_IN_THE_REFERENCE.contains(&op.name) {
+                problems.push(format!("{}: not in the reference", op.name));
+            }
             continue;
         };
         let required: BTreeSet<&str> = info

@@ -21,7 +21,7 @@
 //! output (dotted paths, list indexes as numbers) with their expected JSON
 //! value, or plain text for strings; `!Member` asserts a member is absent;
 //! `Member->name` keeps a string member's value for later parameters and
-//! checks written `$name`; a parameter `$totp:NAME:N` is the one-time code
+//! checks written `$name` (also at the end of a value, after a `/`); a parameter `$totp:NAME:N` is the one-time code
 //! of the virtual MFA device whose `Base32StringSeed` was kept as NAME, N
 //! steps after the scenario clock's; `$file:NAME` is the content of
 //! `tests/scenarios/fixtures/NAME` (keys and certificates).
@@ -196,7 +196,14 @@ fn run(file: &str, text: &str) -> std::collections::BTreeSet<String> {
                     Some(value) => format!("{key}={value}"),
                     None => panic!("{file}:{line_no}: nothing kept as {name}"),
                 },
-                None => w,
+                // A kept value at the end of a longer one (an ARN's id).
+                None => match w.rsplit_once("/$") {
+                    Some((head, name)) if w.contains('=') => match kept.get(name) {
+                        Some(value) => format!("{head}/{value}"),
+                        None => panic!("{file}:{line_no}: nothing kept as {name}"),
+                    },
+                    _ => w,
+                },
             })
             .collect();
         let caller = if parts.first().map(String::as_str) == Some("as") && parts.len() > 2 {

@@ -107,6 +107,9 @@ const IAM_RESOURCE_PREFIXES: &[&str] = &[
     "oidc-provider/",
     "report/",
     "access-report/",
+    // Temporary delegation's requests (Service Authorization Reference:
+    // `arn:${Partition}:iam::${Account}:delegation-request/${DelegationRequestId}`).
+    "delegation-request/",
 ];
 
 /// IAM's check of the resource part of an IAM ARN, a literal comparison

@@ -43,21 +43,6 @@ pub struct CreatedAccount {
 /// Creates the account and appends its root key to the credentials file.
 pub fn create_account(options: &AccountOptions) -> anyhow::Result<CreatedAccount> {
     let random = OsRandom;
-    let data_dir = std::path::absolute(&options.data_dir)
-        .with_context(|| format!("cannot resolve {}", options.data_dir.display()))?;
-    let serve = ServeOptions {
-        listen: crate::startup::DEFAULT_LISTEN
-            .parse()
-            .context("default listen address")?,
-        data_dir: data_dir.clone(),
-        database_url: options.database_url.clone(),
-        account_id: None,
-        emulator: false,
-        refresh_interval: std::time::Duration::from_secs(1),
-        usage_flush_interval: std::time::Duration::from_secs(10),
-        admin_listen: None,
-        limits: crate::limits::ConnectionLimits::default(),
-    };
     if let Some(name) = &options.name {
         let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c);
         if name.is_empty() || name.len() > 64 || !name.chars().all(allowed) {
@@ -66,16 +51,9 @@ pub fn create_account(options: &AccountOptions) -> anyhow::Result<CreatedAccount
             );
         }
     }
-    let credentials_file = data_dir.join("credentials");
-    if !data_dir.join("kek").exists() && std::env::var(crate::startup::KEK_ENV).is_err() {
-        bail!(
-            "{} has no installation yet: start `tessera serve --data-dir {}` once first",
-            data_dir.display(),
-            data_dir.display()
-        );
-    }
-    let kek = load_or_create_kek(&serve, &random)?;
-    let store = open_store_blocking(&serve)?;
+    let installation = open_installation(&options.data_dir, options.database_url.clone())?;
+    let (kek, store) = (installation.kek, installation.store);
+    let credentials_file = installation.data_dir.join("credentials");
     let account_id = match &options.account_id {
         Some(id) => id.clone(),
         None => crate::startup::random_account_id(&random),
@@ -102,6 +80,53 @@ pub fn create_account(options: &AccountOptions) -> anyhow::Result<CreatedAccount
         account_id,
         profile,
         credentials_file,
+    })
+}
+
+/// An existing installation, opened from another process than its server.
+pub(crate) struct Installation {
+    /// The data directory, absolute.
+    pub data_dir: PathBuf,
+    /// The key-encryption key.
+    pub kek: tessera_iam::crypto::Kek,
+    /// The store.
+    pub store: std::sync::Arc<dyn tessera_store::Backend>,
+}
+
+/// Opens the installation in `data_dir` (and its PostgreSQL database, when
+/// it uses one); refused when the directory holds none yet.
+pub(crate) fn open_installation(
+    data_dir: &std::path::Path,
+    database_url: Option<String>,
+) -> anyhow::Result<Installation> {
+    let data_dir = std::path::absolute(data_dir)
+        .with_context(|| format!("cannot resolve {}", data_dir.display()))?;
+    let serve = ServeOptions {
+        listen: crate::startup::DEFAULT_LISTEN
+            .parse()
+            .context("default listen address")?,
+        data_dir: data_dir.clone(),
+        database_url,
+        account_id: None,
+        emulator: false,
+        refresh_interval: std::time::Duration::from_secs(1),
+        usage_flush_interval: std::time::Duration::from_secs(10),
+        admin_listen: None,
+        limits: crate::limits::ConnectionLimits::default(),
+    };
+    if !data_dir.join("kek").exists() && std::env::var(crate::startup::KEK_ENV).is_err() {
+        bail!(
+            "{} has no installation yet: start `tessera serve --data-dir {}` once first",
+            data_dir.display(),
+            data_dir.display()
+        );
+    }
+    let kek = load_or_create_kek(&serve, &OsRandom)?;
+    let store = open_store_blocking(&serve)?;
+    Ok(Installation {
+        data_dir,
+        kek,
+        store,
     })
 }
 

@@ -26,6 +26,7 @@ pub mod audit;
 pub mod body;
 pub mod clock;
 pub mod compaction;
+pub mod delegation_tokens;
 pub mod http;
 pub mod limits;
 pub mod listener;

@@ -1,6 +1,8 @@
 //! The `tessera` command: `tessera serve` runs the IAM and STS server,
 //! `tessera policy …` validates, evaluates and simulates policies offline,
-//! `tessera account create` adds an account to an installation.
+//! `tessera account create` adds an account to an installation,
+//! `tessera delegation token` prints the exchange token of a delegation
+//! request for its partner.
 
 mod log_format;
 mod logging;
@@ -33,6 +35,30 @@ enum Command {
     /// Manage the accounts of an installation.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Delegation requests of an installation.
+    #[command(subcommand)]
+    Delegation(DelegationCommand),
+}
+
+#[derive(Subcommand)]
+enum DelegationCommand {
+    /// Print the exchange token SendDelegationToken released for a
+    /// delegation request: what AWS would publish to the partner's
+    /// notification channel (the token is a secret: hand it to the partner
+    /// only).
+    Token(DelegationTokenArgs),
+}
+
+#[derive(clap::Args)]
+struct DelegationTokenArgs {
+    /// The data directory of the installation (as given to `tessera serve`).
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+    data_dir: PathBuf,
+    /// The PostgreSQL database, when the installation uses one.
+    #[arg(long, env = "TESSERA_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// The delegation request id.
+    request_id: String,
 }
 
 #[derive(Subcommand)]
@@ -162,6 +188,25 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Account(AccountCommand::Create(args)) => create_account(args),
+        Command::Delegation(DelegationCommand::Token(args)) => delegation_token(args),
+    }
+}
+
+fn delegation_token(args: DelegationTokenArgs) -> ExitCode {
+    let query = tessera_server::delegation_tokens::TokenQuery {
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        request_id: args.request_id,
+    };
+    match tessera_server::delegation_tokens::sent_token(&query) {
+        Ok(token) => {
+            println!("{}", token.expose());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("tessera delegation token: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -79,6 +79,8 @@ pub(super) fn target(
     let member = |kind: EntityKind| input.str(kind.name_member()).unwrap_or("");
     let mut also = Vec::new();
     let mut trust = None;
+    let mut resource_policy = None;
+    let mut context: Vec<(String, ContextValue)> = Vec::new();
     let (resource, resource_tags) = match operation.resource {
         ResourceSpec::Star => ("*".to_string(), Vec::new()),
         ResourceSpec::AllOf(kind) => (
@@ -220,6 +222,26 @@ pub(super) fn target(
             ),
             Vec::new(),
         ),
+        ResourceSpec::NewDelegationRequest => (
+            super::delegation::request_arn(partition, account, "*"),
+            Vec::new(),
+        ),
+        ResourceSpec::DelegationRequest(member) => {
+            let named = input.str(member).unwrap_or("");
+            let id = super::delegation::id_in_arn(named).unwrap_or(named);
+            let resource = super::delegation::request_arn(partition, account, id);
+            if let Some(request) = snapshot.delegation_request(id) {
+                resource_policy =
+                    super::delegation::owner_default_policy(request, account, &resource);
+                if let Some(owner) = &request.owner_id {
+                    context.push((
+                        "iam:DelegationRequestOwner".into(),
+                        ContextValue::Single(owner.clone()),
+                    ));
+                }
+            }
+            (resource, Vec::new())
+        }
         ResourceSpec::DeletionTaskRole => {
             let task = input.str("DeletionTaskId").unwrap_or("");
             let mut parts = task.split('/');
@@ -238,7 +260,6 @@ pub(super) fn target(
         }
     };
 
-    let mut context: Vec<(String, ContextValue)> = Vec::new();
     for key in operation.condition_keys {
         match *key {
             ConditionKey::RequestTags => {
@@ -327,6 +348,32 @@ pub(super) fn target(
                     ));
                 }
             }
+            ConditionKey::DelegationTerms => {
+                let template = input
+                    .0
+                    .get("Permissions")
+                    .and_then(|p| p.get("PolicyTemplateArn"))
+                    .and_then(Value::as_str);
+                let duration = input.u64("SessionDuration").map(|d| d.to_string());
+                let channel = input.str("NotificationChannel").map(str::to_string);
+                for (key, value) in [
+                    ("iam:DelegationDuration", duration),
+                    ("iam:NotificationChannel", channel),
+                    ("iam:TemplateArn", template.map(str::to_string)),
+                ] {
+                    if let Some(value) = value {
+                        context.push((key.into(), ContextValue::Single(value)));
+                    }
+                }
+            }
+            ConditionKey::DelegationRequestOwner => {
+                if let Some(owner) = input.str("OwnerId") {
+                    context.push((
+                        "iam:DelegationRequestOwner".into(),
+                        ContextValue::Single(owner.to_string()),
+                    ));
+                }
+            }
             ConditionKey::AwsServiceName => {
                 if let Some(service) = input.str("AWSServiceName") {
                     context.push((
@@ -355,6 +402,7 @@ pub(super) fn target(
         context: context.clone(),
         secondary: Vec::new(),
         trust: trust.clone(),
+        resource_policy: None,
     };
     let secondary = operation
         .secondary
@@ -390,6 +438,7 @@ pub(super) fn target(
                     )],
                     secondary: Vec::new(),
                     trust: None,
+                    resource_policy: None,
                 })
             }
         })
@@ -403,6 +452,7 @@ pub(super) fn target(
         context,
         secondary,
         trust,
+        resource_policy,
     }
 }
 

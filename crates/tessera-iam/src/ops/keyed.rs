@@ -1,7 +1,8 @@
-//! Records that are not entity kinds (OpenID Connect providers, MFA
-//! devices) but are named by one key member and carry tags: reading and
-//! changing one inside a write, and their `Tag*`/`Untag*`/`List*Tags`
-//! operations, written once.
+//! Records that are not entity kinds (OpenID Connect and SAML providers,
+//! MFA devices, delegation requests) but are named by one key member:
+//! reading and changing one inside a write, and, for those that carry tags
+//! ([`Tagged`]), their `Tag*`/`Untag*`/`List*Tags` operations, written
+//! once.
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
@@ -20,26 +21,35 @@ pub(super) trait Keyed: Serialize + DeserializeOwned {
     const NS: Ns;
     /// The request member naming it (`OpenIDConnectProviderArn`, …).
     const KEY_MEMBER: &'static str;
-    /// Whose tag rules (key case, duplicate wording) its tags follow.
-    const TAG_RULES: EntityKind;
     /// The store key.
     fn key(&self) -> &str;
     /// The owning account.
     fn account(&self) -> &str;
-    /// The tags.
-    fn tags(&self) -> &[Tag];
-    /// The tags, to change them.
-    fn tags_mut(&mut self) -> &mut Vec<Tag>;
+    /// Whether a caller of `account` may see it: by default only its own
+    /// account's callers (a record seen by several accounts says so).
+    fn visible_to(&self, account: &str) -> bool {
+        self.account() == account
+    }
     /// IAM's `NoSuchEntity` for a missing one.
     fn missing(key: &str) -> IamError;
     /// The record as the snapshot holds it.
     fn lookup<'s>(snapshot: &'s Snapshot, key: &str) -> Option<&'s Self>;
 }
 
-/// The record `key` of the caller's account, inside a write.
+/// What a keyed record that carries tags declares besides.
+pub(super) trait Tagged: Keyed {
+    /// Whose tag rules (key case, duplicate wording) its tags follow.
+    const TAG_RULES: EntityKind;
+    /// The tags.
+    fn tags(&self) -> &[Tag];
+    /// The tags, to change them.
+    fn tags_mut(&mut self) -> &mut Vec<Tag>;
+}
+
+/// The record `key` as a caller of `account` sees it, inside a write.
 pub(super) fn require<R: Keyed>(tx: &mut dyn Transaction, account: &str, key: &str) -> TxResult<R> {
     match records::get::<R>(tx, R::NS.as_str(), key)? {
-        Some(record) if record.account() == account => Ok(record),
+        Some(record) if record.visible_to(account) => Ok(record),
         _ => Err(Outcome::Domain(R::missing(key))),
     }
 }
@@ -70,7 +80,7 @@ pub(super) fn insert_new<R: Keyed>(
 
 /// The answer of a `Create…` that names the new record by its key
 /// member, with its tags when it has some.
-pub(super) fn created_output<R: Keyed>(record: &R) -> Value {
+pub(super) fn created_output<R: Tagged>(record: &R) -> Value {
     let mut out = json!({ R::KEY_MEMBER: record.key() });
     if !record.tags().is_empty() {
         out["Tags"] = super::users::tags_output(record.tags());
@@ -78,10 +88,10 @@ pub(super) fn created_output<R: Keyed>(record: &R) -> Value {
     out
 }
 
-/// The record `key` of the caller's account, from the snapshot.
+/// The record `key` as the caller sees it, from the snapshot.
 pub(super) fn get<'s, R: Keyed>(ctx: &OpContext<'s>, key: &str) -> Result<&'s R, IamError> {
     R::lookup(ctx.snapshot, key)
-        .filter(|r| r.account() == ctx.account())
+        .filter(|r| r.visible_to(ctx.account()))
         .ok_or_else(|| R::missing(key))
 }
 
@@ -100,7 +110,7 @@ pub(super) fn change<R: Keyed>(
 }
 
 /// `TagOpenIDConnectProvider`, `TagMFADevice`, …
-pub(super) fn tag<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn tag<R: Tagged>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let input = Input(input);
     let key = input.required(R::KEY_MEMBER)?;
     let tags = input.tags(R::TAG_RULES)?;
@@ -111,7 +121,7 @@ pub(super) fn tag<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Value,
 }
 
 /// `UntagOpenIDConnectProvider`, `UntagMFADevice`, …
-pub(super) fn untag<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn untag<R: Tagged>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let input = Input(input);
     let key = input.required(R::KEY_MEMBER)?;
     let keys = input.strings("TagKeys");
@@ -122,7 +132,7 @@ pub(super) fn untag<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Valu
 }
 
 /// `ListOpenIDConnectProviderTags`, `ListMFADeviceTags`, …
-pub(super) fn list_tags<R: Keyed>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn list_tags<R: Tagged>(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let input = Input(input);
     let key = input.required(R::KEY_MEMBER)?;
     let record: &R = get(ctx, key)?;

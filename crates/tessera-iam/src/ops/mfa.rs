@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 use tessera_store::{Outcome, Transaction};
 
-use super::keyed::{self, Keyed};
+use super::keyed::{self, Keyed, Tagged};
 use super::users::{tags_output, user_output};
 use super::{iso8601, Input, OpContext};
 use crate::caller::Caller;
@@ -37,24 +37,27 @@ fn no_such_device(serial: &str) -> IamError {
 impl Keyed for MfaDeviceRecord {
     const NS: Ns = Ns::Mfa;
     const KEY_MEMBER: &'static str = "SerialNumber";
-    const TAG_RULES: EntityKind = EntityKind::User;
     fn key(&self) -> &str {
         &self.serial
     }
     fn account(&self) -> &str {
         &self.account_id
     }
-    fn tags(&self) -> &[crate::records::Tag] {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
-        &mut self.tags
-    }
     fn missing(key: &str) -> IamError {
         no_such_device(key)
     }
     fn lookup<'s>(snapshot: &'s crate::snapshot::Snapshot, key: &str) -> Option<&'s Self> {
         snapshot.mfa_device(key)
+    }
+}
+
+impl Tagged for MfaDeviceRecord {
+    const TAG_RULES: EntityKind = EntityKind::User;
+    fn tags(&self) -> &[crate::records::Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
+        &mut self.tags
     }
 }
 

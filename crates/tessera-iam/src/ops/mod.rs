@@ -16,6 +16,9 @@ mod attachments;
 mod boundaries;
 mod context_keys;
 mod credential_report;
+mod delegation;
+mod delegation_summary;
+mod delegation_template;
 mod groups;
 mod inline;
 mod input;
@@ -41,6 +44,7 @@ use serde_json::Value;
 use tessera_store::Backend;
 use time::OffsetDateTime;
 
+pub use delegation::sent_token as sent_delegation_token;
 pub use input::Input;
 pub use paging::{decode_marker, encode_marker};
 
@@ -181,6 +185,14 @@ pub enum ResourceSpec {
     /// The service-linked role a `DeletionTaskId`
     /// (`task/aws-service-role/SERVICE/ROLE/UUID`) names.
     DeletionTaskRole,
+    /// A new delegation request of the caller's account
+    /// (`arn:aws:iam::ACCOUNT:delegation-request/*`: its id is not known
+    /// yet).
+    NewDelegationRequest,
+    /// The delegation request named by the member (`DelegationRequestId`,
+    /// or the ARN in `EntityArn`), as the caller's account names it; its
+    /// owner's default permissions are its resource policy.
+    DelegationRequest(&'static str),
 }
 
 /// Operation-specific condition keys an operation fills in.
@@ -203,6 +215,11 @@ pub enum ConditionKey {
     AssumeRoleKeys,
     /// `iam:OrganizationsPolicyId` from the `OrganizationsPolicyId` member.
     OrganizationsPolicyId,
+    /// `iam:DelegationDuration`, `iam:NotificationChannel` and
+    /// `iam:TemplateArn` from `CreateDelegationRequest`'s members.
+    DelegationTerms,
+    /// `iam:DelegationRequestOwner` from the `OwnerId` member.
+    DelegationRequestOwner,
 }
 
 /// A further action an operation requires.
@@ -272,6 +289,9 @@ pub struct Target {
     /// For `sts:AssumeRole`: the role whose trust policy must allow the
     /// request (its account owns the resource).
     pub trust: Option<TrustTarget>,
+    /// A resource-based policy of the resource, as a document: the
+    /// default permissions of a delegation request's owner.
+    pub resource_policy: Option<String>,
 }
 
 /// The role whose trust policy decides an `AssumeRole`.
@@ -355,6 +375,7 @@ use EntityKind::{
     Group as G, InstanceProfile as IP, Policy as P, Role as R, ServerCertificate as SC, User as U,
 };
 use ResourceSpec as Res;
+use ResourceSpec::DelegationRequest as Dr;
 
 operations! {
     GetCallerIdentity: Sts, None, Res::Star, [], [], sts::get_caller_identity;
@@ -364,6 +385,7 @@ operations! {
     GetAccessKeyInfo: Sts, None, Res::Star, [], [], sts::get_access_key_info;
     GetFederationToken: Sts, None, Res::FederatedUser, [K::RequestTags], [Secondary::TagSession],
         sts::get_federation_token;
+    GetDelegatedAccessToken: Sts, None, Res::Star, [], [], sts::get_delegated_access_token;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
@@ -536,6 +558,16 @@ operations! {
     UntagSAMLProvider: Iam, Write, Res::SamlProviderArn, [K::TagKeys], [], keyed::untag::<SamlProviderRecord>;
     ListSAMLProviderTags: Iam, None, Res::SamlProviderArn, [], [], keyed::list_tags::<SamlProviderRecord>;
 
+    CreateDelegationRequest: Iam, Write, Res::NewDelegationRequest, [K::DelegationTerms], [], delegation::create;
+    GetDelegationRequest: Iam, None, Dr("DelegationRequestId"), [], [], delegation::get;
+    ListDelegationRequests: Iam, None, Res::Star, [K::DelegationRequestOwner], [], delegation::list;
+    AssociateDelegationRequest: Iam, Write, Dr("DelegationRequestId"), [], [], delegation::associate;
+    UpdateDelegationRequest: Iam, Write, Dr("DelegationRequestId"), [], [], delegation::update;
+    AcceptDelegationRequest: Iam, Write, Dr("DelegationRequestId"), [], [], delegation::accept;
+    RejectDelegationRequest: Iam, Write, Dr("DelegationRequestId"), [], [], delegation::reject;
+    SendDelegationToken: Iam, Write, Dr("DelegationRequestId"), [], [], delegation::send_token;
+    GetHumanReadableSummary: Iam, None, Dr("EntityArn"), [], [], delegation::summary;
+
     GetAccountAuthorizationDetails: Iam, None, Res::Star, [], [], account::get_account_authorization_details;
     GetAccountSummary: Iam, None, Res::Star, [], [], account::get_account_summary;
     CreateAccountAlias: Iam, Write, Res::Star, [], [], account::create_account_alias;
@@ -555,6 +587,9 @@ operations! {
 pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
     match operation.op {
         Op::AssumeRole => sts::check_role_arn(Input(input).str("RoleArn").unwrap_or("")),
+        Op::GetHumanReadableSummary => {
+            delegation::check_summary_entity(Input(input).str("EntityArn").unwrap_or(""))
+        }
         _ => Ok(()),
     }
 }

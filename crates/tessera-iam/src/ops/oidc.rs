@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use tessera_store::Outcome;
 
-use super::keyed::{self, Keyed};
+use super::keyed::{self, Keyed, Tagged};
 use super::users::tags_output;
 use super::{iso8601, Input, OpContext};
 use crate::kind::EntityKind;
@@ -35,24 +35,27 @@ pub(super) fn provider_arn(partition: &str, account: &str, url: &str) -> Option<
 impl Keyed for OidcProviderRecord {
     const NS: Ns = Ns::OidcProvider;
     const KEY_MEMBER: &'static str = "OpenIDConnectProviderArn";
-    const TAG_RULES: EntityKind = EntityKind::Role;
     fn key(&self) -> &str {
         &self.arn
     }
     fn account(&self) -> &str {
         &self.account_id
     }
-    fn tags(&self) -> &[crate::records::Tag] {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
-        &mut self.tags
-    }
     fn missing(key: &str) -> IamError {
         not_found(key)
     }
     fn lookup<'s>(snapshot: &'s crate::snapshot::Snapshot, key: &str) -> Option<&'s Self> {
         snapshot.oidc_provider(key)
+    }
+}
+
+impl Tagged for OidcProviderRecord {
+    const TAG_RULES: EntityKind = EntityKind::Role;
+    fn tags(&self) -> &[crate::records::Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
+        &mut self.tags
     }
 }
 

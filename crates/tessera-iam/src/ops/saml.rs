@@ -12,7 +12,7 @@ use tessera_store::Outcome;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::keyed::{self, Keyed};
+use super::keyed::{self, Keyed, Tagged};
 use super::users::tags_output;
 use super::{iso8601, Input, OpContext};
 use crate::crypto::Secret;
@@ -31,24 +31,27 @@ const MAX_PRIVATE_KEYS: usize = 2;
 impl Keyed for SamlProviderRecord {
     const NS: Ns = Ns::SamlProvider;
     const KEY_MEMBER: &'static str = "SAMLProviderArn";
-    const TAG_RULES: EntityKind = EntityKind::Role;
     fn key(&self) -> &str {
         &self.arn
     }
     fn account(&self) -> &str {
         &self.account_id
     }
-    fn tags(&self) -> &[crate::records::Tag] {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
-        &mut self.tags
-    }
     fn missing(key: &str) -> IamError {
         IamError::new("NoSuchEntity", format!("Manifest not found for arn {key}"))
     }
     fn lookup<'s>(snapshot: &'s crate::snapshot::Snapshot, key: &str) -> Option<&'s Self> {
         snapshot.saml_provider(key)
+    }
+}
+
+impl Tagged for SamlProviderRecord {
+    const TAG_RULES: EntityKind = EntityKind::Role;
+    fn tags(&self) -> &[crate::records::Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<crate::records::Tag> {
+        &mut self.tags
     }
 }
 

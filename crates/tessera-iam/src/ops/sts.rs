@@ -1,5 +1,5 @@
 //! STS operations: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken`,
-//! `GetFederationToken`. Credentials are minted with no store write: the
+//! `GetFederationToken`, `GetDelegatedAccessToken`. Credentials are minted with no store write: the
 //! session token carries the session (see [`crate::sessions`]).
 
 use serde_json::{json, Value};
@@ -228,6 +228,7 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         policy: policy.clone(),
         policy_arns: policy_arns.clone(),
         chained,
+        delegation_request: None,
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     let mut out = json!({
@@ -338,6 +339,7 @@ pub(super) fn get_session_token(ctx: &OpContext<'_>, input: &Value) -> Result<Va
         policy: None,
         policy_arns: Vec::new(),
         chained: false,
+        delegation_request: None,
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     Ok(json!({ "Credentials": credentials_output(&minted, now + duration) }))
@@ -378,6 +380,7 @@ pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result
         policy: policy.clone(),
         policy_arns: policy_arns.clone(),
         chained: false,
+        delegation_request: None,
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     let account = ctx.account();
@@ -388,5 +391,48 @@ pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result
             "Arn": format!("arn:{}:sts::{account}:federated-user/{name}", ctx.caller.partition()),
         },
         "PackedPolicySize": packed_policy_size(policy.as_deref(), &policy_arns, &tags),
+    }))
+}
+
+/// `GetDelegatedAccessToken`: the partner trades the exchange token of a
+/// finalized delegation request for a session of the identity that
+/// accepted it, limited by the request's permission policy (a session
+/// policy) and ending with the delegation period.
+pub(super) fn get_delegated_access_token(
+    ctx: &OpContext<'_>,
+    input: &Value,
+) -> Result<Value, IamError> {
+    let token = Input(input).required("TradeInToken")?;
+    let redeemed = super::delegation::redeem(ctx, token)?;
+    let (request, approver) = (redeemed.request, redeemed.approver);
+    let account = request
+        .owner_account
+        .clone()
+        .ok_or_else(IamError::service_failure)?;
+    let claims = Claims {
+        access_key_id: String::new(),
+        kind: approver.kind,
+        account,
+        partition: request.partition.clone(),
+        principal_id: approver.principal_id.clone(),
+        name: approver.name.clone(),
+        path: approver.path.clone(),
+        session_name: approver.session_name.clone(),
+        federating_user_id: None,
+        issued: ctx.now_secs(),
+        expires: redeemed.ends,
+        mfa_time: None,
+        source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        policy: Some(request.permission_policy.clone()),
+        policy_arns: Vec::new(),
+        chained: false,
+        delegation_request: Some(request.id.clone()),
+    };
+    let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
+    Ok(json!({
+        "Credentials": credentials_output(&minted, redeemed.ends),
+        "AssumedPrincipal": approver.arn,
     }))
 }
