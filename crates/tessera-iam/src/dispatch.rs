@@ -34,6 +34,8 @@ pub struct Domain<'a> {
     pub last_used: &'a dyn LastUsedLookup,
     /// Where every decision and outcome is reported.
     pub audit: &'a dyn Audit,
+    /// The server's public base URL (see [`OpContext::public_url`]).
+    pub public_url: &'a str,
 }
 
 /// How a call ended.
@@ -155,6 +157,7 @@ impl Domain<'_> {
             kek: self.kek,
             quotas: self.quotas,
             last_used: self.last_used,
+            public_url: self.public_url,
         };
         let result = (operation.handler)(&ctx, input);
         if operation.store == StoreUse::Write {

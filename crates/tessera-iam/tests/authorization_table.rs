@@ -40,6 +40,7 @@ fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
         ResourceSpec::NewSamlProvider | ResourceSpec::SamlProviderArn => Some("saml-provider"),
         ResourceSpec::NewMfaDevice | ResourceSpec::MfaSerial => Some("mfa"),
         ResourceSpec::ServiceLinkedRole | ResourceSpec::DeletionTaskRole => Some("role"),
+        ResourceSpec::TargetRootUser => Some("root-user"),
     }
 }
 
@@ -59,11 +60,17 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
             "sts:SourceIdentity",
             "sts:TransitiveTagKeys",
         ],
+        ConditionKey::WebIdentityTokenKeys => &[
+            "sts:DurationSeconds",
+            "sts:IdentityTokenAudience",
+            "sts:SigningAlgorithm",
+        ],
+        ConditionKey::TaskPolicyArn => &["sts:TaskPolicyArn"],
     }
 }
 
 /// The operation-specific keys Tessera knows how to fill in.
-const FILLABLE: [&str; 9] = [
+const FILLABLE: [&str; 13] = [
     "aws:RequestTag/${TagKey}",
     "aws:TagKeys",
     "iam:PermissionsBoundary",
@@ -73,6 +80,10 @@ const FILLABLE: [&str; 9] = [
     "sts:RoleSessionName",
     "sts:SourceIdentity",
     "sts:TransitiveTagKeys",
+    "sts:DurationSeconds",
+    "sts:IdentityTokenAudience",
+    "sts:SigningAlgorithm",
+    "sts:TaskPolicyArn",
 ];
 
 #[test]
@@ -164,6 +175,7 @@ fn operations_ask_for_the_dependent_actions_aws_requires() {
                 // sets a source identity: not dependent actions.
                 Secondary::TagSession => "",
                 Secondary::SetSourceIdentity => "",
+                Secondary::TagGetWebIdentityToken => "",
             })
             .filter(|a| !a.is_empty())
             .collect();

@@ -56,6 +56,7 @@ pub fn create_account(options: &AccountOptions) -> anyhow::Result<CreatedAccount
         refresh_interval: std::time::Duration::from_secs(1),
         last_used_flush_interval: std::time::Duration::from_secs(10),
         admin_listen: None,
+        public_url: None,
         limits: crate::limits::ConnectionLimits::default(),
     };
     if let Some(name) = &options.name {

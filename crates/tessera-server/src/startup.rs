@@ -47,6 +47,9 @@ pub struct ServeOptions {
     pub last_used_flush_interval: Duration,
     /// Where to serve metrics and health checks; nowhere when absent.
     pub admin_listen: Option<SocketAddr>,
+    /// The URL clients reach the server at; from the listen address when
+    /// absent (see [`public_url`]).
+    pub public_url: Option<String>,
     /// Timeouts and caps on client connections.
     pub limits: crate::limits::ConnectionLimits,
 }
@@ -110,6 +113,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         write_credentials_file(&credentials_path, key_id, secret)?;
     }
 
+    // Bound before the state is made: the default public URL names the
+    // port actually bound (port 0 picks one).
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let local = listener.local_addr()?;
+    let public_url = public_url(options.public_url.as_deref(), local)?;
     let state = Arc::new(AppState {
         store: Arc::clone(&store),
         snapshot: SnapshotCell::new(kek.clone()),
@@ -124,6 +134,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         sessions: tessera_iam::credentials::SessionCache::default(),
         role_use: crate::role_use::RoleUseTracker::default(),
         metrics,
+        public_url,
     });
     {
         let state = Arc::clone(&state);
@@ -149,10 +160,6 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             "connection cap lowered to stay below the open-file limit"
         );
     }
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.listen))?;
-    let local = listener.local_addr()?;
     let admin = match options.admin_listen {
         Some(address) => {
             let admin_listener = tokio::net::TcpListener::bind(address)
@@ -216,6 +223,32 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     }
     println!("Tessera stopped.");
     Ok(())
+}
+
+/// The server's public base URL: the one given (checked to be an
+/// `http://` or `https://` URL with a host, its trailing slashes dropped), or
+/// `http://` and the bound address, with `127.0.0.1` (`[::1]`) for an
+/// unspecified address, which no client can reach.
+pub fn public_url(given: Option<&str>, local: SocketAddr) -> anyhow::Result<String> {
+    if let Some(url) = given {
+        let url = url.trim().trim_end_matches('/');
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .unwrap_or("");
+        if host.is_empty() || host.contains(['?', '#', ' ']) {
+            bail!("--public-url must be an http:// or https:// URL with a host, got `{url}`");
+        }
+        return Ok(url.to_string());
+    }
+    let mut address = local;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    Ok(format!("http://{address}"))
 }
 
 fn announce(

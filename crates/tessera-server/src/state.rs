@@ -41,6 +41,9 @@ pub struct AppState {
     pub role_use: crate::role_use::RoleUseTracker,
     /// The server's metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The URL clients reach the server at (`--public-url`), without a
+    /// trailing slash: the base of the outbound federation issuers.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             quotas: &self.quotas,
             last_used: &self.last_used,
             audit: &crate::audit::LogAudit,
+            public_url: &self.public_url,
         }
     }
 }

@@ -24,9 +24,11 @@ mod login;
 mod managed;
 mod mfa;
 mod oidc;
+mod outbound;
 mod paging;
 mod profiles;
 mod roles;
+mod root_sessions;
 mod saml;
 mod server_certificates;
 mod service_access;
@@ -108,6 +110,9 @@ pub struct OpContext<'a> {
     pub quotas: &'a Quotas,
     /// Last-use tracking of access keys.
     pub last_used: &'a dyn LastUsedLookup,
+    /// The server's public base URL, under which it serves the issuers
+    /// of outbound identity federation (see [`crate::outbound`]).
+    pub public_url: &'a str,
 }
 
 /// How an operation uses the store.
@@ -172,6 +177,9 @@ pub enum ResourceSpec {
     /// The service-linked role a `DeletionTaskId`
     /// (`task/aws-service-role/SERVICE/ROLE/UUID`) names.
     DeletionTaskRole,
+    /// The root user of the account `AssumeRoot`'s `TargetPrincipal`
+    /// names (`arn:aws:iam::ACCOUNT:root`).
+    TargetRootUser,
 }
 
 /// Operation-specific condition keys an operation fills in.
@@ -192,6 +200,12 @@ pub enum ConditionKey {
     /// `sts:ExternalId`, `sts:RoleSessionName`, `sts:SourceIdentity`,
     /// `sts:TransitiveTagKeys` from `AssumeRole`'s members.
     AssumeRoleKeys,
+    /// `sts:IdentityTokenAudience`, `sts:SigningAlgorithm` and
+    /// `sts:DurationSeconds` (the token's lifetime, 300 when not given)
+    /// from `GetWebIdentityToken`'s members.
+    WebIdentityTokenKeys,
+    /// `sts:TaskPolicyArn` from `AssumeRoot`'s `TaskPolicyArn`.
+    TaskPolicyArn,
 }
 
 /// A further action an operation requires.
@@ -210,6 +224,9 @@ pub enum Secondary {
     /// `sts:SetSourceIdentity` on the same role, when the request passes
     /// `SourceIdentity`.
     SetSourceIdentity,
+    /// `sts:TagGetWebIdentityToken`, when a `GetWebIdentityToken` request
+    /// passes `Tags`.
+    TagGetWebIdentityToken,
 }
 
 /// The handler of an operation.
@@ -353,6 +370,9 @@ operations! {
     GetAccessKeyInfo: Sts, None, Res::Star, [], [], sts::get_access_key_info;
     GetFederationToken: Sts, None, Res::FederatedUser, [K::RequestTags], [Secondary::TagSession],
         sts::get_federation_token;
+    GetWebIdentityToken: Sts, None, Res::Star, [K::RequestTags, K::WebIdentityTokenKeys],
+        [Secondary::TagGetWebIdentityToken], outbound::get_web_identity_token;
+    AssumeRoot: Sts, None, Res::TargetRootUser, [K::TaskPolicyArn], [], root_sessions::assume_root;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
@@ -531,6 +551,9 @@ operations! {
     DisableOrganizationsRootCredentialsManagement: Iam, None, Res::Star, [], [], account::organizations_feature;
     EnableOrganizationsRootSessions: Iam, None, Res::Star, [], [], account::organizations_feature;
     DisableOrganizationsRootSessions: Iam, None, Res::Star, [], [], account::organizations_feature;
+    EnableOutboundWebIdentityFederation: Iam, Write, Res::Star, [], [], outbound::enable;
+    DisableOutboundWebIdentityFederation: Iam, Write, Res::Star, [], [], outbound::disable;
+    GetOutboundWebIdentityFederationInfo: Iam, None, Res::Star, [], [], outbound::info;
 }
 
 /// Checks an operation's input beyond what the service model checks,
@@ -539,6 +562,8 @@ operations! {
 pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
     match operation.op {
         Op::AssumeRole => sts::check_role_arn(Input(input).str("RoleArn").unwrap_or("")),
+        Op::GetWebIdentityToken => outbound::check_signing_algorithm(Input(input)),
+        Op::AssumeRoot => root_sessions::check_input(input),
         _ => Ok(()),
     }
 }

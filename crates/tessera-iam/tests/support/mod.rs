@@ -24,6 +24,9 @@ use time::OffsetDateTime;
 
 pub const ACCOUNT: &str = "123456789012";
 
+/// The public base URL the in-process world's issuers live under.
+pub const PUBLIC_URL: &str = "http://tessera.test:7177";
+
 pub struct NoUses;
 
 impl LastUsedLookup for NoUses {
@@ -110,6 +113,7 @@ impl World {
             quotas: &self.quotas,
             last_used: &NoUses,
             audit: &self.audit,
+            public_url: PUBLIC_URL,
         }
     }
 
