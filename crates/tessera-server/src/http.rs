@@ -96,7 +96,10 @@ fn issuer_document(
         }
         None => (
             StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             r#"{"error":"no such issuer"}"#,
         )
             .into_response(),

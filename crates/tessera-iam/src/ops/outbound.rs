@@ -90,9 +90,8 @@ pub(super) fn enable(ctx: &OpContext<'_>, _input: &Value) -> Result<Value, IamEr
 /// the issuer keeps publishing its keys for the tokens already issued.
 pub(super) fn disable(ctx: &OpContext<'_>, _input: &Value) -> Result<Value, IamError> {
     let account = ctx.account();
-    let already = || {
-        feature_disabled("Outbound identity federation is already disabled for your account.")
-    };
+    let already =
+        || feature_disabled("Outbound identity federation is already disabled for your account.");
     ctx.write(|tx| {
         let mut record = require_account(tx, account)?;
         match record.outbound.as_mut() {
@@ -183,7 +182,10 @@ fn tag_map(tags: &[Tag]) -> Value {
 /// algorithm asked, naming the caller, for the audiences asked.
 /// Authorization (`sts:GetWebIdentityToken` with its condition keys, and
 /// `sts:TagGetWebIdentityToken` when the request passes tags) has decided.
-pub(super) fn get_web_identity_token(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn get_web_identity_token(
+    ctx: &OpContext<'_>,
+    input: &Value,
+) -> Result<Value, IamError> {
     let input = Input(input);
     check_signing_algorithm(input)?;
     let alg = Algorithm::from_name(input.required("SigningAlgorithm")?)
@@ -212,7 +214,10 @@ pub(super) fn get_web_identity_token(ctx: &OpContext<'_>, input: &Value) -> Resu
         }
     }
     let key = federation.key(alg).ok_or_else(|| {
-        tracing::error!(alg = alg.name(), "the account has no token signing key for the algorithm");
+        tracing::error!(
+            alg = alg.name(),
+            "the account has no token signing key for the algorithm"
+        );
         IamError::service_failure()
     })?;
 

@@ -126,7 +126,9 @@ mod tests {
                 "arn:aws:iam::aws:policy/root-task/{name}"
             )));
         }
-        assert!(!is_task_policy("arn:aws:iam::aws:policy/AdministratorAccess"));
+        assert!(!is_task_policy(
+            "arn:aws:iam::aws:policy/AdministratorAccess"
+        ));
         assert!(!is_task_policy(
             "arn:aws:iam::123456789012:policy/root-task/S3UnlockBucketPolicy"
         ));
