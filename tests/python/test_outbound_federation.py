@@ -387,3 +387,19 @@ def test_assume_root_validates_its_input_first(server, bad):
         unvalidated_client(server, "sts").assume_root(**bad)
     code, _, status = error_of(e)
     assert (code, status) == ("ValidationError", 400)
+
+
+# --- both stores ----------------------------------------------------------------------------------
+
+def test_the_federation_lifecycle_is_kept_by_either_store(any_backend_server):
+    server = any_backend_server
+    iam, sts = server.client("iam"), server.client("sts")
+    issuer = iam.enable_outbound_web_identity_federation()["IssuerIdentifier"]
+    token = sts.get_web_identity_token(Audience=["x"], SigningAlgorithm="ES384")["WebIdentityToken"]
+    assert verify(token, issuer, "x")["sub"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
+    iam.disable_outbound_web_identity_federation()
+    with pytest.raises(ClientError) as e:
+        iam.get_outbound_web_identity_federation_info()
+    assert error_of(e)[0] == "FeatureDisabled"
+    assert iam.enable_outbound_web_identity_federation()["IssuerIdentifier"] == issuer
+    assert verify(token, issuer, "x")["aud"] == "x"
