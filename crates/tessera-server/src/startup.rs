@@ -500,3 +500,37 @@ fn write_private_file(path: &Path, content: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn the_public_url_defaults_to_a_reachable_form_of_the_bound_address() {
+        let at = |s: &str| s.parse().expect("address");
+        assert_eq!(
+            public_url(None, at("127.0.0.1:7177")).ok(),
+            Some("http://127.0.0.1:7177".into())
+        );
+        assert_eq!(
+            public_url(None, at("0.0.0.0:80")).ok(),
+            Some("http://127.0.0.1:80".into())
+        );
+        assert_eq!(
+            public_url(None, at("[::]:8080")).ok(),
+            Some("http://[::1]:8080".into())
+        );
+    }
+
+    #[test]
+    fn a_given_public_url_loses_its_trailing_slash_and_must_be_http() {
+        let local = "127.0.0.1:1".parse().expect("address");
+        assert_eq!(
+            public_url(Some("https://iam.example.com/base/"), local).ok(),
+            Some("https://iam.example.com/base".into())
+        );
+        for bad in ["ftp://x", "iam.example.com", "https://", "http://a b"] {
+            assert!(public_url(Some(bad), local).is_err(), "{bad}");
+        }
+    }
+}
