@@ -120,6 +120,7 @@ impl Bench {
             quotas: &self.quotas,
             usage: &NoUses,
             audit: &tessera_iam::dispatch::NoAudit,
+            public_url: "http://127.0.0.1:7177",
         };
         let caller = Caller::root(ACCOUNT, "aws");
         let facts = RequestFacts {

@@ -61,6 +61,7 @@ fn insert_account(
         partition: account.partition.to_string(),
         password_policy: None,
         global_endpoint_token_version: None,
+        outbound: None,
     };
     records::put(tx, NS_ACCOUNT, account.account_id, &record)?;
     let key_id = ids::new_access_key_id(random, IdKind::AccessKey, account.account_id);

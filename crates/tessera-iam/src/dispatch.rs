@@ -35,6 +35,8 @@ pub struct Domain<'a> {
     pub usage: &'a dyn Usage,
     /// Where every decision and outcome is reported.
     pub audit: &'a dyn Audit,
+    /// The server's public base URL (see [`OpContext::public_url`]).
+    pub public_url: &'a str,
 }
 
 /// How a call ended.
@@ -167,6 +169,7 @@ impl Domain<'_> {
             kek: self.kek,
             quotas: self.quotas,
             usage: self.usage,
+            public_url: self.public_url,
         };
         let result = (operation.handler)(&ctx, input);
         if operation.store == StoreUse::Write {

@@ -169,6 +169,9 @@ pub struct AccountRecord {
     /// (`SetSecurityTokenServicePreferences`): 1 (the default) or 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_endpoint_token_version: Option<u8>,
+    /// Outbound identity federation, once it was first enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound: Option<crate::outbound::OutboundFederation>,
 }
 
 fn default_partition() -> String {

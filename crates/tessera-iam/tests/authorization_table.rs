@@ -44,6 +44,7 @@ fn spec_type(spec: ResourceSpec) -> Option<&'static str> {
         ResourceSpec::NewDelegationRequest | ResourceSpec::DelegationRequest(_) => {
             Some("delegation-request")
         }
+        ResourceSpec::TargetRootUser => Some("root-user"),
     }
 }
 
@@ -70,11 +71,17 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
             "iam:TemplateArn",
         ],
         ConditionKey::DelegationRequestOwner => &["iam:DelegationRequestOwner"],
+        ConditionKey::WebIdentityTokenKeys => &[
+            "sts:DurationSeconds",
+            "sts:IdentityTokenAudience",
+            "sts:SigningAlgorithm",
+        ],
+        ConditionKey::TaskPolicyArn => &["sts:TaskPolicyArn"],
     }
 }
 
 /// The operation-specific keys Tessera knows how to fill in.
-const FILLABLE: [&str; 14] = [
+const FILLABLE: [&str; 18] = [
     "aws:RequestTag/${TagKey}",
     "aws:TagKeys",
     "iam:PermissionsBoundary",
@@ -89,6 +96,10 @@ const FILLABLE: [&str; 14] = [
     "iam:NotificationChannel",
     "iam:TemplateArn",
     "iam:DelegationRequestOwner",
+    "sts:DurationSeconds",
+    "sts:IdentityTokenAudience",
+    "sts:SigningAlgorithm",
+    "sts:TaskPolicyArn",
 ];
 
 /// Operations of the IAM model that the vendored reference does not list
@@ -187,6 +198,7 @@ fn operations_ask_for_the_dependent_actions_aws_requires() {
                 // sets a source identity: not dependent actions.
                 Secondary::TagSession => "",
                 Secondary::SetSourceIdentity => "",
+                Secondary::TagGetWebIdentityToken => "",
             })
             .filter(|a| !a.is_empty())
             .collect();

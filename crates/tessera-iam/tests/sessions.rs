@@ -122,6 +122,7 @@ fn a_role_session_is_resolved_and_served_without_the_store() {
         quotas: &world.quotas,
         usage: &support::NoUses,
         audit: &NoAudit,
+        public_url: "http://127.0.0.1:7177",
     };
     let identity = domain
         .call(

@@ -112,6 +112,7 @@ pub(crate) fn open_installation(
         refresh_interval: std::time::Duration::from_secs(1),
         usage_flush_interval: std::time::Duration::from_secs(10),
         admin_listen: None,
+        public_url: None,
         limits: crate::limits::ConnectionLimits::default(),
     };
     if !data_dir.join("kek").exists() && std::env::var(crate::startup::KEK_ENV).is_err() {

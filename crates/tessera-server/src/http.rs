@@ -1,5 +1,9 @@
 //! The HTTP surface: one catch-all route handing every request to the
-//! pipeline, as AWS's Query endpoints accept any path.
+//! pipeline, as AWS's Query endpoints accept any path, except the two
+//! unauthenticated documents of each outbound federation issuer
+//! (`GET /tokens/ID/.well-known/openid-configuration` and
+//! `…/jwks.json`), which external services read to verify the tokens
+//! `GetWebIdentityToken` issues.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +44,12 @@ async fn serve_request(
     request: Request<Body>,
 ) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.method == axum::http::Method::GET {
+        if let Some((issuer_id, document)) = tessera_iam::outbound::document_path(parts.uri.path())
+        {
+            return issuer_document(&route.state, issuer_id, document);
+        }
+    }
     let body = match route.bodies.read(&parts.headers, body).await {
         Ok(body) => body,
         Err(BodyRefusal::TooLarge) => return refusal(&route.state, body_too_large()),
@@ -58,6 +68,42 @@ async fn serve_request(
     // pipeline held the bytes until here.
     drop(body);
     xml_response(out)
+}
+
+/// An issuer's discovery document or JWKS, from the snapshot: no
+/// signature, no body, no store read. An unknown issuer is a 404.
+fn issuer_document(
+    state: &AppState,
+    issuer_id: &str,
+    document: tessera_iam::outbound::Document,
+) -> Response {
+    let snapshot = state.snapshot.load();
+    match tessera_iam::outbound::document(&snapshot, &state.public_url, issuer_id, document) {
+        Some(json) => {
+            let mut response = (StatusCode::OK, json).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            // Verifiers may cache the keys a while; a new key appears only
+            // when the feature is first enabled.
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
+            response
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            r#"{"error":"no such issuer"}"#,
+        )
+            .into_response(),
+    }
 }
 
 fn body_too_large() -> tessera_wire::ApiError {

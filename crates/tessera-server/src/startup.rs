@@ -48,6 +48,9 @@ pub struct ServeOptions {
     pub usage_flush_interval: Duration,
     /// Where to serve metrics and health checks; nowhere when absent.
     pub admin_listen: Option<SocketAddr>,
+    /// The URL clients reach the server at; from the listen address when
+    /// absent (see [`public_url`]).
+    pub public_url: Option<String>,
     /// Timeouts and caps on client connections.
     pub limits: crate::limits::ConnectionLimits,
 }
@@ -111,6 +114,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         write_credentials_file(&credentials_path, key_id, secret)?;
     }
 
+    // Bound before the state is made: the default public URL names the
+    // port actually bound (port 0 picks one).
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let local = listener.local_addr()?;
+    let public_url = public_url(options.public_url.as_deref(), local)?;
     let state = Arc::new(AppState {
         store: Arc::clone(&store),
         snapshot: SnapshotCell::new(kek.clone()),
@@ -124,6 +134,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         emulator: options.emulator,
         sessions: tessera_iam::credentials::SessionCache::default(),
         metrics,
+        public_url,
     });
     {
         let state = Arc::clone(&state);
@@ -149,10 +160,6 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             "connection cap lowered to stay below the open-file limit"
         );
     }
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.listen))?;
-    let local = listener.local_addr()?;
     let admin = match options.admin_listen {
         Some(address) => {
             let admin_listener = tokio::net::TcpListener::bind(address)
@@ -208,6 +215,32 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     }
     println!("Tessera stopped.");
     Ok(())
+}
+
+/// The server's public base URL: the one given (checked to be an
+/// `http://` or `https://` URL with a host, its trailing slashes dropped), or
+/// `http://` and the bound address, with `127.0.0.1` (`[::1]`) for an
+/// unspecified address, which no client can reach.
+pub fn public_url(given: Option<&str>, local: SocketAddr) -> anyhow::Result<String> {
+    if let Some(url) = given {
+        let url = url.trim().trim_end_matches('/');
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .unwrap_or("");
+        if host.is_empty() || host.contains(['?', '#', ' ']) {
+            bail!("--public-url must be an http:// or https:// URL with a host, got `{url}`");
+        }
+        return Ok(url.to_string());
+    }
+    let mut address = local;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    Ok(format!("http://{address}"))
 }
 
 fn announce(
@@ -455,4 +488,38 @@ fn write_private_file(path: &Path, content: &[u8]) -> anyhow::Result<()> {
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn the_public_url_defaults_to_a_reachable_form_of_the_bound_address() {
+        let at = |s: &str| s.parse().expect("address");
+        assert_eq!(
+            public_url(None, at("127.0.0.1:7177")).ok(),
+            Some("http://127.0.0.1:7177".into())
+        );
+        assert_eq!(
+            public_url(None, at("0.0.0.0:80")).ok(),
+            Some("http://127.0.0.1:80".into())
+        );
+        assert_eq!(
+            public_url(None, at("[::]:8080")).ok(),
+            Some("http://[::1]:8080".into())
+        );
+    }
+
+    #[test]
+    fn a_given_public_url_loses_its_trailing_slash_and_must_be_http() {
+        let local = "127.0.0.1:1".parse().expect("address");
+        assert_eq!(
+            public_url(Some("https://iam.example.com/base/"), local).ok(),
+            Some("https://iam.example.com/base".into())
+        );
+        for bad in ["ftp://x", "iam.example.com", "https://", "http://a b"] {
+            assert!(public_url(Some(bad), local).is_err(), "{bad}");
+        }
+    }
 }

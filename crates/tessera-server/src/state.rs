@@ -40,6 +40,9 @@ pub struct AppState {
     pub sessions: tessera_iam::credentials::SessionCache,
     /// The server's metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The URL clients reach the server at (`--public-url`), without a
+    /// trailing slash: the base of the outbound federation issuers.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             quotas: &self.quotas,
             usage: &self.usage,
             audit: &crate::audit::LogAudit,
+            public_url: &self.public_url,
         }
     }
 }

@@ -139,6 +139,12 @@ struct ServeArgs {
     /// /readyz) on this address, apart from the data port (off when absent).
     #[arg(long, env = "TESSERA_ADMIN_LISTEN")]
     admin_listen: Option<SocketAddr>,
+    /// The URL clients and external services reach this server at, under
+    /// which it serves the issuers of outbound identity federation
+    /// (PUBLIC_URL/tokens/ID/.well-known/…) [default: http:// and the
+    /// listen address, 127.0.0.1 for an unspecified address]
+    #[arg(long, env = "TESSERA_PUBLIC_URL")]
+    public_url: Option<String>,
     /// How log lines are written: text, or one JSON object per line.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: logging::LogFormat,
@@ -246,6 +252,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         refresh_interval: Duration::from_millis(args.refresh_interval_ms.max(10)),
         usage_flush_interval: Duration::from_millis(args.usage_flush_interval_ms.max(10)),
         admin_listen: args.admin_listen,
+        public_url: args.public_url,
         limits: args.limits.limits(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -293,7 +293,7 @@ fn alias_key(alias: &str) -> String {
     format!("alias|{alias}")
 }
 
-fn require_account(
+pub(super) fn require_account(
     tx: &mut dyn tessera_store::Transaction,
     account: &str,
 ) -> Result<AccountRecord, Outcome<IamError>> {

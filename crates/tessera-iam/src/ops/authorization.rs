@@ -242,6 +242,10 @@ pub(super) fn target(
             }
             (resource, Vec::new())
         }
+        ResourceSpec::TargetRootUser => (
+            super::root_sessions::target_root_arn(partition, input),
+            Vec::new(),
+        ),
         ResourceSpec::DeletionTaskRole => {
             let task = input.str("DeletionTaskId").unwrap_or("");
             let mut parts = task.split('/');
@@ -374,6 +378,39 @@ pub(super) fn target(
                     ));
                 }
             }
+            ConditionKey::WebIdentityTokenKeys => {
+                let audiences = input.strings("Audience");
+                context.push((
+                    "sts:IdentityTokenAudience".into(),
+                    ContextValue::Multi(audiences.into_iter().map(str::to_string).collect()),
+                ));
+                if let Some(alg) = input.str("SigningAlgorithm") {
+                    context.push((
+                        "sts:SigningAlgorithm".into(),
+                        ContextValue::Single(alg.to_string()),
+                    ));
+                }
+                let duration = input
+                    .u64("DurationSeconds")
+                    .unwrap_or(super::outbound::DEFAULT_DURATION_SECONDS);
+                context.push((
+                    "sts:DurationSeconds".into(),
+                    ContextValue::Single(duration.to_string()),
+                ));
+            }
+            ConditionKey::TaskPolicyArn => {
+                if let Some(arn) = input
+                    .0
+                    .get("TaskPolicyArn")
+                    .and_then(|p| p.get("arn"))
+                    .and_then(Value::as_str)
+                {
+                    context.push((
+                        "sts:TaskPolicyArn".into(),
+                        ContextValue::Single(arn.to_string()),
+                    ));
+                }
+            }
             ConditionKey::AwsServiceName => {
                 if let Some(service) = input.str("AWSServiceName") {
                     context.push((
@@ -413,6 +450,11 @@ pub(super) fn target(
                 .get("Tags")
                 .is_some()
                 .then(|| same_resource("sts:TagSession")),
+            Secondary::TagGetWebIdentityToken => input
+                .0
+                .get("Tags")
+                .is_some()
+                .then(|| same_resource("sts:TagGetWebIdentityToken")),
             Secondary::SetSourceIdentity => input
                 .str("SourceIdentity")
                 .is_some()

@@ -28,9 +28,11 @@ mod login;
 mod managed;
 mod mfa;
 mod oidc;
+mod outbound;
 mod paging;
 mod profiles;
 mod roles;
+mod root_sessions;
 mod saml;
 mod server_certificates;
 mod service_access;
@@ -118,6 +120,9 @@ pub struct OpContext<'a> {
     pub quotas: &'a Quotas,
     /// The server's record of use (access keys' last use).
     pub usage: &'a dyn Usage,
+    /// The server's public base URL, under which it serves the issuers
+    /// of outbound identity federation (see [`crate::outbound`]).
+    pub public_url: &'a str,
 }
 
 /// How an operation uses the store.
@@ -193,6 +198,9 @@ pub enum ResourceSpec {
     /// or the ARN in `EntityArn`), as the caller's account names it; its
     /// owner's default permissions are its resource policy.
     DelegationRequest(&'static str),
+    /// The root user of the account `AssumeRoot`'s `TargetPrincipal`
+    /// names (`arn:aws:iam::ACCOUNT:root`).
+    TargetRootUser,
 }
 
 /// Operation-specific condition keys an operation fills in.
@@ -220,6 +228,12 @@ pub enum ConditionKey {
     DelegationTerms,
     /// `iam:DelegationRequestOwner` from the `OwnerId` member.
     DelegationRequestOwner,
+    /// `sts:IdentityTokenAudience`, `sts:SigningAlgorithm` and
+    /// `sts:DurationSeconds` (the token's lifetime, 300 when not given)
+    /// from `GetWebIdentityToken`'s members.
+    WebIdentityTokenKeys,
+    /// `sts:TaskPolicyArn` from `AssumeRoot`'s `TaskPolicyArn`.
+    TaskPolicyArn,
 }
 
 /// A further action an operation requires.
@@ -238,6 +252,9 @@ pub enum Secondary {
     /// `sts:SetSourceIdentity` on the same role, when the request passes
     /// `SourceIdentity`.
     SetSourceIdentity,
+    /// `sts:TagGetWebIdentityToken`, when a `GetWebIdentityToken` request
+    /// passes `Tags`.
+    TagGetWebIdentityToken,
 }
 
 /// The handler of an operation.
@@ -386,6 +403,9 @@ operations! {
     GetFederationToken: Sts, None, Res::FederatedUser, [K::RequestTags], [Secondary::TagSession],
         sts::get_federation_token;
     GetDelegatedAccessToken: Sts, None, Res::Star, [], [], sts::get_delegated_access_token;
+    GetWebIdentityToken: Sts, None, Res::Star, [K::RequestTags, K::WebIdentityTokenKeys],
+        [Secondary::TagGetWebIdentityToken], outbound::get_web_identity_token;
+    AssumeRoot: Sts, None, Res::TargetRootUser, [K::TaskPolicyArn], [], root_sessions::assume_root;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
@@ -579,6 +599,9 @@ operations! {
     DisableOrganizationsRootCredentialsManagement: Iam, None, Res::Star, [], [], account::organizations_feature;
     EnableOrganizationsRootSessions: Iam, None, Res::Star, [], [], account::organizations_feature;
     DisableOrganizationsRootSessions: Iam, None, Res::Star, [], [], account::organizations_feature;
+    EnableOutboundWebIdentityFederation: Iam, Write, Res::Star, [], [], outbound::enable;
+    DisableOutboundWebIdentityFederation: Iam, Write, Res::Star, [], [], outbound::disable;
+    GetOutboundWebIdentityFederationInfo: Iam, None, Res::Star, [], [], outbound::info;
 }
 
 /// Checks an operation's input beyond what the service model checks,
@@ -590,6 +613,8 @@ pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
         Op::GetHumanReadableSummary => {
             delegation::check_summary_entity(Input(input).str("EntityArn").unwrap_or(""))
         }
+        Op::GetWebIdentityToken => outbound::check_signing_algorithm(Input(input)),
+        Op::AssumeRoot => root_sessions::check_input(input),
         _ => Ok(()),
     }
 }

@@ -24,6 +24,9 @@ use time::OffsetDateTime;
 
 pub const ACCOUNT: &str = "123456789012";
 
+/// The public base URL the in-process world's issuers live under.
+pub const PUBLIC_URL: &str = "http://tessera.test:7177";
+
 pub struct NoUses;
 
 impl Usage for NoUses {
@@ -112,6 +115,7 @@ impl World {
             quotas: &self.quotas,
             usage: &NoUses,
             audit: &self.audit,
+            public_url: PUBLIC_URL,
         }
     }
 
