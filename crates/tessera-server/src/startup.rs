@@ -124,6 +124,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         sessions: tessera_iam::credentials::SessionCache::default(),
         role_use: crate::role_use::RoleUseTracker::default(),
         metrics,
+        oidc_keys: crate::oidc_keys::OidcKeys::new(),
     });
     {
         let state = Arc::clone(&state);

@@ -41,6 +41,8 @@ pub struct AppState {
     pub role_use: crate::role_use::RoleUseTracker,
     /// The server's metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// OpenID Connect providers' signing keys, fetched and cached.
+    pub oidc_keys: crate::oidc_keys::OidcKeys,
 }
 
 impl AppState {
