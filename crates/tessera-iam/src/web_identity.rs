@@ -114,9 +114,10 @@ pub fn begin(snapshot: &Snapshot, input: &Value) -> Result<PendingWebIdentity, I
             "ProviderId is only for OAuth 2.0 access tokens, which this service does not accept; pass an OpenID Connect ID token without ProviderId.",
         ));
     }
-    let mut parts = role_arn.split(':');
-    let partition = parts.nth(1).unwrap_or("aws").to_string();
-    let account = parts.nth(1).unwrap_or("").to_string();
+    // arn:PARTITION:iam::ACCOUNT:role/NAME (checked before authorization).
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    let partition = parts.get(1).copied().unwrap_or("aws").to_string();
+    let account = parts.get(4).copied().unwrap_or("").to_string();
     let jwt = Jwt::parse(token).map_err(|e| match e {
         JwtError::UnsupportedAlgorithm(alg) => invalid(format!(
             "The ID Token is signed with {alg}, which is not accepted: use RS256, RS384, RS512, ES256 or ES384."
