@@ -216,8 +216,14 @@ impl KeySet {
                 _ => continue,
             };
             keys.push(Jwk {
-                kid: object.get("kid").and_then(Value::as_str).map(str::to_string),
-                alg: object.get("alg").and_then(Value::as_str).map(str::to_string),
+                kid: object
+                    .get("kid")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                alg: object
+                    .get("alg")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 key,
             });
         }
@@ -310,36 +316,36 @@ fn verify_with(jwt: &Jwt, key: &PublicKey) -> bool {
     }
 }
 
+/// An ES256 signer for tests of token verification.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_signer {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     use ring::rand::SystemRandom;
     use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use serde_json::Value;
 
-    fn b64(bytes: &[u8]) -> String {
+    pub(crate) fn b64(bytes: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    struct EcIssuer {
+    pub(crate) struct EcIssuer {
         pair: EcdsaKeyPair,
         kid: &'static str,
     }
 
     impl EcIssuer {
-        fn new(kid: &'static str) -> EcIssuer {
+        pub(crate) fn new(kid: &'static str) -> EcIssuer {
             let rng = SystemRandom::new();
             let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                 .expect("key generation");
-            let pair = EcdsaKeyPair::from_pkcs8(
-                &ECDSA_P256_SHA256_FIXED_SIGNING,
-                pkcs8.as_ref(),
-                &rng,
-            )
-            .expect("key");
+            let pair =
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .expect("key");
             EcIssuer { pair, kid }
         }
 
-        fn jwk(&self) -> Value {
+        pub(crate) fn jwk(&self) -> Value {
             let point = self.pair.public_key().as_ref();
             serde_json::json!({
                 "kty": "EC", "crv": "P-256", "kid": self.kid, "use": "sig",
@@ -347,7 +353,7 @@ mod tests {
             })
         }
 
-        fn sign(&self, header: &Value, claims: &Value) -> String {
+        pub(crate) fn sign(&self, header: &Value, claims: &Value) -> String {
             let input = format!(
                 "{}.{}",
                 b64(header.to_string().as_bytes()),
@@ -360,6 +366,12 @@ mod tests {
             format!("{input}.{}", b64(sig.as_ref()))
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_signer::{b64, EcIssuer};
+    use super::*;
 
     fn key_set(keys: &[Value]) -> KeySet {
         KeySet::parse(serde_json::json!({ "keys": keys }).to_string().as_bytes()).expect("jwks")

@@ -127,7 +127,11 @@ pub fn begin(snapshot: &Snapshot, input: &Value) -> Result<PendingWebIdentity, I
     let issuer = jwt.claim_str("iss").ok_or_else(not_a_jwt)?;
     let provider = crate::ops::oidc_provider_arn(&partition, &account, issuer)
         .and_then(|arn| snapshot.oidc_provider(&arn))
-        .ok_or_else(|| invalid(format!("No OpenIDConnect provider found in your account for {issuer}")))?;
+        .ok_or_else(|| {
+            invalid(format!(
+                "No OpenIDConnect provider found in your account for {issuer}"
+            ))
+        })?;
     Ok(PendingWebIdentity {
         provider: provider.clone(),
         partition,
@@ -164,7 +168,11 @@ fn session_tags(jwt: &Jwt) -> Result<(Vec<Tag>, Vec<String>), IamError> {
     let Some(claim) = jwt.claims.get(TAGS_CLAIM) else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let malformed = || invalid(format!("The {TAGS_CLAIM} claim of the ID Token is malformed."));
+    let malformed = || {
+        invalid(format!(
+            "The {TAGS_CLAIM} claim of the ID Token is malformed."
+        ))
+    };
     let claim = claim.as_object().ok_or_else(malformed)?;
     let mut tags = Vec::new();
     if let Some(principal) = claim.get("principal_tags") {
@@ -290,5 +298,142 @@ impl PendingWebIdentity {
             transitive_tag_keys,
             source_identity,
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt_verify::test_signer::EcIssuer;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000;
+    const URL: &str = "idp.example.com/tenant";
+
+    fn provider() -> OidcProviderRecord {
+        OidcProviderRecord {
+            arn: format!("arn:aws:iam::123456789012:oidc-provider/{URL}"),
+            account_id: "123456789012".into(),
+            url: URL.into(),
+            client_ids: vec!["app".into()],
+            thumbprints: Vec::new(),
+            created: 0,
+            tags: Vec::new(),
+        }
+    }
+
+    fn check(claims: Value) -> Result<WebIdentity, IamError> {
+        let issuer = EcIssuer::new("k");
+        let token = issuer.sign(&json!({"alg": "ES256", "kid": "k"}), &claims);
+        let keys =
+            KeySet::parse(json!({ "keys": [issuer.jwk()] }).to_string().as_bytes()).expect("jwks");
+        let pending = PendingWebIdentity {
+            provider: provider(),
+            partition: "aws".into(),
+            jwt: Jwt::parse(&token).expect("parse"),
+        };
+        match pending.finish(&keys, NOW)? {
+            Caller::WebIdentity(identity) => Ok((*identity).clone()),
+            other => panic!("not a web identity: {other:?}"),
+        }
+    }
+
+    fn claims(extra: Value) -> Value {
+        let mut claims = json!({
+            "iss": format!("https://{URL}"), "sub": "alice", "aud": "app",
+            "iat": NOW - 10, "exp": NOW + 600,
+        });
+        for (k, v) in extra.as_object().expect("object") {
+            claims[k] = v.clone();
+        }
+        claims
+    }
+
+    fn key<'w>(identity: &'w WebIdentity, name: &str) -> Option<&'w [String]> {
+        let wanted = format!("{URL}:{name}");
+        identity
+            .keys
+            .iter()
+            .find(|(k, _)| *k == wanted)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    #[test]
+    fn azp_is_the_audience_when_present_and_aud_becomes_oaud() {
+        let identity = check(claims(json!({"aud": ["other", "more"], "azp": "app"}))).expect("ok");
+        assert_eq!(identity.audience, "app");
+        assert_eq!(key(&identity, "aud"), Some(&["app".to_string()][..]));
+        assert_eq!(
+            key(&identity, "oaud"),
+            Some(&["other".to_string(), "more".to_string()][..])
+        );
+        assert_eq!(key(&identity, "sub"), Some(&["alice".to_string()][..]));
+    }
+
+    #[test]
+    fn an_audience_among_several_matches_a_client_id() {
+        let identity = check(claims(json!({"aud": ["other", "app"]}))).expect("ok");
+        assert_eq!(identity.audience, "app");
+        assert!(key(&identity, "oaud").is_none());
+        let refused = check(claims(json!({"aud": ["other"]}))).expect_err("refused");
+        assert_eq!(
+            (refused.code, refused.message.as_str()),
+            ("InvalidIdentityToken", "Incorrect token audience")
+        );
+    }
+
+    #[test]
+    fn expiry_and_not_before_allow_the_clock_skew_and_no_more() {
+        assert!(check(claims(json!({"exp": NOW - CLOCK_SKEW_SECONDS}))).is_ok());
+        let expired = check(claims(json!({"exp": NOW - CLOCK_SKEW_SECONDS - 1}))).expect_err("x");
+        assert_eq!(expired.code, "ExpiredTokenException");
+        assert!(check(claims(json!({"nbf": NOW + CLOCK_SKEW_SECONDS}))).is_ok());
+        let early = check(claims(json!({"nbf": NOW + CLOCK_SKEW_SECONDS + 1}))).expect_err("x");
+        assert_eq!(early.code, "InvalidIdentityToken");
+        let future = check(claims(json!({"iat": NOW + CLOCK_SKEW_SECONDS + 1}))).expect_err("x");
+        assert_eq!(future.code, "InvalidIdentityToken");
+        let no_expiry = claims(json!({}));
+        let mut no_expiry = no_expiry.as_object().cloned().expect("object");
+        no_expiry.remove("exp");
+        assert!(check(Value::Object(no_expiry)).is_err());
+    }
+
+    #[test]
+    fn session_tags_and_source_identity_come_from_their_claims() {
+        let identity = check(claims(json!({
+            TAGS_CLAIM: {"principal_tags": {"team": ["blue"], "cost": ["42"]},
+                         "transitive_tag_keys": ["team"]},
+            SOURCE_IDENTITY_CLAIM: "alice@example.com",
+            "amr": "mfa",
+        })))
+        .expect("ok");
+        let mut tags: Vec<(String, String)> = identity
+            .tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
+        tags.sort();
+        assert_eq!(
+            tags,
+            [("cost".into(), "42".into()), ("team".into(), "blue".into())]
+        );
+        assert_eq!(identity.transitive_tag_keys, ["team"]);
+        assert_eq!(
+            identity.source_identity.as_deref(),
+            Some("alice@example.com")
+        );
+        assert!(matches!(
+            key_value(&format!("{URL}:amr"), key(&identity, "amr").expect("amr")),
+            tessera_policy::ContextValue::Multi(_)
+        ));
+        let bad = check(claims(
+            json!({TAGS_CLAIM: {"principal_tags": {"team": ["a", "b"]}}}),
+        ));
+        assert_eq!(bad.expect_err("x").code, "InvalidIdentityToken");
+        let loose = check(claims(
+            json!({TAGS_CLAIM: {"principal_tags": {"team": ["a"]},
+                                                     "transitive_tag_keys": ["other"]}}),
+        ));
+        assert_eq!(loose.expect_err("x").code, "InvalidParameterValue");
     }
 }

@@ -59,6 +59,13 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
             "sts:SourceIdentity",
             "sts:TransitiveTagKeys",
         ],
+        ConditionKey::WebIdentityKeys => &[
+            "aws:RequestTag/${TagKey}",
+            "aws:TagKeys",
+            "sts:RoleSessionName",
+            "sts:SourceIdentity",
+            "sts:TransitiveTagKeys",
+        ],
     }
 }
 

@@ -315,15 +315,19 @@ impl ServerCertVerifier for IdpCertVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         if let Some(system) = &self.system {
-            if let Ok(verified) =
-                system.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-            {
+            if let Ok(verified) = system.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
                 return Ok(verified);
             }
         }
         let top = intermediates.last().unwrap_or(end_entity);
         let thumbprint = hex::encode(Sha1::digest(top.as_ref()));
-        if !self.thumbprints.iter().any(|t| *t == thumbprint) {
+        if !self.thumbprints.contains(&thumbprint) {
             self.mismatch.store(true, Ordering::Relaxed);
             return Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::UnknownIssuer,
@@ -332,13 +336,15 @@ impl ServerCertVerifier for IdpCertVerifier {
         // The pinned certificate becomes the trust anchor: the chain must
         // still lead to it, be in date and name the host.
         let mut roots = RootCertStore::empty();
-        roots
-            .add(top.clone().into_owned())
-            .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
-        let pinned =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&self.provider))
-                .build()
-                .map_err(|e| rustls::Error::General(e.to_string()))?;
+        roots.add(top.clone().into_owned()).map_err(|_| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
+        let pinned = WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::clone(&self.provider),
+        )
+        .build()
+        .map_err(|e| rustls::Error::General(e.to_string()))?;
         pinned.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 

@@ -243,7 +243,8 @@ async fn process(
             (service, Some(signed))
         }
         Err(SigV4Error::MissingAuthenticationToken)
-            if guessed_service == Service::Sts && raw_action(request).is_some_and(accepts_unsigned) =>
+            if guessed_service == Service::Sts
+                && raw_action(request).is_some_and(accepts_unsigned) =>
         {
             (Service::Sts, None)
         }
@@ -255,9 +256,9 @@ async fn process(
     let now = state.clock.now();
     let snapshot = state.snapshot.load();
     let signer = match authenticated {
-        Some(signed) => Some(
-            authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?,
-        ),
+        Some(signed) => {
+            Some(authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?)
+        }
         None => None,
     };
 
@@ -290,12 +291,14 @@ async fn process(
         .to_string();
     let caller = match (operation.op, signer) {
         // The token is the caller's identity, signed or not.
-        (ops::Op::AssumeRoleWithWebIdentity, _) => web_identity_caller(state, &snapshot, &input, now)
-            .await
-            .map_err(|e| Failure {
-                model,
-                error: model.error(e.code, e.message),
-            })?,
+        (ops::Op::AssumeRoleWithWebIdentity, _) => {
+            web_identity_caller(state, &snapshot, &input, now)
+                .await
+                .map_err(|e| Failure {
+                    model,
+                    error: model.error(e.code, e.message),
+                })?
+        }
         (_, Some((_, caller))) => caller,
         (_, None) => {
             return Err(fail(model)(sigv4_error(
@@ -340,8 +343,8 @@ async fn process(
         operation.op,
         ops::Op::AssumeRole | ops::Op::AssumeRoleWithWebIdentity
     )
-        .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
-        .flatten();
+    .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
+    .flatten();
     let output = if operation.store != StoreUse::None {
         let state = Arc::clone(state);
         let result = tokio::task::spawn_blocking(move || {

@@ -57,9 +57,7 @@ fn resolve_target(
         (
             None,
             Caller::AssumedRole { .. } | Caller::FederatedUser { .. } | Caller::WebIdentity(_),
-        ) => {
-            Err(Outcome::Domain(super::users::non_user_credentials()))
-        }
+        ) => Err(Outcome::Domain(super::users::non_user_credentials())),
         (None, Caller::Root { .. }) => Ok(KeyTarget {
             owner: KeyOwner::Root,
             user_name: None,

@@ -66,7 +66,9 @@ fn invalid_parameter(message: &str) -> IamError {
 /// The session policies a request passes: the inline `Policy` (validated
 /// as a session policy) and the `PolicyArns` (AWS-managed or of the
 /// account `account`).
-pub(super) fn session_policies(input: Input<'_>) -> Result<(Option<String>, Vec<String>), IamError> {
+pub(super) fn session_policies(
+    input: Input<'_>,
+) -> Result<(Option<String>, Vec<String>), IamError> {
     let policy = input.str("Policy").map(str::to_string);
     if let Some(document) = &policy {
         let config =
