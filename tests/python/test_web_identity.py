@@ -240,7 +240,8 @@ def role_name(role_arn):
 
 # --- success -------------------------------------------------------------------------------------
 
-def test_rsa_token_assumes_the_role_and_its_credentials_work(server, issuer):
+def test_rsa_token_assumes_the_role_and_its_credentials_work(any_backend_server, issuer):
+    server = any_backend_server
     tenant = issuer.tenant()
     kid = tenant.add_rsa("rsa-1")
     provider, role_arn = federate(server, tenant, issuer.thumbprint)
