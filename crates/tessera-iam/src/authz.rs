@@ -157,6 +157,14 @@ pub fn authorize(
             Some(user_id) => snapshot.effective_policies(EntityKind::User, user_id),
             None => EffectivePolicies::allow_all(),
         },
+        // A web identity has no identity policies: the trust policy alone
+        // decides.
+        Caller::WebIdentity(_) => EffectivePolicies {
+            identity: Vec::new(),
+            bundle: None,
+            boundary: None,
+            unreadable: false,
+        },
     };
     if policies.unreadable || caller.session().is_some_and(|s| s.unreadable) {
         return deny_without_policy(caller, target);
@@ -252,13 +260,19 @@ fn decide(
         };
         let evaluation = evaluate(&set, &request);
         if evaluation.decision() != EngineDecision::Allowed {
-            return Decision::Deny {
-                denial: Denial::of(&evaluation),
-                message: evaluation
+            let message = match caller {
+                // STS names neither the caller nor the role to a bearer
+                // of a web identity token.
+                Caller::WebIdentity(_) => format!("Not authorized to perform {}", target.action),
+                _ => evaluation
                     .access_denied_message(&request)
                     .unwrap_or_else(|| {
                         no_identity_policy_message(caller, &target.action, resource)
                     }),
+            };
+            return Decision::Deny {
+                denial: Denial::of(&evaluation),
+                message,
             };
         }
         // The engine holds session policies against role and federated
@@ -290,8 +304,12 @@ fn no_identity_policy_message(caller: &Caller, action: &str, resource: &str) -> 
 }
 
 fn deny_without_policy(caller: &Caller, target: &Target) -> Decision {
+    let message = match caller {
+        Caller::WebIdentity(_) => format!("Not authorized to perform {}", target.action),
+        _ => no_identity_policy_message(caller, &target.action, &target.resource),
+    };
     Decision::Deny {
-        message: no_identity_policy_message(caller, &target.action, &target.resource),
+        message,
         denial: Denial::without_policy(),
     }
 }
@@ -319,6 +337,7 @@ pub fn engine_request(
             session_name,
         )
         .ok()?,
+        Caller::WebIdentity(identity) => Principal::identity_provider(&identity.provider_arn),
         _ => Principal::from_arn(&caller.arn()).ok()?,
     };
     principal = principal.with_user_id(&caller.user_id());
@@ -355,7 +374,7 @@ pub fn engine_request(
                 principal = principal.with_federating_user(&user.arn());
             }
         }
-        Caller::Root { .. } => {}
+        Caller::Root { .. } | Caller::WebIdentity(_) => {}
     }
     if let Some(session) = caller.session() {
         let claims = &session.claims;
@@ -381,6 +400,12 @@ pub fn engine_request(
         }
         if let Some(source) = &claims.source_identity {
             context.insert("aws:SourceIdentity", source.as_str());
+        }
+        if let Some(federated) = &claims.web_identity {
+            context.insert("aws:FederatedProvider", federated.provider_arn.as_str());
+            for (key, values) in &federated.keys {
+                context.insert(key, crate::web_identity::key_value(key, values));
+            }
         }
     }
     for (key, value) in &tags {

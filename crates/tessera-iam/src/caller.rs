@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::arn;
 use crate::sessions::Session;
+use crate::web_identity::WebIdentity;
 
 /// Who signed a request, as resolved from the snapshot (long-term keys) or
 /// from the session token (temporary credentials).
@@ -61,6 +62,9 @@ pub enum Caller {
         /// The session.
         session: Arc<Session>,
     },
+    /// The bearer of an OpenID Connect token the role's account trusts
+    /// (`AssumeRoleWithWebIdentity`): no credentials, only the token.
+    WebIdentity(Arc<WebIdentity>),
 }
 
 impl Caller {
@@ -80,6 +84,7 @@ impl Caller {
             | Caller::User { account, .. }
             | Caller::AssumedRole { account, .. }
             | Caller::FederatedUser { account, .. } => account,
+            Caller::WebIdentity(identity) => &identity.account,
         }
     }
 
@@ -90,6 +95,7 @@ impl Caller {
             | Caller::User { partition, .. }
             | Caller::AssumedRole { partition, .. }
             | Caller::FederatedUser { partition, .. } => partition,
+            Caller::WebIdentity(identity) => &identity.partition,
         }
     }
 
@@ -119,6 +125,7 @@ impl Caller {
                 name,
                 ..
             } => format!("arn:{partition}:sts::{account}:federated-user/{name}"),
+            Caller::WebIdentity(identity) => identity.provider_arn.clone(),
         }
     }
 
@@ -135,6 +142,11 @@ impl Caller {
                 ..
             } => format!("{role_id}:{session_name}"),
             Caller::FederatedUser { account, name, .. } => format!("{account}:{name}"),
+            // CloudTrail's principal id of a web identity user.
+            Caller::WebIdentity(identity) => format!(
+                "{}:{}:{}",
+                identity.provider_url, identity.audience, identity.subject
+            ),
         }
     }
 
@@ -145,6 +157,15 @@ impl Caller {
             Caller::User { .. } => "User",
             Caller::AssumedRole { .. } => "AssumedRole",
             Caller::FederatedUser { .. } => "FederatedUser",
+            Caller::WebIdentity(_) => "WebIdentityUser",
+        }
+    }
+
+    /// The verified web identity, for `AssumeRoleWithWebIdentity`.
+    pub fn web_identity(&self) -> Option<&WebIdentity> {
+        match self {
+            Caller::WebIdentity(identity) => Some(identity),
+            _ => None,
         }
     }
 
@@ -160,6 +181,7 @@ impl Caller {
             Caller::AssumedRole { session, .. } | Caller::FederatedUser { session, .. } => {
                 Some(session)
             }
+            Caller::WebIdentity(_) => None,
         }
     }
 }

@@ -41,6 +41,7 @@ pub mod error;
 pub mod ids;
 pub mod invariants;
 pub mod jwt_signing;
+pub mod jwt_verify;
 pub mod kind;
 pub mod mfa;
 pub mod ops;
@@ -57,5 +58,6 @@ pub mod snapshot;
 pub mod ssh_keys;
 pub mod table;
 pub mod upgrade;
+pub mod web_identity;
 
 pub use error::IamError;

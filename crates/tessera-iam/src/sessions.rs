@@ -214,6 +214,21 @@ pub struct Claims {
     /// limited by its permission policy, whatever its kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegation_request: Option<String>,
+    /// For a session from `AssumeRoleWithWebIdentity`: the provider and
+    /// the condition keys its token brought, available to the session's
+    /// policies (`aws:FederatedProvider`, `PROVIDER:sub`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_identity: Option<FederatedClaims>,
+}
+
+/// The identity provider behind a federated role session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedClaims {
+    /// The provider's ARN (`aws:FederatedProvider`).
+    pub provider_arn: String,
+    /// The provider's condition keys (`HOST/PATH:aud`, `:sub`, …) and
+    /// their values.
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 fn root_path() -> String {
@@ -419,6 +434,7 @@ mod tests {
             policy_arns: Vec::new(),
             chained: false,
             delegation_request: None,
+            web_identity: None,
         }
     }
 

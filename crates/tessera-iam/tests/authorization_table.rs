@@ -77,6 +77,13 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
             "sts:SigningAlgorithm",
         ],
         ConditionKey::TaskPolicyArn => &["sts:TaskPolicyArn"],
+        ConditionKey::WebIdentityKeys => &[
+            "aws:RequestTag/${TagKey}",
+            "aws:TagKeys",
+            "sts:RoleSessionName",
+            "sts:SourceIdentity",
+            "sts:TransitiveTagKeys",
+        ],
     }
 }
 

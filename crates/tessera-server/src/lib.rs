@@ -33,6 +33,7 @@ pub mod listener;
 pub mod metered_store;
 pub mod metrics;
 pub mod notified_refresh;
+pub mod oidc_keys;
 pub mod pipeline;
 pub mod request_log;
 pub mod startup;

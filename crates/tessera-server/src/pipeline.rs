@@ -234,24 +234,37 @@ async fn process(
         headers: &headers,
         body: request.body.as_ref(),
     };
-    let signed = tessera_sigv4::parse(&parts)
-        .map_err(|e| sigv4_error(&e))
-        .map_err(fail(guessed))?;
-    let service = Service::from_signing_name(signed.service()).ok_or_else(|| {
-        let expected = SigV4Error::wrong_service(guessed_service.prefix());
-        fail(guessed)(sigv4_error(&expected))
-    })?;
+    let (service, authenticated) = match tessera_sigv4::parse(&parts) {
+        Ok(signed) => {
+            let service = Service::from_signing_name(signed.service()).ok_or_else(|| {
+                let expected = SigV4Error::wrong_service(guessed_service.prefix());
+                fail(guessed)(sigv4_error(&expected))
+            })?;
+            (service, Some(signed))
+        }
+        Err(SigV4Error::MissingAuthenticationToken)
+            if guessed_service == Service::Sts
+                && raw_action(request).is_some_and(accepts_unsigned) =>
+        {
+            (Service::Sts, None)
+        }
+        Err(error) => return Err(fail(guessed)(sigv4_error(&error))),
+    };
     observed.service(service);
     let model = model_of(service);
 
     let now = state.clock.now();
     let snapshot = state.snapshot.load();
-    let (verified, caller) =
-        authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?;
-    observed.caller(&caller);
+    let signer = match authenticated {
+        Some(signed) => {
+            Some(authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?)
+        }
+        None => None,
+    };
 
     // Only a request whose signature holds (the header form signs the
-    // body's hash) has its parameters decoded.
+    // body's hash) has its parameters decoded; or one of the few STS
+    // operations that carry their own proof of identity.
     let params = query_params(request).map_err(fail(model))?;
     let action = param(&params, "Action").ok_or_else(|| Failure {
         model,
@@ -272,6 +285,28 @@ async fn process(
     };
     observed.action(operation.name);
     let input = model.decode_input(action, &params).map_err(fail(model))?;
+    let region = signer
+        .as_ref()
+        .map_or(UNSIGNED_REGION, |(verified, _)| verified.region())
+        .to_string();
+    let caller = match (operation.op, signer) {
+        // The token is the caller's identity, signed or not.
+        (ops::Op::AssumeRoleWithWebIdentity, _) => {
+            web_identity_caller(state, &snapshot, &input, now)
+                .await
+                .map_err(|e| Failure {
+                    model,
+                    error: model.error(e.code, e.message),
+                })?
+        }
+        (_, Some((_, caller))) => caller,
+        (_, None) => {
+            return Err(fail(model)(sigv4_error(
+                &SigV4Error::MissingAuthenticationToken,
+            )))
+        }
+    };
+    observed.caller(&caller);
 
     let facts = RequestFacts {
         now: to_offset(now),
@@ -282,7 +317,7 @@ async fn process(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         secure_transport: false,
-        region: verified.region().to_string(),
+        region,
     };
     let target = match state
         .domain()
@@ -304,9 +339,12 @@ async fn process(
     };
 
     let now = facts.now;
-    let assumed_role = (operation.op == ops::Op::AssumeRole)
-        .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
-        .flatten();
+    let assumed_role = matches!(
+        operation.op,
+        ops::Op::AssumeRole | ops::Op::AssumeRoleWithWebIdentity
+    )
+    .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
+    .flatten();
     let output = if operation.store != StoreUse::None {
         let state = Arc::clone(state);
         let result = tokio::task::spawn_blocking(move || {
@@ -346,6 +384,43 @@ async fn process(
         operation: operation.name,
         output,
     })
+}
+
+/// The STS operations AWS accepts without a signature: the caller proves
+/// who it is with the identity provider's token or assertion it sends.
+/// (A signed request is accepted too.)
+fn accepts_unsigned(action: &str) -> bool {
+    matches!(action, "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")
+}
+
+/// The region an unsigned request is answered for.
+const UNSIGNED_REGION: &str = "us-east-1";
+
+/// The `Action` a request names, read from the raw text (so that an
+/// unsigned request is not decoded before it is known to be one of the
+/// operations that may be unsigned).
+fn raw_action(request: &Incoming) -> Option<&str> {
+    raw_param_sources(request)
+        .into_iter()
+        .flat_map(|raw| raw.split(|&b| b == b'&'))
+        .find_map(|pair| pair.strip_prefix(b"Action="))
+        .and_then(|action| std::str::from_utf8(action).ok())
+}
+
+/// The caller of `AssumeRoleWithWebIdentity`: its token, checked against
+/// the keys of the provider that issued it (fetched, or cached).
+async fn web_identity_caller(
+    state: &AppState,
+    snapshot: &Snapshot,
+    input: &Value,
+    now: SystemTime,
+) -> Result<Caller, tessera_iam::IamError> {
+    let pending = tessera_iam::web_identity::begin(snapshot, input)?;
+    let keys = state
+        .oidc_keys
+        .key_set(&pending.endpoint(), pending.kid())
+        .await?;
+    pending.finish(&keys, unix_seconds(now))
 }
 
 /// Resolves the signing key in the snapshot and verifies the signature.

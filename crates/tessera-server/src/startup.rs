@@ -135,6 +135,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         sessions: tessera_iam::credentials::SessionCache::default(),
         metrics,
         public_url,
+        oidc_keys: crate::oidc_keys::OidcKeys::new(),
     });
     {
         let state = Arc::clone(&state);

@@ -43,6 +43,8 @@ pub struct AppState {
     /// The URL clients reach the server at (`--public-url`), without a
     /// trailing slash: the base of the outbound federation issuers.
     pub public_url: String,
+    /// OpenID Connect providers' signing keys, fetched and cached.
+    pub oidc_keys: crate::oidc_keys::OidcKeys,
 }
 
 impl AppState {

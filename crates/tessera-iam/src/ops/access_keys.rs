@@ -54,9 +54,10 @@ fn resolve_target(
                 user_name: Some(user.core.name),
             })
         }
-        (None, Caller::AssumedRole { .. } | Caller::FederatedUser { .. }) => {
-            Err(Outcome::Domain(super::users::non_user_credentials()))
-        }
+        (
+            None,
+            Caller::AssumedRole { .. } | Caller::FederatedUser { .. } | Caller::WebIdentity(_),
+        ) => Err(Outcome::Domain(super::users::non_user_credentials())),
         (None, Caller::Root { .. }) => Ok(KeyTarget {
             owner: KeyOwner::Root,
             user_name: None,

@@ -411,6 +411,17 @@ pub(super) fn target(
                     ));
                 }
             }
+            ConditionKey::WebIdentityKeys => {
+                if let Some(name) = input.str("RoleSessionName") {
+                    context.push((
+                        "sts:RoleSessionName".into(),
+                        ContextValue::Single(name.to_string()),
+                    ));
+                }
+                if let Some(identity) = caller.web_identity() {
+                    web_identity_context(identity, &mut context);
+                }
+            }
             ConditionKey::AwsServiceName => {
                 if let Some(service) = input.str("AWSServiceName") {
                     context.push((
@@ -445,20 +456,19 @@ pub(super) fn target(
         .secondary
         .iter()
         .filter_map(|s| match *s {
-            Secondary::TagSession => input
-                .0
-                .get("Tags")
-                .is_some()
-                .then(|| same_resource("sts:TagSession")),
             Secondary::TagGetWebIdentityToken => input
                 .0
                 .get("Tags")
                 .is_some()
                 .then(|| same_resource("sts:TagGetWebIdentityToken")),
-            Secondary::SetSourceIdentity => input
-                .str("SourceIdentity")
-                .is_some()
-                .then(|| same_resource("sts:SetSourceIdentity")),
+            Secondary::TagSession => (input.0.get("Tags").is_some()
+                || caller.web_identity().is_some_and(|w| !w.tags.is_empty()))
+            .then(|| same_resource("sts:TagSession")),
+            Secondary::SetSourceIdentity => (input.str("SourceIdentity").is_some()
+                || caller
+                    .web_identity()
+                    .is_some_and(|w| w.source_identity.is_some()))
+            .then(|| same_resource("sts:SetSourceIdentity")),
             Secondary::PassRole {
                 role_member,
                 service,
@@ -498,6 +508,42 @@ pub(super) fn target(
     }
 }
 
+/// The keys a verified web identity brings to its trust policy.
+fn web_identity_context(
+    identity: &crate::web_identity::WebIdentity,
+    context: &mut Vec<(String, ContextValue)>,
+) {
+    for (key, values) in &identity.keys {
+        context.push((key.clone(), crate::web_identity::key_value(key, values)));
+    }
+    context.push((
+        "aws:FederatedProvider".into(),
+        ContextValue::Single(identity.provider_arn.clone()),
+    ));
+    if !identity.tags.is_empty() {
+        for tag in &identity.tags {
+            context.push((
+                format!("aws:RequestTag/{}", tag.key),
+                ContextValue::Single(tag.value.clone()),
+            ));
+        }
+        let keys = identity.tags.iter().map(|t| t.key.clone()).collect();
+        context.push(("aws:TagKeys".into(), ContextValue::Multi(keys)));
+    }
+    if !identity.transitive_tag_keys.is_empty() {
+        context.push((
+            "sts:TransitiveTagKeys".into(),
+            ContextValue::Multi(identity.transitive_tag_keys.clone()),
+        ));
+    }
+    if let Some(source) = &identity.source_identity {
+        context.push((
+            "sts:SourceIdentity".into(),
+            ContextValue::Single(source.clone()),
+        ));
+    }
+}
+
 /// The role a role ARN names, in whichever account it lives.
 pub(crate) fn role_by_arn<'s>(
     snapshot: &'s Snapshot,
@@ -529,8 +575,9 @@ fn caller_resource(snapshot: &Snapshot, caller: &Caller) -> (String, Vec<Tag>) {
             Some(user) => (user.arn(), user.core.tags.clone()),
             None => (caller.arn(), Vec::new()),
         },
-        Caller::Root { .. } | Caller::AssumedRole { .. } | Caller::FederatedUser { .. } => {
-            (caller.arn(), Vec::new())
-        }
+        Caller::Root { .. }
+        | Caller::AssumedRole { .. }
+        | Caller::FederatedUser { .. }
+        | Caller::WebIdentity(_) => (caller.arn(), Vec::new()),
     }
 }

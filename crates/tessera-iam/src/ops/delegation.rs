@@ -596,7 +596,8 @@ fn approver_of(caller: &Caller) -> Option<DelegationApprover> {
             path: role_path.clone(),
             session_name: Some(session_name.clone()),
         }),
-        Caller::FederatedUser { .. } => None,
+        // A web identity only ever assumes a role.
+        Caller::FederatedUser { .. } | Caller::WebIdentity(_) => None,
     }
 }
 

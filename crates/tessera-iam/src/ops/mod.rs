@@ -12,6 +12,7 @@
 
 mod access_keys;
 mod account;
+mod assume_web_identity;
 mod attachments;
 mod boundaries;
 mod context_keys;
@@ -234,6 +235,12 @@ pub enum ConditionKey {
     WebIdentityTokenKeys,
     /// `sts:TaskPolicyArn` from `AssumeRoot`'s `TaskPolicyArn`.
     TaskPolicyArn,
+    /// For `AssumeRoleWithWebIdentity`, from the verified token: the
+    /// provider's keys (`HOST/PATH:aud`, `:sub`, `:amr`, `:azp`, `:oaud`),
+    /// `aws:FederatedProvider`, the session tags of its tags claim
+    /// (`aws:RequestTag/*`, `aws:TagKeys`, `sts:TransitiveTagKeys`), its
+    /// source identity (`sts:SourceIdentity`); and `sts:RoleSessionName`.
+    WebIdentityKeys,
 }
 
 /// A further action an operation requires.
@@ -247,10 +254,11 @@ pub enum Secondary {
         /// The service the role is passed to.
         service: &'static str,
     },
-    /// `sts:TagSession` on the same role, when the request passes `Tags`.
+    /// `sts:TagSession` on the same role, when the request passes `Tags`
+    /// (or its web identity token carries session tags).
     TagSession,
     /// `sts:SetSourceIdentity` on the same role, when the request passes
-    /// `SourceIdentity`.
+    /// `SourceIdentity` (or its web identity token carries one).
     SetSourceIdentity,
     /// `sts:TagGetWebIdentityToken`, when a `GetWebIdentityToken` request
     /// passes `Tags`.
@@ -406,6 +414,9 @@ operations! {
     GetWebIdentityToken: Sts, None, Res::Star, [K::RequestTags, K::WebIdentityTokenKeys],
         [Secondary::TagGetWebIdentityToken], outbound::get_web_identity_token;
     AssumeRoot: Sts, None, Res::TargetRootUser, [K::TaskPolicyArn], [], root_sessions::assume_root;
+    AssumeRoleWithWebIdentity: Sts, None, Res::RoleArn, [K::WebIdentityKeys],
+        [Secondary::TagSession, Secondary::SetSourceIdentity],
+        assume_web_identity::assume_role_with_web_identity;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
@@ -609,14 +620,22 @@ operations! {
 /// `ValidationError`, not a refusal).
 pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
     match operation.op {
-        Op::AssumeRole => sts::check_role_arn(Input(input).str("RoleArn").unwrap_or("")),
         Op::GetHumanReadableSummary => {
             delegation::check_summary_entity(Input(input).str("EntityArn").unwrap_or(""))
         }
         Op::GetWebIdentityToken => outbound::check_signing_algorithm(Input(input)),
         Op::AssumeRoot => root_sessions::check_input(input),
+        Op::AssumeRole | Op::AssumeRoleWithWebIdentity => {
+            sts::check_role_arn(Input(input).str("RoleArn").unwrap_or(""))
+        }
         _ => Ok(()),
     }
+}
+
+/// The ARN of the OpenID Connect provider of `account` whose issuer URL
+/// is `url` (`https://HOST/PATH`).
+pub(crate) fn oidc_provider_arn(partition: &str, account: &str, url: &str) -> Option<String> {
+    oidc::provider_arn(partition, account, url)
 }
 
 /// The implemented operation `name` of `service`, if any.

@@ -41,7 +41,7 @@ pub(super) fn get_access_key_info(ctx: &OpContext<'_>, input: &Value) -> Result<
 }
 
 /// The most session tags a request may pass.
-const MAX_SESSION_TAGS: usize = 50;
+pub(super) const MAX_SESSION_TAGS: usize = 50;
 
 /// IAM's checks on a role ARN before anything else: six colon-separated
 /// parts with a partition, a service and a resource.
@@ -66,7 +66,9 @@ fn invalid_parameter(message: &str) -> IamError {
 /// The session policies a request passes: the inline `Policy` (validated
 /// as a session policy) and the `PolicyArns` (AWS-managed or of the
 /// account `account`).
-fn session_policies(input: Input<'_>) -> Result<(Option<String>, Vec<String>), IamError> {
+pub(super) fn session_policies(
+    input: Input<'_>,
+) -> Result<(Option<String>, Vec<String>), IamError> {
     let policy = input.str("Policy").map(str::to_string);
     if let Some(document) = &policy {
         let config =
@@ -222,14 +224,33 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         issued: now,
         expires,
         mfa_time,
-        source_identity: source_identity.clone(),
-        tags: tags.clone(),
+        source_identity,
+        tags,
         transitive_tag_keys: transitive,
-        policy: policy.clone(),
-        policy_arns: policy_arns.clone(),
+        policy,
+        policy_arns,
         chained,
         delegation_request: None,
+        web_identity: None,
     };
+    role_session_answer(ctx, role, claims)
+}
+
+/// Mints a role session of `role` for `claims` and answers what
+/// `AssumeRole` and its federated forms share: the credentials, the
+/// assumed-role user, the packed size of the session policies and tags,
+/// the source identity.
+pub(super) fn role_session_answer(
+    ctx: &OpContext<'_>,
+    role: &crate::records::RoleRecord,
+    claims: Claims,
+) -> Result<Value, IamError> {
+    let session_name = claims.session_name.clone().unwrap_or_default();
+    let expires = claims.expires;
+    let policy = claims.policy.clone();
+    let policy_arns = claims.policy_arns.clone();
+    let tags = claims.tags.clone();
+    let source_identity = claims.source_identity.clone();
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     let mut out = json!({
         "Credentials": credentials_output(&minted, expires),
@@ -340,6 +361,7 @@ pub(super) fn get_session_token(ctx: &OpContext<'_>, input: &Value) -> Result<Va
         policy_arns: Vec::new(),
         chained: false,
         delegation_request: None,
+        web_identity: None,
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     Ok(json!({ "Credentials": credentials_output(&minted, now + duration) }))
@@ -381,6 +403,7 @@ pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result
         policy_arns: policy_arns.clone(),
         chained: false,
         delegation_request: None,
+        web_identity: None,
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     let account = ctx.account();
@@ -428,6 +451,7 @@ pub(super) fn get_delegated_access_token(
         policy: Some(request.permission_policy.clone()),
         policy_arns: Vec::new(),
         chained: false,
+        web_identity: None,
         delegation_request: Some(request.id.clone()),
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
