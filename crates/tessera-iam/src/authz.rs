@@ -151,6 +151,13 @@ pub fn authorize(
             Some(user_id) => snapshot.effective_policies(EntityKind::User, user_id),
             None => EffectivePolicies::allow_all(),
         },
+        // The bearer of a SAML assertion has no identity policies: the
+        // role's trust policy alone decides, and only for the call the
+        // assertion was verified for.
+        Caller::Saml(_) if operation.op == crate::ops::Op::AssumeRoleWithSAML => {
+            EffectivePolicies::default()
+        }
+        Caller::Saml(_) => return deny_without_policy(caller, target),
     };
     if policies.unreadable || caller.session().is_some_and(|s| s.unreadable) {
         return deny_without_policy(caller, target);
@@ -226,13 +233,16 @@ fn decide(
         };
         let evaluation = evaluate(&set, &request);
         if evaluation.decision() != EngineDecision::Allowed {
+            let message = if caller.saml().is_some() {
+                federated_denial(target)
+            } else {
+                evaluation
+                    .access_denied_message(&request)
+                    .unwrap_or_else(|| no_identity_policy_message(caller, &target.action, resource))
+            };
             return Decision::Deny {
                 denial: Denial::of(&evaluation),
-                message: evaluation
-                    .access_denied_message(&request)
-                    .unwrap_or_else(|| {
-                        no_identity_policy_message(caller, &target.action, resource)
-                    }),
+                message,
             };
         }
     }
@@ -251,9 +261,19 @@ fn no_identity_policy_message(caller: &Caller, action: &str, resource: &str) -> 
     )
 }
 
+/// STS's refusal to a federated caller, which names neither the caller
+/// nor the role.
+fn federated_denial(target: &Target) -> String {
+    format!("Not authorized to perform {}", target.action)
+}
+
 fn deny_without_policy(caller: &Caller, target: &Target) -> Decision {
     Decision::Deny {
-        message: no_identity_policy_message(caller, &target.action, &target.resource),
+        message: if caller.saml().is_some() {
+            federated_denial(target)
+        } else {
+            no_identity_policy_message(caller, &target.action, &target.resource)
+        },
         denial: Denial::without_policy(),
     }
 }
@@ -281,6 +301,7 @@ pub fn engine_request(
             session_name,
         )
         .ok()?,
+        Caller::Saml(identity) => Principal::identity_provider(&identity.provider_arn),
         _ => Principal::from_arn(&caller.arn()).ok()?,
     };
     principal = principal.with_user_id(&caller.user_id());
@@ -317,7 +338,7 @@ pub fn engine_request(
                 principal = principal.with_federating_user(&user.arn());
             }
         }
-        Caller::Root { .. } => {}
+        Caller::Root { .. } | Caller::Saml(_) => {}
     }
     if let Some(session) = caller.session() {
         let claims = &session.claims;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::arn;
+use crate::saml::identity::SamlIdentity;
 use crate::sessions::Session;
 
 /// Who signed a request, as resolved from the snapshot (long-term keys) or
@@ -61,6 +62,10 @@ pub enum Caller {
         /// The session.
         session: Arc<Session>,
     },
+    /// The bearer of a SAML assertion that a SAML provider of the role's
+    /// account signed (`AssumeRoleWithSAML`): no credentials, only the
+    /// verified assertion.
+    Saml(Arc<SamlIdentity>),
 }
 
 impl Caller {
@@ -80,6 +85,7 @@ impl Caller {
             | Caller::User { account, .. }
             | Caller::AssumedRole { account, .. }
             | Caller::FederatedUser { account, .. } => account,
+            Caller::Saml(identity) => &identity.account,
         }
     }
 
@@ -90,6 +96,7 @@ impl Caller {
             | Caller::User { partition, .. }
             | Caller::AssumedRole { partition, .. }
             | Caller::FederatedUser { partition, .. } => partition,
+            Caller::Saml(identity) => &identity.partition,
         }
     }
 
@@ -119,6 +126,7 @@ impl Caller {
                 name,
                 ..
             } => format!("arn:{partition}:sts::{account}:federated-user/{name}"),
+            Caller::Saml(identity) => identity.provider_arn.clone(),
         }
     }
 
@@ -135,6 +143,10 @@ impl Caller {
                 ..
             } => format!("{role_id}:{session_name}"),
             Caller::FederatedUser { account, name, .. } => format!("{account}:{name}"),
+            // CloudTrail's principal id of a SAML user.
+            Caller::Saml(identity) => {
+                format!("{}:{}", identity.name_qualifier, identity.claims.subject)
+            }
         }
     }
 
@@ -145,6 +157,7 @@ impl Caller {
             Caller::User { .. } => "User",
             Caller::AssumedRole { .. } => "AssumedRole",
             Caller::FederatedUser { .. } => "FederatedUser",
+            Caller::Saml(_) => "SAMLUser",
         }
     }
 
@@ -160,6 +173,15 @@ impl Caller {
             Caller::AssumedRole { session, .. } | Caller::FederatedUser { session, .. } => {
                 Some(session)
             }
+            Caller::Saml(_) => None,
+        }
+    }
+
+    /// The verified SAML assertion of an `AssumeRoleWithSAML` caller.
+    pub fn saml(&self) -> Option<&SamlIdentity> {
+        match self {
+            Caller::Saml(identity) => Some(identity),
+            _ => None,
         }
     }
 }

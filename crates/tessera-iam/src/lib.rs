@@ -47,6 +47,7 @@ pub mod policies;
 pub mod quotas;
 pub mod records;
 pub mod role_usage;
+pub mod saml;
 pub mod service_linked;
 pub mod sessions;
 pub mod snapshot;

@@ -167,6 +167,20 @@ fn query_params(request: &Incoming) -> Result<Vec<(String, String)>, ApiError> {
     Ok(params)
 }
 
+/// The region an unsigned request is answered in (`aws:RequestedRegion`):
+/// it names none, and STS's global endpoint is `us-east-1`'s.
+const UNSIGNED_REGION: &str = "us-east-1";
+
+/// The `Action` a request names, read from the raw text without decoding
+/// (the action names are plain ASCII).
+fn raw_action(request: &Incoming) -> Option<&str> {
+    raw_param_sources(request)
+        .iter()
+        .flat_map(|raw| raw.split(|&b| b == b'&'))
+        .find_map(|pair| pair.strip_prefix(b"Action="))
+        .and_then(|action| std::str::from_utf8(action).ok())
+}
+
 fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
     params
         .iter()
@@ -234,24 +248,40 @@ async fn process(
         headers: &headers,
         body: request.body.as_ref(),
     };
-    let signed = tessera_sigv4::parse(&parts)
-        .map_err(|e| sigv4_error(&e))
-        .map_err(fail(guessed))?;
-    let service = Service::from_signing_name(signed.service()).ok_or_else(|| {
-        let expected = SigV4Error::wrong_service(guessed_service.prefix());
-        fail(guessed)(sigv4_error(&expected))
-    })?;
+    let signed = match tessera_sigv4::parse(&parts) {
+        Ok(signed) => Some(signed),
+        // A federation call needs no signature: its token is its
+        // authentication, checked once its input is decoded.
+        Err(SigV4Error::MissingAuthenticationToken)
+            if raw_action(request).is_some_and(|a| ops::accepts_unsigned(guessed_service, a)) =>
+        {
+            None
+        }
+        Err(e) => return Err(fail(guessed)(sigv4_error(&e))),
+    };
+    let service = match &signed {
+        Some(signed) => Service::from_signing_name(signed.service()).ok_or_else(|| {
+            let expected = SigV4Error::wrong_service(guessed_service.prefix());
+            fail(guessed)(sigv4_error(&expected))
+        })?,
+        None => guessed_service,
+    };
     observed.service(service);
     let model = model_of(service);
 
     let now = state.clock.now();
     let snapshot = state.snapshot.load();
-    let (verified, caller) =
-        authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?;
-    observed.caller(&caller);
+    let (region, signer) = match signed {
+        Some(signed) => {
+            let (verified, caller) =
+                authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?;
+            (verified.region().to_string(), Some(caller))
+        }
+        None => (UNSIGNED_REGION.to_string(), None),
+    };
 
     // Only a request whose signature holds (the header form signs the
-    // body's hash) has its parameters decoded.
+    // body's hash), or a federation call, has its parameters decoded.
     let params = query_params(request).map_err(fail(model))?;
     let action = param(&params, "Action").ok_or_else(|| Failure {
         model,
@@ -272,6 +302,27 @@ async fn process(
     };
     observed.action(operation.name);
     let input = model.decode_input(action, &params).map_err(fail(model))?;
+    // A federation call's caller is the identity its token vouches for,
+    // whoever signed it.
+    let caller = match (
+        ops::federated_caller(operation, &snapshot, &input, to_offset(now)),
+        signer,
+    ) {
+        (Some(Ok(federated)), _) => federated,
+        (Some(Err(e)), _) => {
+            return Err(Failure {
+                model,
+                error: model.error(e.code, e.message),
+            })
+        }
+        (None, Some(signer)) => signer,
+        (None, None) => {
+            return Err(fail(model)(sigv4_error(
+                &SigV4Error::MissingAuthenticationToken,
+            )))
+        }
+    };
+    observed.caller(&caller);
 
     let facts = RequestFacts {
         now: to_offset(now),
@@ -282,7 +333,7 @@ async fn process(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         secure_transport: false,
-        region: verified.region().to_string(),
+        region,
     };
     let target = match state
         .domain()
@@ -304,9 +355,12 @@ async fn process(
     };
 
     let now = facts.now;
-    let assumed_role = (operation.op == ops::Op::AssumeRole)
-        .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
-        .flatten();
+    let assumed_role = matches!(
+        operation.op,
+        ops::Op::AssumeRole | ops::Op::AssumeRoleWithSAML
+    )
+    .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
+    .flatten();
     let output = if operation.store != StoreUse::None {
         let state = Arc::clone(state);
         let result = tokio::task::spawn_blocking(move || {

@@ -54,7 +54,7 @@ fn resolve_target(
                 user_name: Some(user.core.name),
             })
         }
-        (None, Caller::AssumedRole { .. } | Caller::FederatedUser { .. }) => {
+        (None, Caller::AssumedRole { .. } | Caller::FederatedUser { .. } | Caller::Saml(_)) => {
             Err(Outcome::Domain(super::users::non_user_credentials()))
         }
         (None, Caller::Root { .. }) => Ok(KeyTarget {

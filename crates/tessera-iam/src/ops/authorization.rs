@@ -320,6 +320,11 @@ pub(super) fn target(
                     ));
                 }
             }
+            ConditionKey::SamlKeys => {
+                if let Some(identity) = caller.saml() {
+                    context.extend(identity.context());
+                }
+            }
             ConditionKey::AwsServiceName => {
                 if let Some(service) = input.str("AWSServiceName") {
                     context.push((
@@ -345,15 +350,12 @@ pub(super) fn target(
         .secondary
         .iter()
         .filter_map(|s| match *s {
-            Secondary::TagSession => input
-                .0
-                .get("Tags")
-                .is_some()
-                .then(|| same_resource("sts:TagSession")),
-            Secondary::SetSourceIdentity => input
-                .str("SourceIdentity")
-                .is_some()
-                .then(|| same_resource("sts:SetSourceIdentity")),
+            Secondary::TagSession => (input.0.get("Tags").is_some()
+                || caller.saml().is_some_and(|s| !s.tags.is_empty()))
+            .then(|| same_resource("sts:TagSession")),
+            Secondary::SetSourceIdentity => (input.str("SourceIdentity").is_some()
+                || caller.saml().is_some_and(|s| s.source_identity.is_some()))
+            .then(|| same_resource("sts:SetSourceIdentity")),
             Secondary::PassRole {
                 role_member,
                 service,
@@ -422,8 +424,9 @@ fn caller_resource(snapshot: &Snapshot, caller: &Caller) -> (String, Vec<Tag>) {
             Some(user) => (user.arn(), user.core.tags.clone()),
             None => (caller.arn(), Vec::new()),
         },
-        Caller::Root { .. } | Caller::AssumedRole { .. } | Caller::FederatedUser { .. } => {
-            (caller.arn(), Vec::new())
-        }
+        Caller::Root { .. }
+        | Caller::AssumedRole { .. }
+        | Caller::FederatedUser { .. }
+        | Caller::Saml(_) => (caller.arn(), Vec::new()),
     }
 }

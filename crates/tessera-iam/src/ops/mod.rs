@@ -12,6 +12,7 @@
 
 mod access_keys;
 mod account;
+mod assume_saml;
 mod attachments;
 mod boundaries;
 mod context_keys;
@@ -192,6 +193,11 @@ pub enum ConditionKey {
     /// `sts:ExternalId`, `sts:RoleSessionName`, `sts:SourceIdentity`,
     /// `sts:TransitiveTagKeys` from `AssumeRole`'s members.
     AssumeRoleKeys,
+    /// For `AssumeRoleWithSAML`, from the verified assertion: the
+    /// `saml:*` keys, `aws:FederatedProvider`, `sts:RoleSessionName`, the
+    /// session tags of its `PrincipalTag` attributes (`aws:RequestTag/*`,
+    /// `aws:TagKeys`, `sts:TransitiveTagKeys`) and `sts:SourceIdentity`.
+    SamlKeys,
 }
 
 /// A further action an operation requires.
@@ -353,6 +359,8 @@ operations! {
     GetAccessKeyInfo: Sts, None, Res::Star, [], [], sts::get_access_key_info;
     GetFederationToken: Sts, None, Res::FederatedUser, [K::RequestTags], [Secondary::TagSession],
         sts::get_federation_token;
+    AssumeRoleWithSAML: Sts, None, Res::RoleArn, [K::SamlKeys],
+        [Secondary::TagSession, Secondary::SetSourceIdentity], assume_saml::assume_role_with_saml;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
@@ -538,8 +546,36 @@ operations! {
 /// `ValidationError`, not a refusal).
 pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
     match operation.op {
-        Op::AssumeRole => sts::check_role_arn(Input(input).str("RoleArn").unwrap_or("")),
+        Op::AssumeRole | Op::AssumeRoleWithSAML => {
+            sts::check_role_arn(Input(input).str("RoleArn").unwrap_or(""))
+        }
         _ => Ok(()),
+    }
+}
+
+/// Whether the operation `action` of `service` is answered without AWS
+/// credentials: the federation calls, whose token or assertion is their
+/// authentication. A signed request is still verified, but the caller is
+/// the one its token stands for ([`federated_caller`]).
+pub fn accepts_unsigned(service: Service, action: &str) -> bool {
+    service == Service::Sts && matches!(action, "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity")
+}
+
+/// The caller a federation request stands for, from its verified token
+/// or assertion; `None` for an operation that is not a federation.
+pub fn federated_caller(
+    operation: &Operation,
+    snapshot: &Snapshot,
+    input: &Value,
+    now: OffsetDateTime,
+) -> Option<Result<Caller, IamError>> {
+    match operation.op {
+        Op::AssumeRoleWithSAML => Some(crate::saml::identity::caller(
+            snapshot,
+            input,
+            now.unix_timestamp(),
+        )),
+        _ => None,
     }
 }
 

@@ -66,7 +66,9 @@ fn invalid_parameter(message: &str) -> IamError {
 /// The session policies a request passes: the inline `Policy` (validated
 /// as a session policy) and the `PolicyArns` (AWS-managed or of the
 /// account `account`).
-fn session_policies(input: Input<'_>) -> Result<(Option<String>, Vec<String>), IamError> {
+pub(super) fn session_policies(
+    input: Input<'_>,
+) -> Result<(Option<String>, Vec<String>), IamError> {
     let policy = input.str("Policy").map(str::to_string);
     if let Some(document) = &policy {
         let config =
@@ -89,7 +91,7 @@ fn session_policies(input: Input<'_>) -> Result<(Option<String>, Vec<String>), I
 
 /// The size IAM reports as `PackedPolicySize`: the session policies and
 /// tags, as a percentage of what a session may carry.
-fn packed_policy_size(policy: Option<&str>, arns: &[String], tags: &[Tag]) -> u64 {
+pub(super) fn packed_policy_size(policy: Option<&str>, arns: &[String], tags: &[Tag]) -> u64 {
     let policy = policy.map_or(0, tessera_policy::policy_size);
     let arns: usize = arns.iter().map(String::len).sum();
     let tags: usize = tags.iter().map(|t| t.key.len() + t.value.len()).sum();
@@ -222,13 +224,31 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         issued: now,
         expires,
         mfa_time,
-        source_identity: source_identity.clone(),
-        tags: tags.clone(),
+        source_identity,
+        tags,
         transitive_tag_keys: transitive,
-        policy: policy.clone(),
-        policy_arns: policy_arns.clone(),
+        policy,
+        policy_arns,
         chained,
     };
+    role_session_answer(ctx, role, claims)
+}
+
+/// Mints a role session of `role` for `claims` and answers what
+/// `AssumeRole` and its federated forms share: the credentials, the
+/// assumed-role user, the packed size of the session policies and tags,
+/// the source identity.
+pub(super) fn role_session_answer(
+    ctx: &OpContext<'_>,
+    role: &crate::records::RoleRecord,
+    claims: Claims,
+) -> Result<Value, IamError> {
+    let session_name = claims.session_name.clone().unwrap_or_default();
+    let expires = claims.expires;
+    let policy = claims.policy.clone();
+    let policy_arns = claims.policy_arns.clone();
+    let tags = claims.tags.clone();
+    let source_identity = claims.source_identity.clone();
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     let mut out = json!({
         "Credentials": credentials_output(&minted, expires),

@@ -125,7 +125,7 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
                 "CreateDate": iso8601(created),
             }}));
         }
-        (None, Caller::AssumedRole { .. } | Caller::FederatedUser { .. }) => {
+        (None, Caller::AssumedRole { .. } | Caller::FederatedUser { .. } | Caller::Saml(_)) => {
             return Err(non_user_credentials());
         }
     };
