@@ -216,3 +216,78 @@ pub fn verify_enveloped(
         Err(SignatureError::BadSignature)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A response whose assertion an identity provider signed (made by
+    // the Python tests' signer: lxml's exclusive canonicalization and
+    // the `cryptography` package's RSA-SHA256), with its certificate and
+    // another provider's.
+    const SIGNED: &str = include_str!("testdata/signed-assertion.xml");
+    const CERT: &str = include_str!("testdata/idp-cert.b64");
+    const OTHER_CERT: &str = include_str!("testdata/other-cert.b64");
+
+    fn key(b64: &str) -> TrustedKey {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .unwrap();
+        TrustedKey::from_certificate_der(&der).unwrap()
+    }
+
+    fn verify(xml: &str, keys: &[TrustedKey]) -> Result<(), SignatureError> {
+        let doc = roxmltree::Document::parse(xml).unwrap();
+        let signature = doc.descendants().find(|n| is_dsig(n, "Signature")).unwrap();
+        let id = signature.parent_element().unwrap().attribute("ID").unwrap();
+        verify_enveloped(signature, id, keys)
+    }
+
+    #[test]
+    fn a_signature_made_by_another_implementation_verifies() {
+        assert_eq!(verify(SIGNED, &[key(CERT)]), Ok(()));
+        assert_eq!(verify(SIGNED, &[key(OTHER_CERT), key(CERT)]), Ok(()));
+    }
+
+    #[test]
+    fn a_changed_signed_element_fails_its_digest() {
+        let tampered = SIGNED.replace("alice-1234", "mallory-99");
+        assert_ne!(tampered, SIGNED);
+        assert_eq!(
+            verify(&tampered, &[key(CERT)]),
+            Err(SignatureError::DigestMismatch)
+        );
+    }
+
+    #[test]
+    fn another_key_does_not_verify() {
+        assert_eq!(
+            verify(SIGNED, &[key(OTHER_CERT)]),
+            Err(SignatureError::BadSignature)
+        );
+        assert_eq!(verify(SIGNED, &[]), Err(SignatureError::BadSignature));
+    }
+
+    #[test]
+    fn a_reference_to_another_element_is_refused() {
+        let doc = roxmltree::Document::parse(SIGNED).unwrap();
+        let signature = doc.descendants().find(|n| is_dsig(n, "Signature")).unwrap();
+        let response_id = doc.root_element().attribute("ID").unwrap();
+        assert_eq!(
+            verify_enveloped(signature, response_id, &[key(CERT)]),
+            Err(SignatureError::WrongReference)
+        );
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let weakened = SIGNED.replace(
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+        );
+        assert_eq!(
+            verify(&weakened, &[key(CERT)]),
+            Err(SignatureError::UnsupportedAlgorithm)
+        );
+    }
+}
