@@ -349,3 +349,14 @@ def test_other_operations_still_need_a_signature(server, idp):
     with pytest.raises(ClientError) as e:
         unsigned_sts(server).get_caller_identity()
     assert e.value.response["Error"]["Code"] == "MissingAuthenticationToken"
+
+
+def test_federation_works_on_every_backend(any_backend_server):
+    server = any_backend_server
+    provider = IdP()
+    iam = server.client("iam")
+    iam.create_saml_provider(Name="corp", SAMLMetadataDocument=provider.metadata())
+    iam.create_role(RoleName="sso-dev", AssumeRolePolicyDocument=json.dumps(TRUST))
+    out = assume(server, encode(signed_assertion(provider)))
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/sso-dev/alice@example.com")
+    assert refused(server, encode(signed_assertion(IdP()))) == ("InvalidIdentityToken", "Response signature invalid")
