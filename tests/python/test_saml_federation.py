@@ -360,3 +360,17 @@ def test_federation_works_on_every_backend(any_backend_server):
     out = assume(server, encode(signed_assertion(provider)))
     assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/sso-dev/alice@example.com")
     assert refused(server, encode(signed_assertion(IdP()))) == ("InvalidIdentityToken", "Response signature invalid")
+
+
+def test_a_comment_cannot_shorten_a_signed_value(server, idp):
+    # The identity provider signs an issuer that merely starts with the
+    # trusted one; a comment inside it must not make it compare equal.
+    root = response(issuer=ISSUER)
+    assertion = root.find("saml:Assertion", NS)
+    issuer = assertion.find("saml:Issuer", NS)
+    issuer.text = ISSUER
+    issuer.append(etree.Comment(" x "))
+    issuer[-1].tail = ".evil"
+    idp.sign(assertion)
+    code, message = refused(server, encode(root))
+    assert code == "InvalidIdentityToken" and "Issuer" in message

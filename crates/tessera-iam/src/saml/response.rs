@@ -323,7 +323,7 @@ pub fn read(
             let allows_aws = restriction
                 .children()
                 .filter(|n| in_ns(n, ASSERTION_NS, "Audience"))
-                .any(|a| is_aws_audience(a.text().unwrap_or("").trim(), provider_uuid));
+                .any(|a| is_aws_audience(text_content(a).trim(), provider_uuid));
             if !allows_aws {
                 return Err(invalid(
                     "Invalid SAML response received: the audience restriction does not include AWS.",
@@ -352,7 +352,7 @@ pub fn read(
         })
         .collect();
     Ok(Claims {
-        issuer: issuer.to_string(),
+        issuer,
         subject: name_id
             .map(|n| text_content(n).trim().to_string())
             .unwrap_or_default(),
@@ -417,10 +417,12 @@ fn verify_signatures(
     Ok(())
 }
 
-fn child_text<'a>(node: Node<'a, '_>, ns: &str, name: &str) -> Option<&'a str> {
+/// The whole text of the child `name`: every text node, so a comment
+/// inside it cannot cut what is compared short of what was signed.
+fn child_text(node: Node<'_, '_>, ns: &str, name: &str) -> Option<String> {
     node.children()
         .find(|n| in_ns(n, ns, name))
-        .map(|n| n.text().unwrap_or("").trim())
+        .map(|n| text_content(n).trim().to_string())
 }
 
 /// All the text inside `node`, as an attribute value's content.
