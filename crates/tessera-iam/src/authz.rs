@@ -165,6 +165,13 @@ pub fn authorize(
             boundary: None,
             unreadable: false,
         },
+        // The bearer of a SAML assertion has no identity policies: the
+        // role's trust policy alone decides, and only for the call the
+        // assertion was verified for.
+        Caller::Saml(_) if operation.op == crate::ops::Op::AssumeRoleWithSAML => {
+            EffectivePolicies::default()
+        }
+        Caller::Saml(_) => return deny_without_policy(caller, target),
     };
     if policies.unreadable || caller.session().is_some_and(|s| s.unreadable) {
         return deny_without_policy(caller, target);
@@ -260,15 +267,14 @@ fn decide(
         };
         let evaluation = evaluate(&set, &request);
         if evaluation.decision() != EngineDecision::Allowed {
-            let message = match caller {
-                // STS names neither the caller nor the role to a bearer
-                // of a web identity token.
-                Caller::WebIdentity(_) => format!("Not authorized to perform {}", target.action),
-                _ => evaluation
+            // STS names neither the caller nor the role to the bearer of
+            // a web identity token or a SAML assertion.
+            let message = if is_federated(caller) {
+                federated_denial(target)
+            } else {
+                evaluation
                     .access_denied_message(&request)
-                    .unwrap_or_else(|| {
-                        no_identity_policy_message(caller, &target.action, resource)
-                    }),
+                    .unwrap_or_else(|| no_identity_policy_message(caller, &target.action, resource))
             };
             return Decision::Deny {
                 denial: Denial::of(&evaluation),
@@ -303,13 +309,24 @@ fn no_identity_policy_message(caller: &Caller, action: &str, resource: &str) -> 
     )
 }
 
+/// STS's refusal to a federated caller, which names neither the caller
+/// nor the role.
+fn federated_denial(target: &Target) -> String {
+    format!("Not authorized to perform {}", target.action)
+}
+
+/// Whether the caller is the bearer of a federation token or assertion.
+fn is_federated(caller: &Caller) -> bool {
+    matches!(caller, Caller::WebIdentity(_) | Caller::Saml(_))
+}
+
 fn deny_without_policy(caller: &Caller, target: &Target) -> Decision {
-    let message = match caller {
-        Caller::WebIdentity(_) => format!("Not authorized to perform {}", target.action),
-        _ => no_identity_policy_message(caller, &target.action, &target.resource),
-    };
     Decision::Deny {
-        message,
+        message: if is_federated(caller) {
+            federated_denial(target)
+        } else {
+            no_identity_policy_message(caller, &target.action, &target.resource)
+        },
         denial: Denial::without_policy(),
     }
 }
@@ -338,6 +355,7 @@ pub fn engine_request(
         )
         .ok()?,
         Caller::WebIdentity(identity) => Principal::identity_provider(&identity.provider_arn),
+        Caller::Saml(identity) => Principal::identity_provider(&identity.provider_arn),
         _ => Principal::from_arn(&caller.arn()).ok()?,
     };
     principal = principal.with_user_id(&caller.user_id());
@@ -374,7 +392,7 @@ pub fn engine_request(
                 principal = principal.with_federating_user(&user.arn());
             }
         }
-        Caller::Root { .. } | Caller::WebIdentity(_) => {}
+        Caller::Root { .. } | Caller::WebIdentity(_) | Caller::Saml(_) => {}
     }
     if let Some(session) = caller.session() {
         let claims = &session.claims;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::arn;
+use crate::saml::identity::SamlIdentity;
 use crate::sessions::Session;
 use crate::web_identity::WebIdentity;
 
@@ -65,6 +66,10 @@ pub enum Caller {
     /// The bearer of an OpenID Connect token the role's account trusts
     /// (`AssumeRoleWithWebIdentity`): no credentials, only the token.
     WebIdentity(Arc<WebIdentity>),
+    /// The bearer of a SAML assertion that a SAML provider of the role's
+    /// account signed (`AssumeRoleWithSAML`): no credentials, only the
+    /// verified assertion.
+    Saml(Arc<SamlIdentity>),
 }
 
 impl Caller {
@@ -85,6 +90,7 @@ impl Caller {
             | Caller::AssumedRole { account, .. }
             | Caller::FederatedUser { account, .. } => account,
             Caller::WebIdentity(identity) => &identity.account,
+            Caller::Saml(identity) => &identity.account,
         }
     }
 
@@ -96,6 +102,7 @@ impl Caller {
             | Caller::AssumedRole { partition, .. }
             | Caller::FederatedUser { partition, .. } => partition,
             Caller::WebIdentity(identity) => &identity.partition,
+            Caller::Saml(identity) => &identity.partition,
         }
     }
 
@@ -126,6 +133,7 @@ impl Caller {
                 ..
             } => format!("arn:{partition}:sts::{account}:federated-user/{name}"),
             Caller::WebIdentity(identity) => identity.provider_arn.clone(),
+            Caller::Saml(identity) => identity.provider_arn.clone(),
         }
     }
 
@@ -147,6 +155,10 @@ impl Caller {
                 "{}:{}:{}",
                 identity.provider_url, identity.audience, identity.subject
             ),
+            // CloudTrail's principal id of a SAML user.
+            Caller::Saml(identity) => {
+                format!("{}:{}", identity.name_qualifier, identity.claims.subject)
+            }
         }
     }
 
@@ -158,6 +170,7 @@ impl Caller {
             Caller::AssumedRole { .. } => "AssumedRole",
             Caller::FederatedUser { .. } => "FederatedUser",
             Caller::WebIdentity(_) => "WebIdentityUser",
+            Caller::Saml(_) => "SAMLUser",
         }
     }
 
@@ -182,6 +195,15 @@ impl Caller {
                 Some(session)
             }
             Caller::WebIdentity(_) => None,
+            Caller::Saml(_) => None,
+        }
+    }
+
+    /// The verified SAML assertion of an `AssumeRoleWithSAML` caller.
+    pub fn saml(&self) -> Option<&SamlIdentity> {
+        match self {
+            Caller::Saml(identity) => Some(identity),
+            _ => None,
         }
     }
 }

@@ -51,6 +51,7 @@ pub mod policies;
 pub mod quotas;
 pub mod records;
 pub mod role_usage;
+pub mod saml;
 pub mod service_linked;
 pub mod service_usage;
 pub mod sessions;

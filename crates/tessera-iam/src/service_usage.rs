@@ -90,7 +90,7 @@ pub fn principal_of(caller: &Caller) -> Option<(String, String)> {
                 role_name,
             ),
         )),
-        Caller::FederatedUser { .. } | Caller::WebIdentity(_) => None,
+        Caller::FederatedUser { .. } | Caller::WebIdentity(_) | Caller::Saml(_) => None,
     }
 }
 

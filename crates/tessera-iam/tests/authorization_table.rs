@@ -58,6 +58,13 @@ fn keys_of(key: ConditionKey) -> &'static [&'static str] {
         }
         ConditionKey::PolicyArn => &["iam:PolicyARN"],
         ConditionKey::AwsServiceName => &["iam:AWSServiceName"],
+        ConditionKey::SamlKeys => &[
+            "aws:RequestTag/${TagKey}",
+            "aws:TagKeys",
+            "sts:RoleSessionName",
+            "sts:SourceIdentity",
+            "sts:TransitiveTagKeys",
+        ],
         ConditionKey::AssumeRoleKeys => &[
             "sts:ExternalId",
             "sts:RoleSessionName",

@@ -167,6 +167,20 @@ fn query_params(request: &Incoming) -> Result<Vec<(String, String)>, ApiError> {
     Ok(params)
 }
 
+/// The region an unsigned request is answered in (`aws:RequestedRegion`):
+/// it names none, and STS's global endpoint is `us-east-1`'s.
+const UNSIGNED_REGION: &str = "us-east-1";
+
+/// The `Action` a request names, read from the raw text without decoding
+/// (the action names are plain ASCII).
+fn raw_action(request: &Incoming) -> Option<&str> {
+    raw_param_sources(request)
+        .iter()
+        .flat_map(|raw| raw.split(|&b| b == b'&'))
+        .find_map(|pair| pair.strip_prefix(b"Action="))
+        .and_then(|action| std::str::from_utf8(action).ok())
+}
+
 fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
     params
         .iter()
@@ -234,37 +248,40 @@ async fn process(
         headers: &headers,
         body: request.body.as_ref(),
     };
-    let (service, authenticated) = match tessera_sigv4::parse(&parts) {
-        Ok(signed) => {
-            let service = Service::from_signing_name(signed.service()).ok_or_else(|| {
-                let expected = SigV4Error::wrong_service(guessed_service.prefix());
-                fail(guessed)(sigv4_error(&expected))
-            })?;
-            (service, Some(signed))
-        }
+    let signed = match tessera_sigv4::parse(&parts) {
+        Ok(signed) => Some(signed),
+        // A federation call needs no signature: its token is its
+        // authentication, checked once its input is decoded.
         Err(SigV4Error::MissingAuthenticationToken)
-            if guessed_service == Service::Sts
-                && raw_action(request).is_some_and(accepts_unsigned) =>
+            if raw_action(request).is_some_and(|a| ops::accepts_unsigned(guessed_service, a)) =>
         {
-            (Service::Sts, None)
+            None
         }
-        Err(error) => return Err(fail(guessed)(sigv4_error(&error))),
+        Err(e) => return Err(fail(guessed)(sigv4_error(&e))),
+    };
+    let service = match &signed {
+        Some(signed) => Service::from_signing_name(signed.service()).ok_or_else(|| {
+            let expected = SigV4Error::wrong_service(guessed_service.prefix());
+            fail(guessed)(sigv4_error(&expected))
+        })?,
+        None => guessed_service,
     };
     observed.service(service);
     let model = model_of(service);
 
     let now = state.clock.now();
     let snapshot = state.snapshot.load();
-    let signer = match authenticated {
+    let (region, signer) = match signed {
         Some(signed) => {
-            Some(authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?)
+            let (verified, caller) =
+                authenticate(state, &snapshot, signed, &parts, now).map_err(fail(model))?;
+            (verified.region().to_string(), Some(caller))
         }
-        None => None,
+        None => (UNSIGNED_REGION.to_string(), None),
     };
 
     // Only a request whose signature holds (the header form signs the
-    // body's hash) has its parameters decoded; or one of the few STS
-    // operations that carry their own proof of identity.
+    // body's hash), or a federation call, has its parameters decoded.
     let params = query_params(request).map_err(fail(model))?;
     let action = param(&params, "Action").ok_or_else(|| Failure {
         model,
@@ -285,22 +302,23 @@ async fn process(
     };
     observed.action(operation.name);
     let input = model.decode_input(action, &params).map_err(fail(model))?;
-    let region = signer
-        .as_ref()
-        .map_or(UNSIGNED_REGION, |(verified, _)| verified.region())
-        .to_string();
-    let caller = match (operation.op, signer) {
-        // The token is the caller's identity, signed or not.
-        (ops::Op::AssumeRoleWithWebIdentity, _) => {
-            web_identity_caller(state, &snapshot, &input, now)
-                .await
-                .map_err(|e| Failure {
-                    model,
-                    error: model.error(e.code, e.message),
-                })?
+    // A federation call's caller is the identity its token vouches for,
+    // whoever signed it. A web identity token's keys are fetched first.
+    let federated = if operation.op == ops::Op::AssumeRoleWithWebIdentity {
+        Some(web_identity_caller(state, &snapshot, &input, now).await)
+    } else {
+        ops::federated_caller(operation, &snapshot, &input, to_offset(now))
+    };
+    let caller = match (federated, signer) {
+        (Some(Ok(federated)), _) => federated,
+        (Some(Err(e)), _) => {
+            return Err(Failure {
+                model,
+                error: model.error(e.code, e.message),
+            })
         }
-        (_, Some((_, caller))) => caller,
-        (_, None) => {
+        (None, Some(signer)) => signer,
+        (None, None) => {
             return Err(fail(model)(sigv4_error(
                 &SigV4Error::MissingAuthenticationToken,
             )))
@@ -341,7 +359,7 @@ async fn process(
     let now = facts.now;
     let assumed_role = matches!(
         operation.op,
-        ops::Op::AssumeRole | ops::Op::AssumeRoleWithWebIdentity
+        ops::Op::AssumeRole | ops::Op::AssumeRoleWithWebIdentity | ops::Op::AssumeRoleWithSAML
     )
     .then(|| target.trust.as_ref().map(|t| t.role_id.clone()))
     .flatten();
@@ -384,27 +402,6 @@ async fn process(
         operation: operation.name,
         output,
     })
-}
-
-/// The STS operations AWS accepts without a signature: the caller proves
-/// who it is with the identity provider's token or assertion it sends.
-/// (A signed request is accepted too.)
-fn accepts_unsigned(action: &str) -> bool {
-    matches!(action, "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")
-}
-
-/// The region an unsigned request is answered for.
-const UNSIGNED_REGION: &str = "us-east-1";
-
-/// The `Action` a request names, read from the raw text (so that an
-/// unsigned request is not decoded before it is known to be one of the
-/// operations that may be unsigned).
-fn raw_action(request: &Incoming) -> Option<&str> {
-    raw_param_sources(request)
-        .into_iter()
-        .flat_map(|raw| raw.split(|&b| b == b'&'))
-        .find_map(|pair| pair.strip_prefix(b"Action="))
-        .and_then(|action| std::str::from_utf8(action).ok())
 }
 
 /// The caller of `AssumeRoleWithWebIdentity`: its token, checked against

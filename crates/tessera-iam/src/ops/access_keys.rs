@@ -56,7 +56,10 @@ fn resolve_target(
         }
         (
             None,
-            Caller::AssumedRole { .. } | Caller::FederatedUser { .. } | Caller::WebIdentity(_),
+            Caller::AssumedRole { .. }
+            | Caller::FederatedUser { .. }
+            | Caller::WebIdentity(_)
+            | Caller::Saml(_),
         ) => Err(Outcome::Domain(super::users::non_user_credentials())),
         (None, Caller::Root { .. }) => Ok(KeyTarget {
             owner: KeyOwner::Root,

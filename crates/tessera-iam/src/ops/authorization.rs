@@ -422,6 +422,11 @@ pub(super) fn target(
                     web_identity_context(identity, &mut context);
                 }
             }
+            ConditionKey::SamlKeys => {
+                if let Some(identity) = caller.saml() {
+                    context.extend(identity.context());
+                }
+            }
             ConditionKey::AwsServiceName => {
                 if let Some(service) = input.str("AWSServiceName") {
                     context.push((
@@ -462,12 +467,14 @@ pub(super) fn target(
                 .is_some()
                 .then(|| same_resource("sts:TagGetWebIdentityToken")),
             Secondary::TagSession => (input.0.get("Tags").is_some()
-                || caller.web_identity().is_some_and(|w| !w.tags.is_empty()))
+                || caller.web_identity().is_some_and(|w| !w.tags.is_empty())
+                || caller.saml().is_some_and(|s| !s.tags.is_empty()))
             .then(|| same_resource("sts:TagSession")),
             Secondary::SetSourceIdentity => (input.str("SourceIdentity").is_some()
                 || caller
                     .web_identity()
-                    .is_some_and(|w| w.source_identity.is_some()))
+                    .is_some_and(|w| w.source_identity.is_some())
+                || caller.saml().is_some_and(|s| s.source_identity.is_some()))
             .then(|| same_resource("sts:SetSourceIdentity")),
             Secondary::PassRole {
                 role_member,
@@ -578,6 +585,7 @@ fn caller_resource(snapshot: &Snapshot, caller: &Caller) -> (String, Vec<Tag>) {
         Caller::Root { .. }
         | Caller::AssumedRole { .. }
         | Caller::FederatedUser { .. }
-        | Caller::WebIdentity(_) => (caller.arn(), Vec::new()),
+        | Caller::WebIdentity(_)
+        | Caller::Saml(_) => (caller.arn(), Vec::new()),
     }
 }

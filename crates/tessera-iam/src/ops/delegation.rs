@@ -597,7 +597,7 @@ fn approver_of(caller: &Caller) -> Option<DelegationApprover> {
             session_name: Some(session_name.clone()),
         }),
         // A web identity only ever assumes a role.
-        Caller::FederatedUser { .. } | Caller::WebIdentity(_) => None,
+        Caller::FederatedUser { .. } | Caller::WebIdentity(_) | Caller::Saml(_) => None,
     }
 }
 

@@ -13,6 +13,7 @@
 mod access_keys;
 mod account;
 mod assume_web_identity;
+mod assume_saml;
 mod attachments;
 mod boundaries;
 mod context_keys;
@@ -241,6 +242,11 @@ pub enum ConditionKey {
     /// (`aws:RequestTag/*`, `aws:TagKeys`, `sts:TransitiveTagKeys`), its
     /// source identity (`sts:SourceIdentity`); and `sts:RoleSessionName`.
     WebIdentityKeys,
+    /// For `AssumeRoleWithSAML`, from the verified assertion: the
+    /// `saml:*` keys, `aws:FederatedProvider`, `sts:RoleSessionName`, the
+    /// session tags of its `PrincipalTag` attributes (`aws:RequestTag/*`,
+    /// `aws:TagKeys`, `sts:TransitiveTagKeys`) and `sts:SourceIdentity`.
+    SamlKeys,
 }
 
 /// A further action an operation requires.
@@ -417,6 +423,8 @@ operations! {
     AssumeRoleWithWebIdentity: Sts, None, Res::RoleArn, [K::WebIdentityKeys],
         [Secondary::TagSession, Secondary::SetSourceIdentity],
         assume_web_identity::assume_role_with_web_identity;
+    AssumeRoleWithSAML: Sts, None, Res::RoleArn, [K::SamlKeys],
+        [Secondary::TagSession, Secondary::SetSourceIdentity], assume_saml::assume_role_with_saml;
 
     CreateUser: Iam, Write, Res::New(U), [K::RequestTags, K::PermissionsBoundary], [], users::create_user;
     GetUser: Iam, None, Res::NamedOrCaller, [], [], users::get_user;
@@ -625,7 +633,7 @@ pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
         }
         Op::GetWebIdentityToken => outbound::check_signing_algorithm(Input(input)),
         Op::AssumeRoot => root_sessions::check_input(input),
-        Op::AssumeRole | Op::AssumeRoleWithWebIdentity => {
+        Op::AssumeRole | Op::AssumeRoleWithWebIdentity | Op::AssumeRoleWithSAML => {
             sts::check_role_arn(Input(input).str("RoleArn").unwrap_or(""))
         }
         _ => Ok(()),
@@ -636,6 +644,32 @@ pub fn precheck(operation: &Operation, input: &Value) -> Result<(), IamError> {
 /// is `url` (`https://HOST/PATH`).
 pub(crate) fn oidc_provider_arn(partition: &str, account: &str, url: &str) -> Option<String> {
     oidc::provider_arn(partition, account, url)
+}
+
+/// Whether the operation `action` of `service` is answered without AWS
+/// credentials: the federation calls, whose token or assertion is their
+/// authentication. A signed request is still verified, but the caller is
+/// the one its token stands for ([`federated_caller`]).
+pub fn accepts_unsigned(service: Service, action: &str) -> bool {
+    service == Service::Sts && matches!(action, "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity")
+}
+
+/// The caller a federation request stands for, from its verified token
+/// or assertion; `None` for an operation that is not a federation.
+pub fn federated_caller(
+    operation: &Operation,
+    snapshot: &Snapshot,
+    input: &Value,
+    now: OffsetDateTime,
+) -> Option<Result<Caller, IamError>> {
+    match operation.op {
+        Op::AssumeRoleWithSAML => Some(crate::saml::identity::caller(
+            snapshot,
+            input,
+            now.unix_timestamp(),
+        )),
+        _ => None,
+    }
 }
 
 /// The implemented operation `name` of `service`, if any.

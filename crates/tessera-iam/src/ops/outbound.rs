@@ -159,7 +159,10 @@ fn principal_tags(ctx: &OpContext<'_>) -> Vec<Tag> {
             .get::<RoleBody>(role_id)
             .map(|r| r.core.tags.clone())
             .unwrap_or_default(),
-        Caller::Root { .. } | Caller::FederatedUser { .. } | Caller::WebIdentity(_) => Vec::new(),
+        Caller::Root { .. }
+        | Caller::FederatedUser { .. }
+        | Caller::WebIdentity(_)
+        | Caller::Saml(_) => Vec::new(),
     };
     if let Some(session) = ctx.caller.session() {
         for tag in &session.claims.tags {

@@ -91,7 +91,7 @@ pub(super) fn session_policies(
 
 /// The size IAM reports as `PackedPolicySize`: the session policies and
 /// tags, as a percentage of what a session may carry.
-fn packed_policy_size(policy: Option<&str>, arns: &[String], tags: &[Tag]) -> u64 {
+pub(super) fn packed_policy_size(policy: Option<&str>, arns: &[String], tags: &[Tag]) -> u64 {
     let policy = policy.map_or(0, tessera_policy::policy_size);
     let arns: usize = arns.iter().map(String::len).sum();
     let tags: usize = tags.iter().map(|t| t.key.len() + t.value.len()).sum();

@@ -127,7 +127,10 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
         }
         (
             None,
-            Caller::AssumedRole { .. } | Caller::FederatedUser { .. } | Caller::WebIdentity(_),
+            Caller::AssumedRole { .. }
+            | Caller::FederatedUser { .. }
+            | Caller::WebIdentity(_)
+            | Caller::Saml(_),
         ) => {
             return Err(non_user_credentials());
         }

@@ -1,0 +1,434 @@
+//! Reading a SAML 2.0 `Response` as `AssumeRoleWithSAML` does: base64,
+//! XML without a DTD, exactly one `Assertion` (a child of the
+//! `Response`), signed either as the whole `Response` or as the
+//! `Assertion` by a signing key of the provider's metadata, and then
+//! the claims AWS reads from it, checked (issuer, recipient, audience,
+//! validity window, `Role` and `RoleSessionName` attributes).
+//!
+//! What makes signature wrapping fail: the claims are read only from the
+//! one `Assertion` there is, and only after a signature whose reference
+//! names the `ID` of its own parent has been verified, that parent being
+//! that `Assertion` or the `Response` that holds it; a document with two
+//! elements of the same `ID`, or a second assertion anywhere, is refused.
+
+use base64::Engine;
+use roxmltree::{Document, Node, ParsingOptions};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::xmldsig::{self, TrustedKey, DSIG_NS};
+use crate::IamError;
+
+const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+/// The prefix of the attributes AWS reads.
+pub const AWS_ATTRIBUTES: &str = "https://aws.amazon.com/SAML/Attributes/";
+/// How far the issuer's clock may be from ours.
+const CLOCK_SKEW_SECS: i64 = 300;
+/// The most a `SAMLAssertion` may decode to (the model allows 100,000
+/// characters of base64).
+const MAX_DOCUMENT_BYTES: usize = 100_000;
+
+/// An identity provider as the metadata describes it.
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    /// The metadata's `entityID`.
+    pub entity_id: String,
+    /// The keys of its signing certificates.
+    pub keys: Vec<TrustedKey>,
+}
+
+/// The `entityID` and the signing keys of a provider's metadata
+/// (`KeyDescriptor`s of the `IDPSSODescriptor` whose `use` is `signing`
+/// or absent).
+pub fn identity_provider(metadata: &str) -> Option<IdentityProvider> {
+    let xml = Document::parse(metadata).ok()?;
+    let entity = xml
+        .descendants()
+        .find(|n| in_ns(n, METADATA_NS, "EntityDescriptor"))?;
+    let entity_id = entity.attribute("entityID")?.to_string();
+    let keys = entity
+        .children()
+        .filter(|n| in_ns(n, METADATA_NS, "IDPSSODescriptor"))
+        .flat_map(|idp| idp.children())
+        .filter(|n| in_ns(n, METADATA_NS, "KeyDescriptor"))
+        .filter(|n| n.attribute("use").is_none_or(|u| u == "signing"))
+        .flat_map(|n| n.descendants())
+        .filter(|n| in_ns(n, DSIG_NS, "X509Certificate"))
+        .filter_map(|n| {
+            let text: String = n
+                .text()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            base64::engine::general_purpose::STANDARD.decode(text).ok()
+        })
+        .filter_map(|der| TrustedKey::from_certificate_der(&der))
+        .collect();
+    Some(IdentityProvider { entity_id, keys })
+}
+
+/// One attribute of the assertion: its `Name` and its values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// The attribute's `Name`.
+    pub name: String,
+    /// Its `AttributeValue`s, as text.
+    pub values: Vec<String>,
+}
+
+/// What a verified assertion says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// The assertion's `Issuer`.
+    pub issuer: String,
+    /// The `NameID` of the `Subject`.
+    pub subject: String,
+    /// The `NameID`'s `Format` (AWS's short form for SAML 2.0 formats).
+    pub subject_type: String,
+    /// The `Recipient` of the `SubjectConfirmationData` (`saml:aud`).
+    pub recipient: String,
+    /// The `SessionNotOnOrAfter` of the `AuthnStatement`, if any.
+    pub session_not_on_or_after: Option<i64>,
+    /// The attributes, in document order.
+    pub attributes: Vec<Attribute>,
+}
+
+impl Claims {
+    /// The values of the attribute named `name`.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.attributes
+            .iter()
+            .filter(|a| a.name == name)
+            .flat_map(|a| a.values.iter().map(String::as_str))
+            .collect()
+    }
+}
+
+fn in_ns(node: &Node<'_, '_>, ns: &str, name: &str) -> bool {
+    node.is_element() && node.tag_name().name() == name && node.tag_name().namespace() == Some(ns)
+}
+
+fn invalid(message: &str) -> IamError {
+    IamError::new("InvalidIdentityToken", message)
+}
+
+fn timestamp(text: &str) -> Result<i64, IamError> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .map(OffsetDateTime::unix_timestamp)
+        .map_err(|_| invalid("Invalid SAML response received: a timestamp is not valid."))
+}
+
+/// The short form AWS reports for a `NameID` format: the SAML 2.0 prefix
+/// removed, any other format as it is.
+fn subject_type(format: Option<&str>) -> String {
+    let format = format.unwrap_or("urn:oasis:names:tc:SAML:1.0:nameid-format:unspecified");
+    format
+        .strip_prefix("urn:oasis:names:tc:SAML:2.0:nameid-format:")
+        .unwrap_or(format)
+        .to_string()
+}
+
+/// Whether `url` is an AWS SAML endpoint: `https://signin.aws.amazon.com/saml`,
+/// its regional forms, `/static/saml`, or `/saml/acs/ID` with this
+/// provider's `SAMLProviderUUID`.
+pub fn is_aws_endpoint(url: &str, provider_uuid: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_ok = [
+        "signin.aws.amazon.com",
+        "signin.amazonaws.cn",
+        "signin.amazonaws-us-gov.com",
+    ]
+    .iter()
+    .any(|base| {
+        host == *base
+            || host.strip_suffix(base).is_some_and(|region| {
+                region.strip_suffix('.').is_some_and(|r| {
+                    !r.is_empty()
+                        && r.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                })
+            })
+    });
+    let path_ok = path == "saml"
+        || path == "static/saml"
+        || path
+            .strip_prefix("saml/acs/")
+            .is_some_and(|id| id.eq_ignore_ascii_case(provider_uuid));
+    host_ok && path_ok
+}
+
+/// Whether `audience` names AWS as the service provider: its entity id
+/// (`urn:amazon:webservices`, with or without a region) or a SAML
+/// endpoint.
+fn is_aws_audience(audience: &str, provider_uuid: &str) -> bool {
+    audience == "urn:amazon:webservices"
+        || audience
+            .strip_prefix("urn:amazon:webservices:")
+            .is_some_and(|r| !r.is_empty())
+        || is_aws_endpoint(audience, provider_uuid)
+}
+
+/// Decodes, verifies and checks `assertion` (the request's
+/// `SAMLAssertion`) for `provider` at `now`.
+pub fn read(
+    assertion: &str,
+    provider: &IdentityProvider,
+    provider_uuid: &str,
+    now: i64,
+) -> Result<Claims, IamError> {
+    let compact: String = assertion.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| invalid("Invalid base64 SAMLResponse."))?;
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(invalid(
+            "Invalid SAML response received: the response is too large.",
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| invalid("Invalid SAML response received: the response is not UTF-8 XML."))?;
+    // roxmltree refuses a DTD unless allowed, so no entity is ever
+    // expanded.
+    let options = ParsingOptions {
+        allow_dtd: false,
+        ..ParsingOptions::default()
+    };
+    let xml = Document::parse_with_options(&text, options).map_err(|_| {
+        invalid("Invalid SAML response received: the response is not well-formed XML.")
+    })?;
+    let response = xml.root_element();
+    if !in_ns(&response, PROTOCOL_NS, "Response") {
+        return Err(invalid(
+            "Invalid SAML response received: the document is not a SAML 2.0 Response.",
+        ));
+    }
+    check_unique_ids(&xml)?;
+    let status = response
+        .children()
+        .find(|n| in_ns(n, PROTOCOL_NS, "Status"))
+        .and_then(|s| s.children().find(|n| in_ns(n, PROTOCOL_NS, "StatusCode")))
+        .and_then(|c| c.attribute("Value"));
+    if status != Some(SUCCESS) {
+        return Err(invalid(
+            "Invalid SAML response received: the response's status is not Success.",
+        ));
+    }
+    if xml
+        .descendants()
+        .any(|n| in_ns(&n, ASSERTION_NS, "EncryptedAssertion"))
+    {
+        return Err(invalid(
+            "Invalid SAML response received: encrypted assertions are not supported.",
+        ));
+    }
+    let assertions: Vec<Node<'_, '_>> = xml
+        .descendants()
+        .filter(|n| in_ns(n, ASSERTION_NS, "Assertion"))
+        .collect();
+    let assertion = match assertions.as_slice() {
+        [one] if one.parent_element() == Some(response) => *one,
+        [_] => {
+            return Err(invalid(
+                "Invalid SAML response received: the assertion is not a child of the response.",
+            ))
+        }
+        [] => {
+            return Err(invalid(
+                "Invalid SAML response received: the response has no assertion.",
+            ))
+        }
+        _ => {
+            return Err(invalid(
+                "Invalid SAML response received: the response has more than one assertion.",
+            ))
+        }
+    };
+
+    verify_signatures(response, assertion, &provider.keys)?;
+
+    let issuer = child_text(assertion, ASSERTION_NS, "Issuer")
+        .ok_or_else(|| invalid("Invalid SAML response received: the assertion has no Issuer."))?;
+    let response_issuer = child_text(response, ASSERTION_NS, "Issuer");
+    if issuer != provider.entity_id || response_issuer.is_some_and(|i| i != provider.entity_id) {
+        return Err(invalid(
+            "Issuer of the SAML response does not match the entity ID of the identity provider.",
+        ));
+    }
+    let subject = assertion
+        .children()
+        .find(|n| in_ns(n, ASSERTION_NS, "Subject"))
+        .ok_or_else(|| invalid("Invalid SAML response received: the assertion has no Subject."))?;
+    let name_id = subject
+        .children()
+        .find(|n| in_ns(n, ASSERTION_NS, "NameID"));
+    let confirmations: Vec<Node<'_, '_>> = subject
+        .children()
+        .filter(|n| in_ns(n, ASSERTION_NS, "SubjectConfirmation"))
+        .collect();
+    let [confirmation] = confirmations.as_slice() else {
+        return Err(invalid(
+            "Invalid SAML response received: the subject must have exactly one SubjectConfirmation.",
+        ));
+    };
+    let data = confirmation
+        .children()
+        .find(|n| in_ns(n, ASSERTION_NS, "SubjectConfirmationData"));
+    let (Some(recipient), Some(not_on_or_after)) = (
+        data.and_then(|d| d.attribute("Recipient")),
+        data.and_then(|d| d.attribute("NotOnOrAfter")),
+    ) else {
+        return Err(invalid(
+            "Invalid SAML response received: SubjectConfirmationData needs a Recipient and a NotOnOrAfter.",
+        ));
+    };
+    if !is_aws_endpoint(recipient, provider_uuid) {
+        return Err(invalid(
+            "Invalid SAML response received: the Recipient is not an AWS SAML endpoint.",
+        ));
+    }
+    let expired = || {
+        IamError::new(
+            "ExpiredTokenException",
+            "The SAML assertion is expired or not yet valid.",
+        )
+    };
+    if now >= timestamp(not_on_or_after)? + CLOCK_SKEW_SECS {
+        return Err(expired());
+    }
+    if let Some(conditions) = assertion
+        .children()
+        .find(|n| in_ns(n, ASSERTION_NS, "Conditions"))
+    {
+        if let Some(before) = conditions.attribute("NotBefore") {
+            if now + CLOCK_SKEW_SECS < timestamp(before)? {
+                return Err(expired());
+            }
+        }
+        if let Some(after) = conditions.attribute("NotOnOrAfter") {
+            if now >= timestamp(after)? + CLOCK_SKEW_SECS {
+                return Err(expired());
+            }
+        }
+        for restriction in conditions
+            .children()
+            .filter(|n| in_ns(n, ASSERTION_NS, "AudienceRestriction"))
+        {
+            let allows_aws = restriction
+                .children()
+                .filter(|n| in_ns(n, ASSERTION_NS, "Audience"))
+                .any(|a| is_aws_audience(text_content(a).trim(), provider_uuid));
+            if !allows_aws {
+                return Err(invalid(
+                    "Invalid SAML response received: the audience restriction does not include AWS.",
+                ));
+            }
+        }
+    }
+    let session_not_on_or_after = assertion
+        .children()
+        .filter(|n| in_ns(n, ASSERTION_NS, "AuthnStatement"))
+        .find_map(|n| n.attribute("SessionNotOnOrAfter"))
+        .map(timestamp)
+        .transpose()?;
+    let attributes = assertion
+        .children()
+        .filter(|n| in_ns(n, ASSERTION_NS, "AttributeStatement"))
+        .flat_map(|s| s.children())
+        .filter(|n| in_ns(n, ASSERTION_NS, "Attribute"))
+        .map(|a| Attribute {
+            name: a.attribute("Name").unwrap_or("").to_string(),
+            values: a
+                .children()
+                .filter(|v| in_ns(v, ASSERTION_NS, "AttributeValue"))
+                .map(|v| text_content(v).trim().to_string())
+                .collect(),
+        })
+        .collect();
+    Ok(Claims {
+        issuer,
+        subject: name_id
+            .map(|n| text_content(n).trim().to_string())
+            .unwrap_or_default(),
+        subject_type: subject_type(name_id.and_then(|n| n.attribute("Format"))),
+        recipient: recipient.to_string(),
+        session_not_on_or_after,
+        attributes,
+    })
+}
+
+/// Every `ID` attribute in the document is unique, so a reference names
+/// one element only.
+fn check_unique_ids(xml: &Document<'_>) -> Result<(), IamError> {
+    let mut ids: Vec<&str> = xml
+        .descendants()
+        .filter_map(|n| n.attribute("ID"))
+        .collect();
+    ids.sort_unstable();
+    let total = ids.len();
+    ids.dedup();
+    if ids.len() == total {
+        Ok(())
+    } else {
+        Err(invalid(
+            "Invalid SAML response received: an ID is used twice.",
+        ))
+    }
+}
+
+/// The response's and the assertion's own signatures: at least one, and
+/// every one present must hold.
+fn verify_signatures(
+    response: Node<'_, '_>,
+    assertion: Node<'_, '_>,
+    keys: &[TrustedKey],
+) -> Result<(), IamError> {
+    let refused = || invalid("Response signature invalid");
+    // A signature anywhere else (inside an attribute value, an
+    // extension) signs nothing we read: it is not counted.
+    let mut verified = 0;
+    for element in [response, assertion] {
+        let signatures: Vec<Node<'_, '_>> = element
+            .children()
+            .filter(|n| in_ns(n, DSIG_NS, "Signature"))
+            .collect();
+        match signatures.as_slice() {
+            [] => {}
+            [signature] => {
+                let id = element.attribute("ID").unwrap_or("");
+                xmldsig::verify_enveloped(*signature, id, keys).map_err(|e| {
+                    tracing::debug!(step = ?e, "SAML signature refused");
+                    refused()
+                })?;
+                verified += 1;
+            }
+            _ => return Err(refused()),
+        }
+    }
+    if verified == 0 {
+        return Err(refused());
+    }
+    Ok(())
+}
+
+/// The whole text of the child `name`: every text node, so a comment
+/// inside it cannot cut what is compared short of what was signed.
+fn child_text(node: Node<'_, '_>, ns: &str, name: &str) -> Option<String> {
+    node.children()
+        .find(|n| in_ns(n, ns, name))
+        .map(|n| text_content(n).trim().to_string())
+}
+
+/// All the text inside `node`, as an attribute value's content.
+fn text_content(node: Node<'_, '_>) -> String {
+    node.descendants()
+        .filter(Node::is_text)
+        .filter_map(|n| n.text())
+        .collect()
+}
