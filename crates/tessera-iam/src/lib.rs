@@ -26,6 +26,7 @@
 //!   ways at once.
 
 pub mod arn;
+pub mod authorization_message;
 pub mod authz;
 pub mod aws_managed;
 pub mod bootstrap;

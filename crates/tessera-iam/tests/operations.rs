@@ -497,3 +497,42 @@ fn whitespace_padding_cannot_store_more_than_a_small_multiple_of_the_counted_siz
         )
         .is_err());
 }
+
+#[test]
+fn an_encoded_authorization_message_decodes_for_its_account_and_nothing_else_does() {
+    use tessera_iam::authorization_message::{encode, AuthorizationDetails};
+    let world = World::new();
+    let details = AuthorizationDetails {
+        allowed: false,
+        explicit_deny: false,
+        matched: Vec::new(),
+        principal_id: "AIDAEXAMPLE".into(),
+        principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/bob"),
+        action: "s3:GetObject".into(),
+        resource: "arn:aws:s3:::reports/q1.csv".into(),
+        conditions: vec![("aws:SecureTransport".into(), vec!["true".into()])],
+    };
+    let encoded = encode(&world.kek, &world.random, ACCOUNT, &details);
+    let operation = ops::find(Service::Sts, "DecodeAuthorizationMessage").expect("implemented");
+    let decode = |message: &str| {
+        world.domain().call(
+            &World::root(),
+            operation,
+            &json!({ "EncodedMessage": message }),
+            &Support::facts(),
+        )
+    };
+    let decoded = decode(&encoded).expect("decoded");
+    let document: Value =
+        serde_json::from_str(decoded["DecodedMessage"].as_str().unwrap()).unwrap();
+    assert_eq!(document["allowed"], false);
+    assert_eq!(
+        document["context"]["resource"],
+        "arn:aws:s3:::reports/q1.csv"
+    );
+    let other_account = encode(&world.kek, &world.random, "210987654321", &details);
+    for refused in [other_account.as_str(), "AAAA", &encoded[1..]] {
+        let error = decode(refused).unwrap_err();
+        assert_eq!(error.code, "InvalidAuthorizationMessageException");
+    }
+}

@@ -12,8 +12,8 @@
 
 mod access_keys;
 mod account;
-mod assume_web_identity;
 mod assume_saml;
+mod assume_web_identity;
 mod attachments;
 mod boundaries;
 mod context_keys;
@@ -414,6 +414,7 @@ operations! {
         [Secondary::TagSession, Secondary::SetSourceIdentity], sts::assume_role;
     GetSessionToken: Sts, None, Res::Star, [], [], sts::get_session_token;
     GetAccessKeyInfo: Sts, None, Res::Star, [], [], sts::get_access_key_info;
+    DecodeAuthorizationMessage: Sts, None, Res::Star, [], [], sts::decode_authorization_message;
     GetFederationToken: Sts, None, Res::FederatedUser, [K::RequestTags], [Secondary::TagSession],
         sts::get_federation_token;
     GetDelegatedAccessToken: Sts, None, Res::Star, [], [], sts::get_delegated_access_token;

@@ -40,6 +40,17 @@ pub(super) fn get_access_key_info(ctx: &OpContext<'_>, input: &Value) -> Result<
     Ok(json!({ "Account": account }))
 }
 
+/// `DecodeAuthorizationMessage`: the JSON of a message Tessera encoded
+/// for a request to the caller's account.
+pub(super) fn decode_authorization_message(
+    ctx: &OpContext<'_>,
+    input: &Value,
+) -> Result<Value, IamError> {
+    let encoded = Input(input).required("EncodedMessage")?;
+    let decoded = crate::authorization_message::decode(ctx.kek, ctx.caller.account(), encoded)?;
+    Ok(json!({ "DecodedMessage": decoded }))
+}
+
 /// The most session tags a request may pass.
 pub(super) const MAX_SESSION_TAGS: usize = 50;
 
