@@ -198,10 +198,15 @@ fn run(file: &str, text: &str) -> std::collections::BTreeSet<String> {
                 },
                 // A kept value at the end of a longer one (an ARN's id).
                 None => match w.rsplit_once("/$") {
-                    Some((head, name)) if w.contains('=') => match kept.get(name) {
-                        Some(value) => format!("{head}/{value}"),
-                        None => panic!("{file}:{line_no}: nothing kept as {name}"),
-                    },
+                    Some((head, name))
+                        if w.contains('=')
+                            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    {
+                        match kept.get(name) {
+                            Some(value) => format!("{head}/{value}"),
+                            None => panic!("{file}:{line_no}: nothing kept as {name}"),
+                        }
+                    }
                     _ => w,
                 },
             })
