@@ -171,14 +171,19 @@ fn query_params(request: &Incoming) -> Result<Vec<(String, String)>, ApiError> {
 /// it names none, and STS's global endpoint is `us-east-1`'s.
 const UNSIGNED_REGION: &str = "us-east-1";
 
-/// The `Action` a request names, read from the raw text without decoding
-/// (the action names are plain ASCII).
-fn raw_action(request: &Incoming) -> Option<&str> {
+/// The first raw value of the parameter whose `name=` prefix is given,
+/// read from the text without decoding anything (the protocol's action
+/// and version values are plain ASCII).
+fn raw_param<'r>(request: &'r Incoming, prefix: &[u8]) -> Option<&'r [u8]> {
     raw_param_sources(request)
-        .iter()
+        .into_iter()
         .flat_map(|raw| raw.split(|&b| b == b'&'))
-        .find_map(|pair| pair.strip_prefix(b"Action="))
-        .and_then(|action| std::str::from_utf8(action).ok())
+        .find_map(|pair| pair.strip_prefix(prefix))
+}
+
+/// The `Action` a request names, read from the raw text.
+fn raw_action(request: &Incoming) -> Option<&str> {
+    raw_param(request, b"Action=").and_then(|action| std::str::from_utf8(action).ok())
 }
 
 fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
@@ -193,11 +198,7 @@ fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
 /// text, so nothing is decoded before the signature is checked.
 fn guess_service(request: &Incoming) -> Service {
     let sts_version = tessera_wire::sts().api_version().as_bytes();
-    let names_sts = raw_param_sources(request)
-        .iter()
-        .flat_map(|raw| raw.split(|&b| b == b'&'))
-        .find_map(|pair| pair.strip_prefix(b"Version="))
-        .is_some_and(|version| version == sts_version);
+    let names_sts = raw_param(request, b"Version=").is_some_and(|version| version == sts_version);
     if names_sts {
         Service::Sts
     } else {

@@ -6,9 +6,12 @@
 
 use serde_json::{json, Value};
 
-use super::sts::{packed_policy_size, role_session_answer, session_policies};
+use super::sts::{
+    check_role_duration, packed_policy_size, role_session_answer, role_session_claims,
+    session_policies,
+};
 use super::{Input, OpContext};
-use crate::sessions::{Claims, SessionKind};
+use crate::sessions::Claims;
 use crate::IamError;
 
 /// The longest session the request may ask for when neither the role
@@ -39,11 +42,7 @@ pub(super) fn assume_role_with_saml(ctx: &OpContext<'_>, input: &Value) -> Resul
     let requested = input
         .u64("DurationSeconds")
         .unwrap_or(DEFAULT_DURATION_SECS);
-    if requested > u64::from(role.body.max_session_duration) {
-        return Err(IamError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
+    check_role_duration(role, requested)?;
     let now = ctx.now_secs();
     // The assertion's SessionDuration and the authentication session's
     // end both shorten the session; neither lengthens it.
@@ -75,26 +74,12 @@ pub(super) fn assume_role_with_saml(ctx: &OpContext<'_>, input: &Value) -> Resul
         ));
     }
     let claims = Claims {
-        access_key_id: String::new(),
-        kind: SessionKind::Role,
-        account: role.core.account_id.clone(),
-        partition: role.core.partition.clone(),
-        principal_id: Some(role.core.id.clone()),
-        name: role.core.name.clone(),
-        path: role.core.path.clone(),
-        session_name: Some(identity.session_name.clone()),
-        federating_user_id: None,
-        issued: now,
-        expires: now + duration,
-        mfa_time: None,
         source_identity: identity.source_identity.clone(),
         tags: identity.tags.clone(),
         transitive_tag_keys: identity.transitive_tag_keys.clone(),
         policy,
         policy_arns,
-        chained: false,
-        delegation_request: None,
-        web_identity: None,
+        ..role_session_claims(role, &identity.session_name, now, now + duration)
     };
     let mut out = role_session_answer(ctx, role, claims)?;
     let saml = json!({

@@ -8,9 +8,9 @@
 
 use serde_json::{json, Value};
 
-use super::sts::{role_session_answer, session_policies};
+use super::sts::{check_role_duration, role_session_answer, role_session_claims, session_policies};
 use super::{Input, OpContext};
-use crate::sessions::{Claims, FederatedClaims, SessionKind};
+use crate::sessions::{Claims, FederatedClaims};
 use crate::IamError;
 
 fn not_authorized() -> IamError {
@@ -31,37 +31,21 @@ pub(super) fn assume_role_with_web_identity(
     let role =
         super::authorization::role_by_arn(ctx.snapshot, role_arn).ok_or_else(not_authorized)?;
     let duration = input.u64("DurationSeconds").unwrap_or(3600);
-    if duration > u64::from(role.body.max_session_duration) {
-        return Err(IamError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
+    check_role_duration(role, duration)?;
     let (policy, policy_arns) = session_policies(input)?;
     let now = ctx.now_secs();
+    let expires = now + i64::try_from(duration).unwrap_or(3600);
     let claims = Claims {
-        access_key_id: String::new(),
-        kind: SessionKind::Role,
-        account: role.core.account_id.clone(),
-        partition: role.core.partition.clone(),
-        principal_id: Some(role.core.id.clone()),
-        name: role.core.name.clone(),
-        path: role.core.path.clone(),
-        session_name: Some(session_name.to_string()),
-        federating_user_id: None,
-        issued: now,
-        expires: now + i64::try_from(duration).unwrap_or(3600),
-        mfa_time: None,
         source_identity: identity.source_identity.clone(),
         tags: identity.tags.clone(),
         transitive_tag_keys: identity.transitive_tag_keys.clone(),
         policy,
         policy_arns,
-        chained: false,
-        delegation_request: None,
         web_identity: Some(FederatedClaims {
             provider_arn: identity.provider_arn.clone(),
             keys: identity.keys.clone(),
         }),
+        ..role_session_claims(role, session_name, now, expires)
     };
     let mut out = role_session_answer(ctx, role, claims)?;
     out["SubjectFromWebIdentityToken"] = json!(identity.subject);

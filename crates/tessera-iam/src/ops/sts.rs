@@ -151,11 +151,7 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
         ));
     }
-    if duration > u64::from(role.body.max_session_duration) {
-        return Err(IamError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
+    check_role_duration(role, duration)?;
     let (policy, policy_arns) = session_policies(input)?;
     let mut tags = input
         .tags(EntityKind::Role)
@@ -223,6 +219,43 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
     };
     let expires = now + i64::try_from(duration).unwrap_or(3600);
     let claims = Claims {
+        mfa_time,
+        source_identity,
+        tags,
+        transitive_tag_keys: transitive,
+        policy,
+        policy_arns,
+        chained,
+        ..role_session_claims(role, session_name, now, expires)
+    };
+    role_session_answer(ctx, role, claims)
+}
+
+/// AWS's refusal of a `DurationSeconds` above the role's
+/// `MaxSessionDuration`, for every way of assuming a role.
+pub(super) fn check_role_duration(
+    role: &crate::records::RoleRecord,
+    duration: u64,
+) -> Result<(), IamError> {
+    if duration > u64::from(role.body.max_session_duration) {
+        return Err(IamError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    Ok(())
+}
+
+/// The claims of a session of `role` named `session_name`, issued at
+/// `issued` until `expires`, with nothing else: no MFA, tags, source
+/// identity, session policies or federation. Each way of assuming a role
+/// sets what it carries on top.
+pub(super) fn role_session_claims(
+    role: &crate::records::RoleRecord,
+    session_name: &str,
+    issued: i64,
+    expires: i64,
+) -> Claims {
+    Claims {
         access_key_id: String::new(),
         kind: SessionKind::Role,
         account: role.core.account_id.clone(),
@@ -232,19 +265,18 @@ pub(super) fn assume_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         path: role.core.path.clone(),
         session_name: Some(session_name.to_string()),
         federating_user_id: None,
-        issued: now,
+        issued,
         expires,
-        mfa_time,
-        source_identity,
-        tags,
-        transitive_tag_keys: transitive,
-        policy,
-        policy_arns,
-        chained,
+        mfa_time: None,
+        source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        policy: None,
+        policy_arns: Vec::new(),
+        chained: false,
         delegation_request: None,
         web_identity: None,
-    };
-    role_session_answer(ctx, role, claims)
+    }
 }
 
 /// Mints a role session of `role` for `claims` and answers what
