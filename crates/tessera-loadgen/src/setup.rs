@@ -160,8 +160,11 @@ async fn user_and_role(
     user_name: &str,
     purpose: &str,
 ) -> anyhow::Result<(Signer, String)> {
-    let user = format!("{user_name}-{purpose}");
-    let role = format!("{user_name}-{purpose}-role");
+    // Named for this run, so that the load generator can run again and
+    // again against one server (a user holds at most two access keys).
+    let run = std::process::id();
+    let user = format!("{user_name}-{purpose}-{run}");
+    let role = format!("{user_name}-{purpose}-{run}-role");
     let call = |body: String, service: &'static str| signed_post(endpoint, root, service, body);
     let (status, body) = send_once(
         endpoint,
