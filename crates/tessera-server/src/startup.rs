@@ -181,7 +181,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     }
     announce(&options, &boot, &credentials_path, local, store.kind());
 
-    let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval);
+    let (stop, stop_reason) = tokio::sync::watch::channel(None);
+    let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval, stop);
     let notified = crate::notified_refresh::spawn(Arc::clone(&state))
         .context("cannot start the thread that listens for changes")?;
     let flusher = spawn_usage_flusher(Arc::clone(&state), options.usage_flush_interval);
@@ -194,7 +195,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         options.limits,
         cap,
         Arc::clone(&state.metrics),
-        shutdown_signal(),
+        stop_requested(stop_reason.clone()),
     )
     .await;
 
@@ -207,6 +208,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     compactor.abort();
     if let Some((_, admin)) = admin {
         admin.abort();
+    }
+    if let Some(reason) = stop_reason.borrow().clone() {
+        // Nothing more is written to a store this build no longer knows.
+        bail!(reason);
     }
     let final_state = Arc::clone(&state);
     match tokio::task::spawn_blocking(move || flush_usage(&final_state)).await {
@@ -297,10 +302,45 @@ pub(crate) fn open_store_blocking(options: &ServeOptions) -> anyhow::Result<Arc<
     }
 }
 
-fn spawn_refresher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    spawn_periodic(state, every, "snapshot refresh", |state| {
-        refresh_snapshot(state).map(drop)
+/// Refreshes the snapshot every `every`; a failure is logged and retried,
+/// except a store that a newer build has migrated past this one's schema:
+/// this node can no longer read it correctly, so the refresher reports
+/// why on `stop` and ends, and the server shuts down.
+fn spawn_refresher(
+    state: Arc<AppState>,
+    every: Duration,
+    stop: tokio::sync::watch::Sender<Option<String>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let state = Arc::clone(&state);
+            match tokio::task::spawn_blocking(move || refresh_snapshot(&state)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error @ tessera_store::StoreError::SchemaTooNew { .. })) => {
+                    let reason = format!(
+                        "{error}: a newer Tessera has upgraded the store; stopping this node (start it again with the newer build)"
+                    );
+                    tracing::error!("{reason}");
+                    let _ = stop.send(Some(reason));
+                    return;
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "snapshot refresh failed; will retry"),
+                Err(error) => tracing::warn!(%error, "snapshot refresh task failed"),
+            }
+        }
     })
+}
+
+/// Ends when a signal asks the server to stop, or when `stop` says why it
+/// must.
+async fn stop_requested(mut stop: tokio::sync::watch::Receiver<Option<String>>) {
+    tokio::select! {
+        () = shutdown_signal() => {},
+        _ = stop.wait_for(Option::is_some) => {},
+    }
 }
 
 /// Brings the snapshot up to date with the store, measured.

@@ -78,7 +78,9 @@
 //! transaction holding the writer lock (so nodes starting together migrate
 //! once), recorded in `schema_version`, forward only. A database with a newer
 //! version than this build knows is refused with
-//! [`StoreError::SchemaTooNew`].
+//! [`StoreError::SchemaTooNew`], at connection and on every later read of
+//! the change log and compaction, so a node left running through another's
+//! upgrade stops instead of misreading the newer schema.
 //!
 //! # Errors
 //!
@@ -143,6 +145,9 @@ const MIGRATIONS: &[&str] = &[
 /// A Tessera store in a PostgreSQL database.
 pub struct PostgresBackend {
     pool: Pool,
+    /// The newest schema version this build knows; a database migrated
+    /// past it by a newer build is refused on every read of the change log.
+    supported_schema: i64,
 }
 
 impl fmt::Debug for PostgresBackend {
@@ -202,7 +207,10 @@ impl PostgresBackend {
             create_schema(&mut client, schema)?;
             close_elsewhere(vec![client]);
         }
-        let backend = PostgresBackend { pool };
+        let backend = PostgresBackend {
+            pool,
+            supported_schema: schema_count(migrations),
+        };
         {
             let mut connection = backend.pool.checkout()?;
             migrate(connection.client()?, migrations)?;
@@ -243,7 +251,7 @@ fn create_schema(client: &mut Client, schema: &str) -> Result<(), StoreError> {
 /// Applies the migrations the database lacks, in one transaction holding
 /// the writer lock.
 fn migrate(client: &mut Client, migrations: &[&str]) -> Result<(), StoreError> {
-    let supported = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
+    let supported = schema_count(migrations);
     let mut tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::ReadCommitted)
@@ -602,12 +610,34 @@ fn latest_revision(tx: &mut postgres::Transaction<'_>) -> Result<i64, StoreError
 
 /// The latest revision and the compaction horizon, read together so that
 /// both come from one state.
-fn revision_and_horizon(tx: &mut postgres::Transaction<'_>) -> Result<(i64, i64), StoreError> {
-    tx.query_one("SELECT latest, horizon FROM revision WHERE id = 1", &[])
-        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+/// The schema version `migrations` bring a database to.
+fn schema_count(migrations: &[&str]) -> i64 {
+    i64::try_from(migrations.len()).unwrap_or(i64::MAX)
+}
+
+/// The latest revision and the compaction horizon, refused with
+/// [`StoreError::SchemaTooNew`] once a newer build has migrated the
+/// database past `supported`: this build would misread what the newer one
+/// writes (an older node ignoring a full read after compaction would keep
+/// deleted entities), so it must stop rather than serve from it.
+fn revision_and_horizon(
+    tx: &mut postgres::Transaction<'_>,
+    supported: i64,
+) -> Result<(i64, i64), StoreError> {
+    let (latest, horizon, found): (i64, i64, i64) = tx
+        .query_one(
+            "SELECT latest, horizon, (SELECT COALESCE(MAX(version), 0) FROM schema_version)
+             FROM revision WHERE id = 1",
+            &[],
+        )
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
         .map_err(failed(
             "reading the latest revision and the compaction horizon",
-        ))
+        ))?;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    Ok((latest, horizon))
 }
 
 impl PostgresBackend {
@@ -712,7 +742,7 @@ impl Backend for PostgresBackend {
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
         let asked = i64::try_from(revision).unwrap_or(i64::MAX);
         self.run_read(|handle| {
-            let (latest, horizon) = revision_and_horizon(handle.tx)?;
+            let (latest, horizon) = revision_and_horizon(handle.tx, self.supported_schema)?;
             // Below the horizon some deletions since `asked` are forgotten,
             // so only a full read brings the reader up to date.
             let full = asked == 0 || asked < horizon;
@@ -770,7 +800,7 @@ impl Backend for PostgresBackend {
             // latest one and recording the horizon.
             tx.batch_execute(TAKE_WRITER_LOCK)
                 .map_err(failed("taking the writer lock"))?;
-            let (latest, recorded) = revision_and_horizon(&mut tx)?;
+            let (latest, recorded) = revision_and_horizon(&mut tx, self.supported_schema)?;
             // A horizon beyond the latest revision would send readers that
             // are up to date to full reads for nothing.
             let horizon = wanted.min(latest);

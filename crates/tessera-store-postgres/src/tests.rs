@@ -180,6 +180,26 @@ fn a_newer_schema_is_refused() {
 }
 
 #[test]
+fn a_connected_store_migrated_past_this_build_refuses_to_read_changes_or_compact() {
+    let schema = Schema::new();
+    let running =
+        PostgresBackend::connect_with_schema(&schema.url, &schema.name).expect("the store opens");
+    running.changes_since(0).expect("changes are readable");
+    schema
+        .client()
+        .execute("INSERT INTO schema_version (version) VALUES (99)", &[])
+        .expect("the version is recorded");
+    for refused in [running.changes_since(0).err(), running.compact(1).err()] {
+        match refused {
+            Some(StoreError::SchemaTooNew { found, supported }) => {
+                assert_eq!((found, supported), (99, MIGRATIONS.len() as i64));
+            }
+            other => panic!("a newer schema was not refused: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn a_failing_migration_leaves_the_schema_as_it_was() {
     let schema = Schema::new();
     drop(

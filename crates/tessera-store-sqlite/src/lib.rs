@@ -60,7 +60,9 @@
 //! Migrations are an ordered list of SQL scripts, applied at open in one
 //! `BEGIN IMMEDIATE` transaction and recorded in `schema_version`; they only
 //! go forward. A database whose version is newer than this build knows is
-//! refused with [`StoreError::SchemaTooNew`].
+//! refused with [`StoreError::SchemaTooNew`], at open and on every later
+//! read of the change log and compaction, so a process left running
+//! through another's upgrade stops instead of misreading the newer schema.
 //!
 //! # Errors
 //!
@@ -113,6 +115,9 @@ pub struct SqliteBackend {
     /// `None` for an in-memory database, whose only connection is the writer.
     readers: Option<ReaderPool>,
     location: String,
+    /// The newest schema version this build knows; a store migrated past
+    /// it by a newer build is refused on every read of the change log.
+    supported_schema: i64,
 }
 
 struct ReaderPool {
@@ -146,6 +151,7 @@ impl SqliteBackend {
             writer: Mutex::new(connection),
             readers: None,
             location: ":memory:".to_owned(),
+            supported_schema: schema_count(MIGRATIONS),
         })
     }
 
@@ -183,6 +189,7 @@ impl SqliteBackend {
                 idle: Mutex::new(Vec::new()),
             }),
             location: path.display().to_string(),
+            supported_schema: schema_count(migrations),
         })
     }
 
@@ -275,7 +282,7 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
 
 /// Applies the migrations the database lacks, all in one transaction.
 fn migrate(connection: &mut Connection, migrations: &[&str]) -> Result<(), StoreError> {
-    let supported = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
+    let supported = schema_count(migrations);
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(failed("starting the migration transaction"))?;
@@ -510,12 +517,35 @@ fn latest_revision(tx: &rusqlite::Transaction<'_>) -> Result<i64, StoreError> {
 
 /// The latest revision and the compaction horizon, read together so that
 /// both come from one state.
-fn revision_and_horizon(tx: &rusqlite::Transaction<'_>) -> Result<(i64, i64), StoreError> {
-    tx.prepare_cached("SELECT latest, horizon FROM revision WHERE id = 1")
-        .and_then(|mut statement| statement.query_row([], |row| Ok((row.get(0)?, row.get(1)?))))
+/// The schema version `migrations` bring a store to.
+fn schema_count(migrations: &[&str]) -> i64 {
+    i64::try_from(migrations.len()).unwrap_or(i64::MAX)
+}
+
+/// The latest revision and the compaction horizon, refused with
+/// [`StoreError::SchemaTooNew`] once a newer build has migrated the store
+/// past `supported`: this build would misread what the newer one writes
+/// (an older node ignoring a full read after compaction would keep
+/// deleted entities), so it must stop rather than serve from it.
+fn revision_and_horizon(
+    tx: &rusqlite::Transaction<'_>,
+    supported: i64,
+) -> Result<(i64, i64), StoreError> {
+    let (latest, horizon, found): (i64, i64, i64) = tx
+        .prepare_cached(
+            "SELECT latest, horizon, (SELECT COALESCE(MAX(version), 0) FROM schema_version)
+             FROM revision WHERE id = 1",
+        )
+        .and_then(|mut statement| {
+            statement.query_row([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        })
         .map_err(failed(
             "reading the latest revision and the compaction horizon",
-        ))
+        ))?;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    Ok((latest, horizon))
 }
 
 impl Backend for SqliteBackend {
@@ -562,7 +592,7 @@ impl Backend for SqliteBackend {
     fn changes_since(&self, revision: u64) -> Result<ChangeSet, StoreError> {
         let asked = i64::try_from(revision).unwrap_or(i64::MAX);
         self.run_read(|handle| {
-            let (latest, horizon) = revision_and_horizon(handle.tx)?;
+            let (latest, horizon) = revision_and_horizon(handle.tx, self.supported_schema)?;
             // Below the horizon some deletions since `asked` are forgotten,
             // so only a full read brings the reader up to date.
             let full = asked == 0 || asked < horizon;
@@ -628,7 +658,7 @@ impl Backend for SqliteBackend {
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed("starting a compaction"))?;
-        let (latest, recorded) = revision_and_horizon(&tx)?;
+        let (latest, recorded) = revision_and_horizon(&tx, self.supported_schema)?;
         // A horizon beyond the latest revision would send readers that are
         // up to date to full reads for nothing.
         let horizon = wanted.min(latest);

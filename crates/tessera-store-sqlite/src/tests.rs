@@ -153,6 +153,26 @@ fn a_newer_schema_is_refused() {
 }
 
 #[test]
+fn an_open_store_migrated_past_this_build_refuses_to_read_changes_or_compact() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("tessera.db");
+    let running = SqliteBackend::open(&path).expect("the database opens");
+    running.changes_since(0).expect("changes are readable");
+    let newer = Connection::open(&path).expect("the database opens");
+    newer
+        .execute("INSERT INTO schema_version (version) VALUES (?1)", [99])
+        .expect("the version is recorded");
+    for refused in [running.changes_since(0).err(), running.compact(1).err()] {
+        match refused {
+            Some(StoreError::SchemaTooNew { found, supported }) => {
+                assert_eq!((found, supported), (99, MIGRATIONS.len() as i64));
+            }
+            other => panic!("a newer schema was not refused: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn a_failing_migration_leaves_the_database_as_it_was() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("tessera.db");
