@@ -114,6 +114,7 @@ pub(crate) fn open_installation(
         admin_listen: None,
         public_url: None,
         limits: crate::limits::ConnectionLimits::default(),
+        clock_offset_secs: 0,
     };
     if !data_dir.join("kek").exists() && std::env::var(crate::startup::KEK_ENV).is_err() {
         bail!(

@@ -17,7 +17,7 @@ use tessera_iam::snapshot::SnapshotCell;
 use tessera_sigv4::Verifier;
 use tessera_store::Backend;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::metered_store::MeteredBackend;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -53,12 +53,24 @@ pub struct ServeOptions {
     pub public_url: Option<String>,
     /// Timeouts and caps on client connections.
     pub limits: crate::limits::ConnectionLimits,
+    /// Seconds the server's clock runs ahead of the system's (behind when
+    /// negative); zero but in tests of expiry.
+    pub clock_offset_secs: i64,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let random: Arc<dyn Random> = Arc::new(OsRandom);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match options.clock_offset_secs {
+        0 => Arc::new(SystemClock),
+        offset => {
+            tracing::warn!(
+                offset_secs = offset,
+                "the server's clock is shifted from the system's: meant only for testing expiry"
+            );
+            Arc::new(ShiftedClock::new(offset))
+        }
+    };
     create_private_dir(&options.data_dir)?;
     // Absolute, so the printed paths work from any directory.
     let mut options = options;

@@ -148,6 +148,17 @@ struct ServeArgs {
     /// How log lines are written: text, or one JSON object per line.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: logging::LogFormat,
+    /// For testing expiry only: run the server's clock this many seconds
+    /// ahead of the system's (behind when negative), so sessions expire
+    /// and session-token keys retire without waiting. Clients then sign
+    /// with a time the server sees as skewed.
+    #[arg(
+        long,
+        env = "TESSERA_CLOCK_OFFSET_SECS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    clock_offset_secs: i64,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -254,6 +265,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         admin_listen: args.admin_listen,
         public_url: args.public_url,
         limits: args.limits.limits(),
+        clock_offset_secs: args.clock_offset_secs,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
