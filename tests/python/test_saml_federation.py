@@ -374,3 +374,26 @@ def test_a_comment_cannot_shorten_a_signed_value(server, idp):
     idp.sign(assertion)
     code, message = refused(server, encode(root))
     assert code == "InvalidIdentityToken" and "Issuer" in message
+
+
+def test_a_saml_session_carries_no_federated_provider_key(server, idp):
+    # AWS documents aws:FederatedProvider in the sessions of roles assumed
+    # with an OIDC provider (AssumeRoleWithWebIdentity) only (IAM User Guide,
+    # global condition context keys): a SAML session's request context has
+    # none, so a condition naming the SAML provider matches nothing, and a
+    # Null check finds the key absent.
+    admin = server.client("iam")
+    admin.put_role_policy(RoleName="sso-dev", PolicyName="by-provider", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:FederatedProvider": PROVIDER}}},
+            {"Effect": "Allow", "Action": "iam:ListGroups", "Resource": "*",
+             "Condition": {"Null": {"aws:FederatedProvider": "true"}}}]}))
+    creds = assume(server, encode(signed_assertion(idp)))["Credentials"]
+    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                       aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as e:
+        iam.list_users()
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert iam.list_groups()["Groups"] == []

@@ -73,6 +73,10 @@ pub(super) fn assume_role_with_saml(ctx: &OpContext<'_>, input: &Value) -> Resul
             format!("Packed size of consumed sessions policies and session tags exceeds the limit ({packed}% of the limit)."),
         ));
     }
+    // No `web_identity` claims: AWS documents `aws:FederatedProvider` in
+    // the sessions of roles assumed through an OIDC provider only (IAM
+    // User Guide, global condition context keys), so a SAML session's
+    // requests carry neither it nor the `saml:*` keys of its trust policy.
     let claims = Claims {
         source_identity: identity.source_identity.clone(),
         tags: identity.tags.clone(),
