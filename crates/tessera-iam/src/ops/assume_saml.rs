@@ -6,10 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::sts::{
-    check_role_duration, packed_policy_size, role_session_answer, role_session_claims,
-    session_policies,
-};
+use super::sts::{check_role_duration, role_session_answer, role_session_claims, session_policies};
 use super::{Input, OpContext};
 use crate::sessions::Claims;
 use crate::IamError;
@@ -66,13 +63,6 @@ pub(super) fn assume_role_with_saml(ctx: &OpContext<'_>, input: &Value) -> Resul
             IamError::new("MalformedPolicyDocument", e.message)
         }
     })?;
-    let packed = packed_policy_size(policy.as_deref(), &policy_arns, &identity.tags);
-    if packed > 100 {
-        return Err(IamError::new(
-            "PackedPolicyTooLarge",
-            format!("Packed size of consumed sessions policies and session tags exceeds the limit ({packed}% of the limit)."),
-        ));
-    }
     // No `web_identity` claims: AWS documents `aws:FederatedProvider` in
     // the sessions of roles assumed through an OIDC provider only (IAM
     // User Guide, global condition context keys), so a SAML session's

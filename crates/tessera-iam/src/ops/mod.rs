@@ -31,6 +31,7 @@ mod managed;
 mod mfa;
 mod oidc;
 mod outbound;
+mod packed;
 mod paging;
 mod profiles;
 mod roles;

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::packed::PackedSize;
 use super::{iso8601, Input, OpContext};
 use crate::caller::Caller;
 use crate::kind::EntityKind;
@@ -98,16 +99,6 @@ pub(super) fn session_policies(
         })
         .unwrap_or_default();
     Ok((policy, arns))
-}
-
-/// The size IAM reports as `PackedPolicySize`: the session policies and
-/// tags, as a percentage of what a session may carry.
-pub(super) fn packed_policy_size(policy: Option<&str>, arns: &[String], tags: &[Tag]) -> u64 {
-    let policy = policy.map_or(0, tessera_policy::policy_size);
-    let arns: usize = arns.iter().map(String::len).sum();
-    let tags: usize = tags.iter().map(|t| t.key.len() + t.value.len()).sum();
-    let used = policy + arns + tags;
-    u64::try_from(used.saturating_mul(100) / 2048).unwrap_or(u64::MAX)
 }
 
 fn credentials_output(minted: &sessions::Minted, expires: i64) -> Value {
@@ -290,9 +281,15 @@ pub(super) fn role_session_answer(
 ) -> Result<Value, IamError> {
     let session_name = claims.session_name.clone().unwrap_or_default();
     let expires = claims.expires;
-    let policy = claims.policy.clone();
-    let policy_arns = claims.policy_arns.clone();
-    let tags = claims.tags.clone();
+    let carries_policies_or_tags =
+        claims.policy.is_some() || !claims.policy_arns.is_empty() || !claims.tags.is_empty();
+    let packed = PackedSize::of(
+        claims.policy.as_deref(),
+        &claims.policy_arns,
+        &claims.tags,
+        &claims.transitive_tag_keys,
+    )
+    .check()?;
     let source_identity = claims.source_identity.clone();
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     let mut out = json!({
@@ -305,8 +302,8 @@ pub(super) fn role_session_answer(
             ),
         },
     });
-    if policy.is_some() || !policy_arns.is_empty() || !tags.is_empty() {
-        out["PackedPolicySize"] = json!(packed_policy_size(policy.as_deref(), &policy_arns, &tags));
+    if carries_policies_or_tags {
+        out["PackedPolicySize"] = json!(packed);
     }
     if let Some(source) = source_identity {
         out["SourceIdentity"] = json!(source);
@@ -421,6 +418,7 @@ pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result
     let tags = input
         .tags(EntityKind::Role)
         .map_err(|e| invalid_parameter(&e.message))?;
+    let packed = PackedSize::of(policy.as_deref(), &policy_arns, &tags, &[]).check()?;
     let now = ctx.now_secs();
     let federating_user_id = match ctx.caller {
         Caller::User { user_id, .. } => Some(user_id.clone()),
@@ -440,10 +438,10 @@ pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result
         expires: now + duration,
         mfa_time: None,
         source_identity: None,
-        tags: tags.clone(),
+        tags,
         transitive_tag_keys: Vec::new(),
-        policy: policy.clone(),
-        policy_arns: policy_arns.clone(),
+        policy,
+        policy_arns,
         chained: false,
         delegation_request: None,
         web_identity: None,
@@ -456,7 +454,7 @@ pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result
             "FederatedUserId": format!("{account}:{name}"),
             "Arn": format!("arn:{}:sts::{account}:federated-user/{name}", ctx.caller.partition()),
         },
-        "PackedPolicySize": packed_policy_size(policy.as_deref(), &policy_arns, &tags),
+        "PackedPolicySize": packed,
     }))
 }
 
