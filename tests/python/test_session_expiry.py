@@ -24,7 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import Server, drop_postgres_database, fresh_postgres_database
-from test_sts import INVALID_TOKEN, assume, role, temp_client, trust, user_arn
+from test_sts import INVALID_TOKEN, assume, eventually, role, temp_client, trust, user_arn
 
 EXPIRED_TOKEN = "The security token included in the request is expired"
 ROTATION = 24 * 3600
@@ -130,3 +130,64 @@ def test_a_token_sealed_by_a_key_retired_past_its_window_is_refused(installation
         ("InvalidClientTokenId", INVALID_TOKEN, 403)
     assert refusal(temp_client(server, "sts", second).get_caller_identity) == \
         ("ExpiredToken", EXPIRED_TOKEN, 403)
+
+
+def test_two_nodes_accept_each_others_sessions_across_a_token_key_rotation(tmp_path, monkeypatch):
+    # Two nodes on one PostgreSQL database share the session-token keys
+    # through the store: a session sealed by either is opened by the other,
+    # before a rotation, after it (by the new key), and the sessions sealed
+    # by the old key keep working on both until they expire.
+    url = fresh_postgres_database()
+    nodes = []
+
+    def serve_both_at(offset_secs):
+        for node in nodes:
+            node.stop()
+        nodes.clear()
+        for name in ("a", "b"):
+            nodes.append(Server(tmp_path / name, database_url=url, env={"TESSERA_KEK": "7" * 64},
+                                extra_args=["--clock-offset-secs", str(offset_secs)]).start())
+        real = botocore.utils.get_current_datetime
+        monkeypatch.setattr(botocore.auth, "get_current_datetime",
+                            lambda *a, **k: real(*a, **k) + timedelta(seconds=offset_secs))
+        return nodes
+
+    def session_of(node, key_id, secret):
+        return node.client("sts", key_id, secret).get_session_token(DurationSeconds=LONGEST_SESSION)["Credentials"]
+
+    def caller(node, creds):
+        return eventually(temp_client(node, "sts", creds).get_caller_identity)["Arn"]
+
+    try:
+        a, b = serve_both_at(0)
+        iam = a.client("iam")
+        iam.create_user(UserName="commuter")
+        key = iam.create_access_key(UserName="commuter")["AccessKey"]
+        key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
+        eventually(b.client("sts", key_id, secret).get_caller_identity)
+        old_a, old_b = session_of(a, key_id, secret), session_of(b, key_id, secret)
+        old_key = token_key_id(old_a["SessionToken"])
+        assert token_key_id(old_b["SessionToken"]) == old_key
+        assert caller(b, old_a) == caller(a, old_b) == user_arn("commuter")
+
+        # A day and more later both nodes run past the rotation period: one
+        # of them makes the next key, and both seal with it.
+        a, b = serve_both_at(ROTATION + 600)
+        new_a = eventually(lambda: fresh_session(a, key_id, secret, old_key))
+        new_b = eventually(lambda: fresh_session(b, key_id, secret, old_key))
+        assert token_key_id(new_a["SessionToken"]) == token_key_id(new_b["SessionToken"]) != old_key
+        for node in (a, b):
+            for creds in (old_a, old_b, new_a, new_b):
+                assert caller(node, creds) == user_arn("commuter")
+    finally:
+        for node in nodes:
+            node.stop()
+        drop_postgres_database(url)
+
+
+def fresh_session(node, key_id, secret, old_key):
+    """A 36-hour session sealed by a key other than `old_key` (refused while the node has not seen the new key)."""
+    creds = node.client("sts", key_id, secret).get_session_token(DurationSeconds=LONGEST_SESSION)["Credentials"]
+    if token_key_id(creds["SessionToken"]) == old_key:
+        raise ClientError({"Error": {"Code": "OldKey", "Message": "sealed by the old key"}}, "GetSessionToken")
+    return creds
