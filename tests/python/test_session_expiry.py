@@ -12,7 +12,9 @@ would. What the SDK sees is AWS's answer:
   seals for one rotation period, 24 h, and its tokens are opened until the
   longest session it could have sealed, 36 h, has ended, plus an hour): the
   token is no longer one the server can read, `InvalidClientTokenId`, as for
-  any token it did not issue.
+  any token it did not issue;
+- two nodes on one PostgreSQL database opening each other's sessions before
+  and after a token-key rotation, by the old key and by the new.
 """
 
 import base64
