@@ -313,6 +313,19 @@ pub enum TokenError {
     Expired,
 }
 
+/// The id of the token key a token names (unauthenticated: only a token
+/// that [`open`] accepted tells which key sealed it).
+pub fn token_key_id(token: &str) -> Option<String> {
+    let raw = STANDARD.decode(token).ok()?;
+    let (&version, rest) = raw.split_first()?;
+    if version != TOKEN_VERSION {
+        return None;
+    }
+    let (&id_len, rest) = rest.split_first()?;
+    let key_id = rest.get(..usize::from(id_len))?;
+    std::str::from_utf8(key_id).ok().map(str::to_string)
+}
+
 /// Opens a token presented with `access_key_id` at `now`, answering its
 /// claims and the credentials' secret.
 pub fn open(
