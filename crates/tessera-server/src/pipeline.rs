@@ -440,7 +440,6 @@ fn authenticate(
     };
     match credentials::resolve(snapshot, &presented, &state.sessions) {
         credentials::Resolved::Key { caller, secret } => {
-            let access_key_id = signed.access_key_id().to_string();
             let temporary = signed.security_token().is_some();
             let verified = state
                 .verifier
@@ -448,7 +447,7 @@ fn authenticate(
                 .map_err(|e| sigv4_error(&e))?;
             if !temporary {
                 state.usage.key_used(
-                    &access_key_id,
+                    verified.access_key_id(),
                     unix_seconds(now),
                     verified.service(),
                     verified.region(),

@@ -233,7 +233,9 @@ fn parse_header_form(
         .split_once(|c: char| c.is_ascii_whitespace())
         .unwrap_or((trimmed, ""));
     let mut compact = String::with_capacity(rest.len());
-    compact.extend(rest.chars().filter(|c| !c.is_ascii_whitespace()));
+    for run in rest.split(|c: char| c.is_ascii_whitespace()) {
+        compact.push_str(run);
+    }
     let params = authorization_params(&compact, authorization)?;
     let find = |key: &str| {
         params
@@ -408,8 +410,9 @@ fn normalize_signed_headers(line: &str) -> String {
         if !normalized.is_empty() {
             normalized.push(';');
         }
-        normalized.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        normalized.push_str(name);
     }
+    normalized.make_ascii_lowercase();
     normalized
 }
 
