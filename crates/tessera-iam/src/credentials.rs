@@ -13,7 +13,7 @@ use crate::arn;
 use crate::caller::Caller;
 use crate::crypto::Secret;
 use crate::records::KeyStatus;
-use crate::sessions::{self, Claims, Session, SessionKind, TokenError};
+use crate::sessions::{self, Claims, Session, SessionKind, TokenError, TokenKey};
 use crate::snapshot::Snapshot;
 
 /// What a request's credentials claim.
@@ -71,8 +71,7 @@ pub struct SessionCache {
 #[derive(Debug)]
 struct OpenedToken {
     session: Arc<Session>,
-    token_key_id: String,
-    token_key_created: i64,
+    token_key: Arc<TokenKey>,
     secret: Secret,
 }
 
@@ -154,8 +153,7 @@ fn resolve_session(
             };
             let opened = Arc::new(OpenedToken {
                 session: Arc::new(open_session(snapshot, claims)),
-                token_key_id: token_key.key_id.clone(),
-                token_key_created: token_key.created,
+                token_key,
                 secret,
             });
             cache.put(token, Arc::clone(&opened));
@@ -188,17 +186,17 @@ fn resolve_session(
 
 /// The checks `sessions::open` makes on every opening that do not depend
 /// on the seal, made again for a cached token, in the same order: the
-/// token key that sealed it is still in the snapshot and still accepts
-/// tokens, the token was issued to the presented access key id, and it
+/// token key that sealed it (the same key, not only the same id) is still
+/// in the snapshot and still accepts tokens, the token was issued to the presented access key id, and it
 /// has not expired.
 fn recheck(
     snapshot: &Snapshot,
     presented: &Presented<'_>,
     opened: &OpenedToken,
 ) -> Result<(), Resolved> {
-    let key_holds = snapshot.token_key(&opened.token_key_id).is_some_and(|key| {
-        key.created == opened.token_key_created && key.accepts_at(presented.now)
-    });
+    let key_holds = snapshot
+        .token_key(&opened.token_key.key_id)
+        .is_some_and(|key| key.is_same_key(&opened.token_key) && key.accepts_at(presented.now));
     let claims = &opened.session.claims;
     if !key_holds || claims.access_key_id != presented.access_key_id {
         return Err(Resolved::Refused);

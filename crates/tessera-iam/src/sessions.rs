@@ -123,6 +123,12 @@ impl TokenKey {
         }
     }
 
+    /// Whether `other` is this very key (the same id and the same key
+    /// bytes), as when a newer snapshot holds the key again.
+    pub fn is_same_key(&self, other: &TokenKey) -> bool {
+        self.key_id == other.key_id && self.created == other.created && self.derive == other.derive
+    }
+
     /// Whether this key may still open tokens at `now`: it sealed tokens
     /// until the next key took over (one rotation period), and those
     /// live at most the longest session.
