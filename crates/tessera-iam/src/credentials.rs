@@ -138,7 +138,8 @@ fn resolve_session(
     let opened = match cache.get(token) {
         Some(opened) => match recheck(snapshot, presented, &opened) {
             Ok(()) => opened,
-            Err(refusal) => return refusal,
+            Err(TokenError::Expired) => return Resolved::Expired,
+            Err(TokenError::Invalid) => return Resolved::Refused,
         },
         None => {
             let lookup = |key_id: &str| snapshot.token_key(key_id);
@@ -193,16 +194,16 @@ fn recheck(
     snapshot: &Snapshot,
     presented: &Presented<'_>,
     opened: &OpenedToken,
-) -> Result<(), Resolved> {
+) -> Result<(), TokenError> {
     let key_holds = snapshot
         .token_key(&opened.token_key.key_id)
         .is_some_and(|key| key.is_same_key(&opened.token_key) && key.accepts_at(presented.now));
     let claims = &opened.session.claims;
     if !key_holds || claims.access_key_id != presented.access_key_id {
-        return Err(Resolved::Refused);
+        return Err(TokenError::Invalid);
     }
     if presented.now >= claims.expires {
-        return Err(Resolved::Expired);
+        return Err(TokenError::Expired);
     }
     Ok(())
 }
