@@ -146,8 +146,9 @@ impl SigningKeyCache {
 /// Verifies SigV4 signatures and request times.
 ///
 /// Thread-safe: share one verifier (behind an `Arc`) across request handlers.
-/// It caches derived signing keys per (access key id, date, region, service,
-/// secret), bounded by [`VerifierConfig::signing_key_cache_capacity`].
+/// It caches derived signing keys per access key id, date, region, service
+/// and secret (the secret kept with the key and compared on every hit),
+/// bounded by [`VerifierConfig::signing_key_cache_capacity`].
 pub struct Verifier {
     config: VerifierConfig,
     cache: Mutex<SigningKeyCache>,
