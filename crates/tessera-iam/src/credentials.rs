@@ -13,7 +13,7 @@ use crate::arn;
 use crate::caller::Caller;
 use crate::crypto::Secret;
 use crate::records::KeyStatus;
-use crate::sessions::{self, Claims, Session, SessionKind, TokenError};
+use crate::sessions::{self, Claims, Session, SessionKind, TokenError, TokenKey};
 use crate::snapshot::Snapshot;
 
 /// What a request's credentials claim.
@@ -54,18 +54,32 @@ pub enum Resolved {
     Refused,
 }
 
-/// Sessions opened recently, by token: opening a token and compiling its
-/// session policies happens once per token, not once per request.
+/// Sessions opened recently, by token: opening a token (its AEAD, its
+/// claims, its secret's derivation) and compiling its session policies
+/// happen once per token, not once per request. Only a token that opened
+/// is ever cached, under its exact text, so a tampered token misses and is
+/// opened (and refused) in full; what `sessions::open` checks per request
+/// beyond the seal (the token key still present and accepting, the access
+/// key id, the expiry) is checked again on every hit.
 #[derive(Debug, Default)]
 pub struct SessionCache {
-    sessions: Mutex<HashMap<String, Arc<Session>>>,
+    sessions: Mutex<HashMap<String, Arc<OpenedToken>>>,
+}
+
+/// A token that opened: its session, the token key that sealed it, and the
+/// credentials' secret.
+#[derive(Debug)]
+struct OpenedToken {
+    session: Arc<Session>,
+    token_key: Arc<TokenKey>,
+    secret: Secret,
 }
 
 impl SessionCache {
     /// The most sessions kept; past it the cache starts over.
     const CAPACITY: usize = 10_000;
 
-    fn get(&self, token: &str) -> Option<Arc<Session>> {
+    fn get(&self, token: &str) -> Option<Arc<OpenedToken>> {
         let sessions = match self.sessions.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -73,7 +87,7 @@ impl SessionCache {
         sessions.get(token).cloned()
     }
 
-    fn put(&self, token: &str, session: Arc<Session>) {
+    fn put(&self, token: &str, opened: Arc<OpenedToken>) {
         let mut sessions = match self.sessions.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -81,7 +95,7 @@ impl SessionCache {
         if sessions.len() >= Self::CAPACITY {
             sessions.clear();
         }
-        sessions.insert(token.to_string(), session);
+        sessions.insert(token.to_string(), opened);
     }
 }
 
@@ -121,13 +135,33 @@ fn resolve_session(
     token: &str,
     cache: &SessionCache,
 ) -> Resolved {
-    let lookup = |key_id: &str| snapshot.token_key(key_id);
-    let (claims, secret) =
-        match sessions::open(&lookup, token, presented.access_key_id, presented.now) {
-            Ok(opened) => opened,
+    let opened = match cache.get(token) {
+        Some(opened) => match recheck(snapshot, presented, &opened) {
+            Ok(()) => opened,
             Err(TokenError::Expired) => return Resolved::Expired,
             Err(TokenError::Invalid) => return Resolved::Refused,
-        };
+        },
+        None => {
+            let lookup = |key_id: &str| snapshot.token_key(key_id);
+            let (claims, secret) =
+                match sessions::open(&lookup, token, presented.access_key_id, presented.now) {
+                    Ok(opened) => opened,
+                    Err(TokenError::Expired) => return Resolved::Expired,
+                    Err(TokenError::Invalid) => return Resolved::Refused,
+                };
+            let Some(token_key) = sessions::token_key_id(token).and_then(|id| lookup(&id)) else {
+                return Resolved::Refused;
+            };
+            let opened = Arc::new(OpenedToken {
+                session: Arc::new(open_session(snapshot, claims)),
+                token_key,
+                secret,
+            });
+            cache.put(token, Arc::clone(&opened));
+            opened
+        }
+    };
+    let claims = &opened.session.claims;
     if arn::partition_of_region(presented.region) != claims.partition {
         return Resolved::Refused;
     }
@@ -145,18 +179,33 @@ fn resolve_session(
     if presented.service == "iam" && iam_refused {
         return Resolved::Refused;
     }
-    let session = match cache.get(token) {
-        Some(session) => session,
-        None => {
-            let session = Arc::new(open_session(snapshot, claims));
-            cache.put(token, Arc::clone(&session));
-            session
-        }
-    };
     Resolved::Key {
-        caller: caller_of(session),
-        secret,
+        caller: caller_of(Arc::clone(&opened.session)),
+        secret: opened.secret.clone(),
     }
+}
+
+/// The checks `sessions::open` makes on every opening that do not depend
+/// on the seal, made again for a cached token, in the same order: the
+/// token key that sealed it (the same key, not only the same id) is still
+/// in the snapshot and still accepts tokens, the token was issued to the presented access key id, and it
+/// has not expired.
+fn recheck(
+    snapshot: &Snapshot,
+    presented: &Presented<'_>,
+    opened: &OpenedToken,
+) -> Result<(), TokenError> {
+    let key_holds = snapshot
+        .token_key(&opened.token_key.key_id)
+        .is_some_and(|key| key.is_same_key(&opened.token_key) && key.accepts_at(presented.now));
+    let claims = &opened.session.claims;
+    if !key_holds || claims.access_key_id != presented.access_key_id {
+        return Err(TokenError::Invalid);
+    }
+    if presented.now >= claims.expires {
+        return Err(TokenError::Expired);
+    }
+    Ok(())
 }
 
 /// Compiles a session's policies once.

@@ -123,6 +123,12 @@ impl TokenKey {
         }
     }
 
+    /// Whether `other` is this very key (the same id and the same key
+    /// bytes), as when a newer snapshot holds the key again.
+    pub fn is_same_key(&self, other: &TokenKey) -> bool {
+        self.key_id == other.key_id && self.created == other.created && self.derive == other.derive
+    }
+
     /// Whether this key may still open tokens at `now`: it sealed tokens
     /// until the next key took over (one rotation period), and those
     /// live at most the longest session.
@@ -311,6 +317,19 @@ pub enum TokenError {
     Invalid,
     /// A genuine token past its expiry.
     Expired,
+}
+
+/// The id of the token key a token names (unauthenticated: only a token
+/// that [`open`] accepted tells which key sealed it).
+pub fn token_key_id(token: &str) -> Option<String> {
+    let raw = STANDARD.decode(token).ok()?;
+    let (&version, rest) = raw.split_first()?;
+    if version != TOKEN_VERSION {
+        return None;
+    }
+    let (&id_len, rest) = rest.split_first()?;
+    let key_id = rest.get(..usize::from(id_len))?;
+    std::str::from_utf8(key_id).ok().map(str::to_string)
 }
 
 /// Opens a token presented with `access_key_id` at `now`, answering its

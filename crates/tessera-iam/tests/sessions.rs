@@ -164,6 +164,13 @@ fn a_role_session_is_resolved_and_served_without_the_store() {
         credentials::resolve(&snapshot, &other_key, &cache),
         Resolved::Refused
     ));
+    // A token seen before is refused by a snapshot whose token key is not
+    // the one that sealed it, even under the same key id.
+    let elsewhere = World::new(32);
+    assert!(matches!(
+        credentials::resolve(&elsewhere.cell.load(), &presented, &cache),
+        Resolved::Refused
+    ));
     // A session may not call IAM with credentials from GetSessionToken
     // without MFA; a role session may.
     let iam = Presented {

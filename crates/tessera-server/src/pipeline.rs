@@ -23,7 +23,7 @@ use tessera_iam::dispatch::Refusal;
 use tessera_iam::ids;
 use tessera_iam::ops::{self, Service, StoreUse};
 use tessera_iam::snapshot::Snapshot;
-use tessera_sigv4::{RequestParts, SecretKey, SigV4Error, VerifiedRequest};
+use tessera_sigv4::{RequestParts, SigV4Error, VerifiedRequest};
 use tessera_wire::{ApiError, ServiceModel};
 use time::OffsetDateTime;
 
@@ -440,16 +440,14 @@ fn authenticate(
     };
     match credentials::resolve(snapshot, &presented, &state.sessions) {
         credentials::Resolved::Key { caller, secret } => {
-            let secret = SecretKey::new(secret.expose().to_string());
-            let access_key_id = signed.access_key_id().to_string();
             let temporary = signed.security_token().is_some();
             let verified = state
                 .verifier
-                .verify(signed, parts, &secret, now)
+                .verify_with_secret(signed, parts, secret.expose(), now)
                 .map_err(|e| sigv4_error(&e))?;
             if !temporary {
                 state.usage.key_used(
-                    &access_key_id,
+                    verified.access_key_id(),
                     unix_seconds(now),
                     verified.service(),
                     verified.region(),

@@ -188,8 +188,15 @@ pub(crate) fn canonical_query(params: &[QueryParam], presigned: bool) -> String 
 /// Trims spaces at both ends and collapses runs of spaces into one, as AWS
 /// canonicalizes header values (spaces only, not other whitespace).
 pub(crate) fn trim_all_into(out: &mut String, value: &str) {
+    let value = value.trim_matches(' ');
+    // Most values (a token, a date, a host) hold no run of spaces: copied
+    // whole rather than character by character.
+    if !value.contains("  ") {
+        out.push_str(value);
+        return;
+    }
     let mut previous_space = false;
-    for ch in value.trim_matches(' ').chars() {
+    for ch in value.chars() {
         if ch == ' ' {
             if !previous_space {
                 out.push(' ');
@@ -206,8 +213,11 @@ pub(crate) fn trim_all_into(out: &mut String, value: &str) {
 /// (lowercase names, in the order signed). Values of a repeated header are
 /// joined by `,` in the order received; a signed header the request lacks
 /// gets an empty value, which makes the signature fail to match.
-pub(crate) fn canonical_headers(headers: &[(&str, &str)], signed_headers: &[String]) -> String {
-    let mut out = String::new();
+pub(crate) fn canonical_headers<'n>(
+    headers: &[(&str, &str)],
+    signed_headers: impl IntoIterator<Item = &'n str>,
+) -> String {
+    let mut out = String::with_capacity(256);
     for name in signed_headers {
         out.push_str(name);
         out.push(':');
@@ -263,15 +273,38 @@ pub(crate) fn canonical_request(input: &CanonicalInput<'_>) -> String {
 
 /// The SigV4 string to sign.
 pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    let hash = Sha256Hex::of(canonical_request.as_bytes());
+    let mut out = String::with_capacity(20 + amz_date.len() + scope.len() + 64);
+    out.push_str("AWS4-HMAC-SHA256\n");
+    out.push_str(amz_date);
+    out.push('\n');
+    out.push_str(scope);
+    out.push('\n');
+    out.push_str(hash.as_str());
+    out
+}
+
+/// A lowercase hex SHA-256, held on the stack.
+pub(crate) struct Sha256Hex([u8; 64]);
+
+impl Sha256Hex {
+    /// The digest of `bytes`.
+    pub(crate) fn of(bytes: &[u8]) -> Sha256Hex {
+        let mut text = [b'0'; 64];
+        // 32 bytes always fit 64 hex digits, so this never fails.
+        let _ = hex::encode_to_slice(Sha256::digest(bytes), &mut text);
+        Sha256Hex(text)
+    }
+
+    /// The hex digits.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// Lowercase hex SHA-256.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    Sha256Hex::of(bytes).as_str().to_owned()
 }
 
 #[cfg(test)]
@@ -334,9 +367,8 @@ mod tests {
             ("my-header", "c"),
             ("Host", "h"),
         ];
-        let signed = vec![String::from("host"), String::from("my-header")];
         assert_eq!(
-            canonical_headers(&headers, &signed),
+            canonical_headers(&headers, ["host", "my-header"]),
             "host:h\nmy-header:a b,c\n"
         );
     }

@@ -43,8 +43,10 @@
 //! - Secrets, derived keys and the signature Tessera computes never appear in
 //!   `Debug` output or error messages; signatures are compared in constant
 //!   time.
-//! - The derived-key cache is keyed by (access key id, date, region, service,
-//!   fingerprint of the secret): a changed secret never reuses a stale key.
+//! - The derived-key cache is keyed by the credential's access key id, date,
+//!   region and service, and each entry keeps the secret it was derived
+//!   from (zeroed when dropped), compared in constant time on every hit: a
+//!   changed secret never reuses a stale key.
 //! - No panics on any input: parsing and verification are total.
 //!
 //! The canonical URI follows the rule AWS applies to every service but S3

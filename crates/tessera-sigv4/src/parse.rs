@@ -26,14 +26,11 @@ pub const DEFAULT_PRESIGNED_EXPIRES_SECONDS: u64 = 900;
 /// emulator mode only, by [`crate::accept_unverified_in_emulator_mode`].
 #[derive(Clone)]
 pub struct SignedRequest {
-    pub(crate) access_key_id: String,
-    pub(crate) scope_date: String,
-    pub(crate) region: String,
-    pub(crate) service: String,
+    pub(crate) credential: Credential,
     pub(crate) security_token: Option<String>,
-    /// Lowercase names, in the order the client listed them.
-    pub(crate) signed_headers: Vec<String>,
-    /// The client's `SignedHeaders` list, lowercased, joined by `;`.
+    /// The client's `SignedHeaders` list: its names trimmed, lowercased,
+    /// the empty ones dropped, in the order listed, joined by `;` (a name
+    /// cannot hold `;`, so splitting the line gives the names back).
     pub(crate) signed_headers_line: String,
     /// The client's signature, hex-decoded; `None` when it is not 64 hex
     /// digits (it can then never match).
@@ -51,10 +48,10 @@ pub struct SignedRequest {
 impl std::fmt::Debug for SignedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignedRequest")
-            .field("access_key_id", &self.access_key_id)
-            .field("scope_date", &self.scope_date)
-            .field("region", &self.region)
-            .field("service", &self.service)
+            .field("access_key_id", &self.credential.access_key_id())
+            .field("scope_date", &self.credential.date())
+            .field("region", &self.credential.region())
+            .field("service", &self.credential.service())
             .field(
                 "security_token",
                 &self.security_token.as_ref().map(|_| ".."),
@@ -69,17 +66,17 @@ impl std::fmt::Debug for SignedRequest {
 impl SignedRequest {
     /// The access key id named in the credential.
     pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
+        self.credential.access_key_id()
     }
 
     /// The credential scope region, e.g. `us-east-1`.
     pub fn region(&self) -> &str {
-        &self.region
+        self.credential.region()
     }
 
     /// The credential scope service, e.g. `iam` or `sts`.
     pub fn service(&self) -> &str {
-        &self.service
+        self.credential.service()
     }
 
     /// The session token, from the `X-Amz-Security-Token` header or query
@@ -100,11 +97,72 @@ impl SignedRequest {
     }
 
     /// The credential scope, `date/region/service/aws4_request`.
-    pub fn credential_scope(&self) -> String {
-        format!(
-            "{}/{}/{}/{TERMINATOR}",
-            self.scope_date, self.region, self.service
-        )
+    pub fn credential_scope(&self) -> &str {
+        self.credential.scope()
+    }
+
+    /// The signed header names, lowercase, in the order the client listed
+    /// them.
+    pub(crate) fn signed_header_names(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers_line
+            .split(';')
+            .filter(|name| !name.is_empty())
+    }
+}
+
+/// The `Credential` value as sent, `keyid/date/region/service/terminator`,
+/// kept whole (one string) with the positions of its four slashes, so its
+/// pieces and the credential scope are borrowed rather than copied.
+#[derive(Clone)]
+pub(crate) struct Credential {
+    text: String,
+    /// Byte offsets of the four `/`.
+    slashes: [usize; 4],
+}
+
+impl Credential {
+    fn piece(&self, from: usize, to: usize) -> &str {
+        self.text.get(from..to).unwrap_or_default()
+    }
+
+    fn slash(&self, index: usize) -> usize {
+        self.slashes.get(index).copied().unwrap_or_default()
+    }
+
+    /// The access key id.
+    pub(crate) fn access_key_id(&self) -> &str {
+        self.piece(0, self.slash(0))
+    }
+
+    /// The scope's `YYYYMMDD`.
+    pub(crate) fn date(&self) -> &str {
+        self.piece(self.slash(0) + 1, self.slash(1))
+    }
+
+    /// The scope's region.
+    pub(crate) fn region(&self) -> &str {
+        self.piece(self.slash(1) + 1, self.slash(2))
+    }
+
+    /// The scope's service.
+    pub(crate) fn service(&self) -> &str {
+        self.piece(self.slash(2) + 1, self.slash(3))
+    }
+
+    fn terminator(&self) -> &str {
+        self.piece(self.slash(3) + 1, self.text.len())
+    }
+
+    /// `date/region/service/terminator`.
+    pub(crate) fn scope(&self) -> &str {
+        self.piece(self.slash(0) + 1, self.text.len())
+    }
+
+    /// `keyid/date/region/service`: what a derived signing key depends on
+    /// besides the secret (a key id holds no `/`, so it names them
+    /// unambiguously).
+    pub(crate) fn signing_key_name(&self) -> &str {
+        self.piece(0, self.slash(3))
     }
 }
 
@@ -144,12 +202,14 @@ pub fn parse(parts: &RequestParts) -> Result<SignedRequest, SigV4Error> {
 
 /// The `key=value` parameters of an `Authorization` header after the
 /// algorithm, tolerant of spaces around and between them.
-fn authorization_params(rest: &str, whole: &str) -> Result<Vec<(String, String)>, SigV4Error> {
-    let compact: String = rest.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let mut params = Vec::new();
+fn authorization_params<'c>(
+    compact: &'c str,
+    whole: &str,
+) -> Result<Vec<(&'c str, &'c str)>, SigV4Error> {
+    let mut params = Vec::with_capacity(3);
     for piece in compact.split(',').filter(|piece| !piece.is_empty()) {
         match piece.split_once('=') {
-            Some((key, value)) => params.push((key.to_owned(), value.to_owned())),
+            Some((key, value)) => params.push((key, value)),
             None => {
                 return Err(SigV4Error::incomplete(format!(
                     "'{piece}' not a valid key=value pair (missing equal-sign) in Authorization header: '{whole}'."
@@ -172,12 +232,16 @@ fn parse_header_form(
     let (algorithm, rest) = trimmed
         .split_once(|c: char| c.is_ascii_whitespace())
         .unwrap_or((trimmed, ""));
-    let params = authorization_params(rest, authorization)?;
+    let mut compact = String::with_capacity(rest.len());
+    for run in rest.split(|c: char| c.is_ascii_whitespace()) {
+        compact.push_str(run);
+    }
+    let params = authorization_params(&compact, authorization)?;
     let find = |key: &str| {
         params
             .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.as_str())
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| *value)
     };
     let credential = find("Credential");
     let signed_headers = find("SignedHeaders");
@@ -217,12 +281,12 @@ fn parse_header_form(
         return Err(bad_date(date_value));
     };
 
-    let signed_header_names = split_signed_headers(signed_headers);
-    require_host(&signed_header_names)?;
+    let signed_headers_line = normalize_signed_headers(signed_headers);
+    require_host(&signed_headers_line)?;
     check_algorithm(algorithm)?;
-    let scope = parse_credential(credential)?;
+    let credential = parse_credential(credential.to_owned())?;
     let amz_date = format_amz_date(signed_at);
-    check_scope(&scope, &amz_date)?;
+    check_scope(&credential, &amz_date)?;
 
     // A header-signed request may carry its session token in the query
     // string instead of a header, as presigned ones do.
@@ -235,13 +299,9 @@ fn parse_header_form(
                 .map(|param| param.value.clone())
         });
     Ok(SignedRequest {
-        access_key_id: scope.access_key_id,
-        scope_date: scope.date,
-        region: scope.region,
-        service: scope.service,
+        credential,
         security_token,
-        signed_headers_line: signed_header_names.join(";"),
-        signed_headers: signed_header_names,
+        signed_headers_line,
         signature: decode_signature(signature),
         amz_date,
         signed_at,
@@ -301,21 +361,17 @@ fn parse_query_form(
         None => DEFAULT_PRESIGNED_EXPIRES_SECONDS,
         Some(text) => parse_expires(&text)?,
     };
-    let signed_header_names = split_signed_headers(&signed_headers);
-    require_host(&signed_header_names)?;
+    let signed_headers_line = normalize_signed_headers(&signed_headers);
+    require_host(&signed_headers_line)?;
     check_algorithm(&algorithm)?;
-    let scope = parse_credential(&credential)?;
+    let credential = parse_credential(credential)?;
     let amz_date = format_amz_date(signed_at);
-    check_scope(&scope, &amz_date)?;
+    check_scope(&credential, &amz_date)?;
 
     Ok(SignedRequest {
-        access_key_id: scope.access_key_id,
-        scope_date: scope.date,
-        region: scope.region,
-        service: scope.service,
+        credential,
         security_token,
-        signed_headers_line: signed_header_names.join(";"),
-        signed_headers: signed_header_names,
+        signed_headers_line,
         signature: decode_signature(&signature),
         amz_date,
         signed_at,
@@ -342,16 +398,27 @@ fn bad_date(value: &str) -> SigV4Error {
     ))
 }
 
-fn split_signed_headers(line: &str) -> Vec<String> {
-    line.split(';')
-        .map(|name| name.trim().to_ascii_lowercase())
+/// The client's `SignedHeaders` list with each name trimmed and
+/// lowercased and the empty ones dropped, joined by `;`.
+fn normalize_signed_headers(line: &str) -> String {
+    let mut normalized = String::with_capacity(line.len());
+    for name in line
+        .split(';')
+        .map(str::trim)
         .filter(|name| !name.is_empty())
-        .collect()
+    {
+        if !normalized.is_empty() {
+            normalized.push(';');
+        }
+        normalized.push_str(name);
+    }
+    normalized.make_ascii_lowercase();
+    normalized
 }
 
-fn require_host(signed_headers: &[String]) -> Result<(), SigV4Error> {
-    if signed_headers
-        .iter()
+fn require_host(signed_headers_line: &str) -> Result<(), SigV4Error> {
+    if signed_headers_line
+        .split(';')
         .any(|name| name == "host" || name == ":authority")
     {
         Ok(())
@@ -374,23 +441,19 @@ fn check_algorithm(algorithm: &str) -> Result<(), SigV4Error> {
     }
 }
 
-struct CredentialScope {
-    access_key_id: String,
-    date: String,
-    region: String,
-    service: String,
-    terminator: String,
-}
-
-fn parse_credential(credential: &str) -> Result<CredentialScope, SigV4Error> {
-    let pieces: Vec<&str> = credential.split('/').collect();
-    match pieces.as_slice() {
-        [key, date, region, service, terminator] if !key.is_empty() => Ok(CredentialScope {
-            access_key_id: (*key).to_owned(),
-            date: (*date).to_owned(),
-            region: (*region).to_owned(),
-            service: (*service).to_owned(),
-            terminator: (*terminator).to_owned(),
+fn parse_credential(credential: String) -> Result<Credential, SigV4Error> {
+    let mut slashes = [0usize; 4];
+    let mut found = 0;
+    for (index, _) in credential.match_indices('/') {
+        if let Some(slot) = slashes.get_mut(found) {
+            *slot = index;
+        }
+        found += 1;
+    }
+    match slashes {
+        [key_end, ..] if found == 4 && key_end > 0 => Ok(Credential {
+            text: credential,
+            slashes,
         }),
         _ => Err(SigV4Error::incomplete(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
@@ -407,25 +470,25 @@ fn valid_scope_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-fn check_scope(scope: &CredentialScope, amz_date: &str) -> Result<(), SigV4Error> {
+fn check_scope(scope: &Credential, amz_date: &str) -> Result<(), SigV4Error> {
     let mut message = String::new();
-    if !valid_scope_name(&scope.region) {
+    if !valid_scope_name(scope.region()) {
         message.push_str(&format!(
             "Credential should be scoped to a valid region, not '{}'. ",
-            scope.region
+            scope.region()
         ));
     }
-    if scope.terminator != TERMINATOR {
+    if scope.terminator() != TERMINATOR {
         message.push_str(&format!(
             "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'. ",
-            scope.terminator
+            scope.terminator()
         ));
     }
     let request_day = amz_date.get(..8).unwrap_or(amz_date);
-    if scope.date != request_day {
+    if scope.date() != request_day {
         message.push_str(&format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{request_day}', from '{amz_date}'.",
-            scope.date
+            scope.date()
         ));
     }
     if message.is_empty() {

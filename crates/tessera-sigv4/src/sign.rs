@@ -106,7 +106,7 @@ pub fn sign_headers(
         method: parts.method,
         canonical_uri: &uri,
         canonical_query: &canonical_query(&query, false),
-        canonical_headers: &canonical_headers(&all_headers, &signed),
+        canonical_headers: &canonical_headers(&all_headers, signed.iter().map(String::as_str)),
         signed_headers: &signed_line,
         payload_hash: &payload_hash,
     });
@@ -172,13 +172,12 @@ pub fn presign_query(
         query.push_str(&uri_encode(value.as_bytes()));
     }
     let params_parsed = parse_query(&query);
-    let signed = vec![String::from("host")];
     let uri = canonical_uri(parts.path, CanonicalUriRule::for_service(params.service));
     let canonical = canonical_request(&CanonicalInput {
         method: parts.method,
         canonical_uri: &uri,
         canonical_query: &canonical_query(&params_parsed, true),
-        canonical_headers: &canonical_headers(parts.headers, &signed),
+        canonical_headers: &canonical_headers(parts.headers, ["host"]),
         signed_headers: "host",
         payload_hash: &sha256_hex(parts.body),
     });

@@ -11,16 +11,16 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::canonical::{
-    canonical_headers, canonical_query, canonical_request, canonical_uri, sha256_hex,
-    string_to_sign, CanonicalInput, CanonicalUriRule,
+    canonical_headers, canonical_query, canonical_request, canonical_uri, string_to_sign,
+    CanonicalInput, CanonicalUriRule, Sha256Hex,
 };
 use crate::error::SigV4Error;
-use crate::parse::{SignedRequest, TERMINATOR};
+use crate::parse::{Credential, SignedRequest, TERMINATOR};
 use crate::timefmt::{format_amz_date, system_time_to_unix, unix_to_system_time};
 use crate::RequestParts;
 
@@ -83,45 +83,59 @@ impl Default for VerifierConfig {
     }
 }
 
-/// The cache key of a derived signing key. It binds a fingerprint of the
-/// secret, so a changed secret never meets a key derived from the old one.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
-    access_key_id: String,
-    date: String,
-    region: String,
-    service: String,
-    secret_fingerprint: [u8; 32],
+/// A cached derived signing key, with the secret it was derived from: a
+/// lookup whose secret differs (the key's secret changed) misses, so a
+/// changed secret never meets a key derived from the old one.
+struct CachedSigningKey {
+    secret: Zeroizing<String>,
+    key: Zeroizing<[u8; 32]>,
 }
 
-/// A bounded two-generation cache: lookups promote entries from the
-/// previous generation; when the current one is full it becomes the
-/// previous one and the oldest generation is dropped (its keys zeroed).
+impl CachedSigningKey {
+    fn derived_from(&self, secret: &str) -> bool {
+        bool::from(self.secret.as_bytes().ct_eq(secret.as_bytes()))
+    }
+}
+
+/// A bounded two-generation cache, keyed by `keyid/date/region/service`
+/// (borrowed from the request's credential, so a lookup copies nothing):
+/// lookups promote entries from the previous generation; when the current
+/// one is full it becomes the previous one and the oldest generation is
+/// dropped (its keys and secrets zeroed).
 struct SigningKeyCache {
-    current: HashMap<CacheKey, Zeroizing<[u8; 32]>>,
-    previous: HashMap<CacheKey, Zeroizing<[u8; 32]>>,
+    current: HashMap<String, CachedSigningKey>,
+    previous: HashMap<String, CachedSigningKey>,
     generation_capacity: usize,
 }
 
 impl SigningKeyCache {
-    fn get(&mut self, key: &CacheKey) -> Option<[u8; 32]> {
-        if let Some(found) = self.current.get(key) {
-            return Some(**found);
+    fn get(&mut self, name: &str, secret: &str) -> Option<[u8; 32]> {
+        if let Some(found) = self.current.get(name) {
+            return found.derived_from(secret).then(|| *found.key);
         }
-        let promoted = self.previous.remove(key)?;
-        let value = *promoted;
-        self.insert(key.clone(), value);
+        let promoted = self.previous.remove(name)?;
+        if !promoted.derived_from(secret) {
+            return None;
+        }
+        let value = *promoted.key;
+        self.insert(name, secret, value);
         Some(value)
     }
 
-    fn insert(&mut self, key: CacheKey, value: [u8; 32]) {
+    fn insert(&mut self, name: &str, secret: &str, value: [u8; 32]) {
         if self.generation_capacity == 0 {
             return;
         }
-        if self.current.len() >= self.generation_capacity {
+        if self.current.len() >= self.generation_capacity && !self.current.contains_key(name) {
             self.previous = std::mem::take(&mut self.current);
         }
-        self.current.insert(key, Zeroizing::new(value));
+        self.current.insert(
+            name.to_owned(),
+            CachedSigningKey {
+                secret: Zeroizing::new(secret.to_owned()),
+                key: Zeroizing::new(value),
+            },
+        );
     }
 
     fn len(&self) -> usize {
@@ -132,8 +146,9 @@ impl SigningKeyCache {
 /// Verifies SigV4 signatures and request times.
 ///
 /// Thread-safe: share one verifier (behind an `Arc`) across request handlers.
-/// It caches derived signing keys per (access key id, date, region, service,
-/// secret), bounded by [`VerifierConfig::signing_key_cache_capacity`].
+/// It caches derived signing keys per access key id, date, region, service
+/// and secret (the secret kept with the key and compared on every hit),
+/// bounded by [`VerifierConfig::signing_key_cache_capacity`].
 pub struct Verifier {
     config: VerifierConfig,
     cache: Mutex<SigningKeyCache>,
@@ -192,7 +207,7 @@ impl Verifier {
     /// The canonical-URI rule applied to `request`.
     pub fn uri_rule_for(&self, request: &SignedRequest) -> CanonicalUriRule {
         match self.config.uri_rules {
-            UriRules::ByService => CanonicalUriRule::for_service(&request.service),
+            UriRules::ByService => CanonicalUriRule::for_service(request.service()),
             UriRules::Fixed(rule) => rule,
         }
     }
@@ -212,6 +227,22 @@ impl Verifier {
         secret: &SecretKey,
         now: SystemTime,
     ) -> Result<VerifiedRequest, SigV4Error> {
+        self.verify_with_secret(request, parts, secret.expose(), now)
+    }
+
+    /// [`Verifier::verify`] with the secret borrowed from wherever the
+    /// caller keeps it, so it is not copied per request. Never log it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    pub fn verify_with_secret(
+        &self,
+        request: SignedRequest,
+        parts: &RequestParts,
+        secret: &str,
+        now: SystemTime,
+    ) -> Result<VerifiedRequest, SigV4Error> {
         check_time(
             &request,
             system_time_to_unix(now),
@@ -219,7 +250,7 @@ impl Verifier {
         )?;
         let rule = self.uri_rule_for(&request);
         let (canonical, declared_payload_hash) = build_canonical_request(&request, parts, rule);
-        let to_sign = string_to_sign(&request.amz_date, &request.credential_scope(), &canonical);
+        let to_sign = string_to_sign(&request.amz_date, request.credential_scope(), &canonical);
         let signing_key = self.signing_key(&request, secret);
         let expected = Zeroizing::new(hmac(&signing_key[..], to_sign.as_bytes()));
         let Some(provided) = request.signature else {
@@ -229,39 +260,32 @@ impl Verifier {
             return Err(SigV4Error::SignatureDoesNotMatch);
         }
         if let Some(declared) = declared_payload_hash {
-            if !declared.eq_ignore_ascii_case(&sha256_hex(parts.body)) {
+            if !declared.eq_ignore_ascii_case(Sha256Hex::of(parts.body).as_str()) {
                 return Err(SigV4Error::ContentSha256Mismatch);
             }
         }
         Ok(VerifiedRequest::from_signed(request, true))
     }
 
-    fn signing_key(&self, request: &SignedRequest, secret: &SecretKey) -> Zeroizing<[u8; 32]> {
-        if self.config.signing_key_cache_capacity == 0 {
-            return derive_signing_key(
+    fn signing_key(&self, request: &SignedRequest, secret: &str) -> Zeroizing<[u8; 32]> {
+        let credential = &request.credential;
+        let derive = || {
+            derive_signing_key(
                 secret,
-                &request.scope_date,
-                &request.region,
-                &request.service,
-            );
-        }
-        let key = CacheKey {
-            access_key_id: request.access_key_id.clone(),
-            date: request.scope_date.clone(),
-            region: request.region.clone(),
-            service: request.service.clone(),
-            secret_fingerprint: secret_fingerprint(secret),
+                credential.date(),
+                credential.region(),
+                credential.service(),
+            )
         };
-        if let Some(found) = self.lock_cache().get(&key) {
+        if self.config.signing_key_cache_capacity == 0 {
+            return derive();
+        }
+        let name = credential.signing_key_name();
+        if let Some(found) = self.lock_cache().get(name, secret) {
             return Zeroizing::new(found);
         }
-        let derived = derive_signing_key(
-            secret,
-            &request.scope_date,
-            &request.region,
-            &request.service,
-        );
-        self.lock_cache().insert(key, *derived);
+        let derived = derive();
+        self.lock_cache().insert(name, secret, *derived);
         derived
     }
 }
@@ -278,7 +302,7 @@ impl SignedRequest {
     pub fn string_to_sign(&self, parts: &RequestParts, rule: CanonicalUriRule) -> String {
         string_to_sign(
             &self.amz_date,
-            &self.credential_scope(),
+            self.credential_scope(),
             &self.canonical_request(parts, rule),
         )
     }
@@ -293,10 +317,9 @@ fn build_canonical_request(
 ) -> (String, Option<String>) {
     let uri = canonical_uri(parts.path, rule);
     let query = canonical_query(&request.query, request.is_presigned());
-    let headers = canonical_headers(parts.headers, &request.signed_headers);
+    let headers = canonical_headers(parts.headers, request.signed_header_names());
     let declared = if request
-        .signed_headers
-        .iter()
+        .signed_header_names()
         .any(|name| name == "x-amz-content-sha256")
     {
         parts
@@ -307,9 +330,13 @@ fn build_canonical_request(
     } else {
         None
     };
+    let body_hash;
     let payload_hash = match &declared {
-        Some(value) => value.clone(),
-        None => sha256_hex(parts.body),
+        Some(value) => value.as_str(),
+        None => {
+            body_hash = Sha256Hex::of(parts.body);
+            body_hash.as_str()
+        }
     };
     let canonical = canonical_request(&CanonicalInput {
         method: parts.method,
@@ -317,7 +344,7 @@ fn build_canonical_request(
         canonical_query: &query,
         canonical_headers: &headers,
         signed_headers: &request.signed_headers_line,
-        payload_hash: &payload_hash,
+        payload_hash,
     });
     (canonical, declared)
 }
@@ -375,14 +402,14 @@ fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
 
 /// Derives the SigV4 signing key for one day, region and service.
 pub(crate) fn derive_signing_key(
-    secret: &SecretKey,
+    secret: &str,
     date: &str,
     region: &str,
     service: &str,
 ) -> Zeroizing<[u8; 32]> {
-    let mut first_key = Zeroizing::new(Vec::with_capacity(secret.expose().len() + 4));
+    let mut first_key = Zeroizing::new(Vec::with_capacity(secret.len() + 4));
     first_key.extend_from_slice(b"AWS4");
-    first_key.extend_from_slice(secret.expose().as_bytes());
+    first_key.extend_from_slice(secret.as_bytes());
     let date_key = Zeroizing::new(hmac(&first_key, date.as_bytes()));
     let region_key = Zeroizing::new(hmac(&date_key[..], region.as_bytes()));
     let service_key = Zeroizing::new(hmac(&region_key[..], service.as_bytes()));
@@ -397,15 +424,8 @@ pub(crate) fn signature_hex(
     service: &str,
     string_to_sign: &str,
 ) -> String {
-    let key = derive_signing_key(secret, date, region, service);
+    let key = derive_signing_key(secret.expose(), date, region, service);
     hex::encode(hmac(&key[..], string_to_sign.as_bytes()))
-}
-
-fn secret_fingerprint(secret: &SecretKey) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(b"tessera-sigv4 signing-key cache\0");
-    hasher.update(secret.expose().as_bytes());
-    hasher.finalize().into()
 }
 
 /// A request whose SigV4 signature and time were verified: the only type
@@ -416,9 +436,7 @@ fn secret_fingerprint(secret: &SecretKey) -> [u8; 32] {
 /// [`VerifiedRequest::signature_checked`] is false).
 #[derive(Clone)]
 pub struct VerifiedRequest {
-    access_key_id: String,
-    region: String,
-    service: String,
+    credential: Credential,
     security_token: Option<String>,
     signed_at: i64,
     presigned: bool,
@@ -428,9 +446,9 @@ pub struct VerifiedRequest {
 impl std::fmt::Debug for VerifiedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerifiedRequest")
-            .field("access_key_id", &self.access_key_id)
-            .field("region", &self.region)
-            .field("service", &self.service)
+            .field("access_key_id", &self.access_key_id())
+            .field("region", &self.region())
+            .field("service", &self.service())
             .field(
                 "security_token",
                 &self.security_token.as_ref().map(|_| ".."),
@@ -446,9 +464,7 @@ impl VerifiedRequest {
     fn from_signed(request: SignedRequest, signature_checked: bool) -> Self {
         VerifiedRequest {
             presigned: request.is_presigned(),
-            access_key_id: request.access_key_id,
-            region: request.region,
-            service: request.service,
+            credential: request.credential,
             security_token: request.security_token,
             signed_at: request.signed_at,
             signature_checked,
@@ -457,17 +473,17 @@ impl VerifiedRequest {
 
     /// The access key id that signed the request.
     pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
+        self.credential.access_key_id()
     }
 
     /// The credential scope region.
     pub fn region(&self) -> &str {
-        &self.region
+        self.credential.region()
     }
 
     /// The credential scope service, e.g. `iam` or `sts`.
     pub fn service(&self) -> &str {
-        &self.service
+        self.credential.service()
     }
 
     /// The session token the request carried, if any.

@@ -103,11 +103,17 @@ impl Decoder<'_> {
         };
         let mut object = Map::new();
         for member in members {
+            let child = node.child(member.wire_name());
+            // An optional member not sent needs no location: most of an
+            // input's members are usually absent.
+            if child.is_none() && !member.required {
+                continue;
+            }
             let location = Location {
                 wire: Location::join(&at.wire, member.wire_name()),
                 validation: Location::join(&at.validation, &member.validation_name),
             };
-            let decoded = match node.child(member.wire_name()) {
+            let decoded = match child {
                 Some(child) => self.value(&member.target, child, &location)?,
                 None => None,
             };

@@ -10,6 +10,8 @@
 //! are ISO 8601 in UTC (`2024-05-01T12:34:56Z`, with fractional seconds only
 //! when the value has them); text is XML-escaped.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -23,9 +25,50 @@ struct Encoder<'m> {
     out: String,
 }
 
-fn mismatch(path: &str, expected: &'static str) -> EncodeError {
+/// Where in the output value the encoder is, written out (`Users[0].Tags`)
+/// only when an error names it: encoding a value that follows its shape
+/// builds no path text.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Member(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
+    Key(&'p Path<'p>, &'p str),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Path::Root => {}
+            Path::Member(parent, name) => {
+                parent.write(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            Path::Index(parent, index) => {
+                parent.write(out);
+                let _ = write!(out, "[{index}]");
+            }
+            Path::Key(parent, key) => {
+                parent.write(out);
+                let _ = write!(out, "[{key:?}]");
+            }
+        }
+    }
+}
+
+fn mismatch(path: &Path<'_>, expected: &'static str) -> EncodeError {
     EncodeError::TypeMismatch {
-        path: path.to_owned(),
+        path: path.render(),
         expected,
     }
 }
@@ -55,9 +98,9 @@ fn format_timestamp(instant: OffsetDateTime, fraction_digits: usize) -> String {
 /// A timestamp value: RFC 3339 text (its fractional digits are kept as
 /// given) or epoch seconds (fractional seconds, to the microsecond, only
 /// when not whole).
-fn timestamp_text(value: &Value, path: &str) -> Result<String, EncodeError> {
+fn timestamp_text(value: &Value, path: &Path<'_>) -> Result<String, EncodeError> {
     let invalid = || EncodeError::InvalidTimestamp {
-        path: path.to_owned(),
+        path: path.render(),
         value: value.to_string(),
     };
     match value {
@@ -108,7 +151,7 @@ impl Encoder<'_> {
         &mut self,
         shape_ref: &ShapeRef,
         value: &Value,
-        path: &str,
+        path: &Path<'_>,
     ) -> Result<(), EncodeError> {
         let model = self.model;
         let Some(ShapeKind::Structure { members }) = model.shape(shape_ref.shape).map(|s| &s.kind)
@@ -125,7 +168,7 @@ impl Encoder<'_> {
             .find(|key| !members.iter().any(|m| &m.name == *key))
         {
             return Err(EncodeError::UnknownMember {
-                path: path.to_owned(),
+                path: path.render(),
                 member: unknown.clone(),
             });
         }
@@ -133,16 +176,11 @@ impl Encoder<'_> {
             let Some(member_value) = object.get(&member.name).filter(|v| !v.is_null()) else {
                 continue;
             };
-            let member_path = if path.is_empty() {
-                member.name.clone()
-            } else {
-                format!("{path}.{}", member.name)
-            };
             self.element(
                 &member.target,
                 member.wire_name(),
                 member_value,
-                &member_path,
+                &Path::Member(path, &member.name),
             )?;
         }
         Ok(())
@@ -155,7 +193,7 @@ impl Encoder<'_> {
         target: &ShapeRef,
         name: &str,
         value: &Value,
-        path: &str,
+        path: &Path<'_>,
     ) -> Result<(), EncodeError> {
         let model = self.model;
         let Some(shape) = model.shape(target.shape) else {
@@ -175,13 +213,13 @@ impl Encoder<'_> {
                 if flattened {
                     let item_name = member.location_name.as_deref().unwrap_or(name);
                     for (i, item) in items.iter().enumerate() {
-                        self.element(member, item_name, item, &format!("{path}[{i}]"))?;
+                        self.element(member, item_name, item, &Path::Index(path, i))?;
                     }
                 } else {
                     let item_name = member.location_name.as_deref().unwrap_or("member");
                     self.open(name);
                     for (i, item) in items.iter().enumerate() {
-                        self.element(member, item_name, item, &format!("{path}[{i}]"))?;
+                        self.element(member, item_name, item, &Path::Index(path, i))?;
                     }
                     self.close(name);
                 }
@@ -200,7 +238,7 @@ impl Encoder<'_> {
                     self.open(name);
                 }
                 for (entry_key, entry_value) in entries {
-                    let entry_path = format!("{path}[{entry_key:?}]");
+                    let entry_path = Path::Key(path, entry_key);
                     self.open(if flattened { name } else { "entry" });
                     self.element(
                         key,
@@ -227,30 +265,30 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    fn scalar_text(
+    fn scalar_text<'v>(
         &self,
         kind: &ShapeKind,
-        value: &Value,
-        path: &str,
-    ) -> Result<String, EncodeError> {
+        value: &'v Value,
+        path: &Path<'_>,
+    ) -> Result<Cow<'v, str>, EncodeError> {
         match kind {
             ShapeKind::String | ShapeKind::Blob => value
                 .as_str()
-                .map(str::to_owned)
+                .map(Cow::Borrowed)
                 .ok_or_else(|| mismatch(path, "a string")),
             ShapeKind::Integer | ShapeKind::Long => match value {
-                Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Ok(Cow::Owned(n.to_string())),
                 _ => Err(mismatch(path, "an integer")),
             },
             ShapeKind::Float => match value {
-                Value::Number(n) => Ok(n.to_string()),
+                Value::Number(n) => Ok(Cow::Owned(n.to_string())),
                 _ => Err(mismatch(path, "a number")),
             },
             ShapeKind::Boolean => value
                 .as_bool()
-                .map(|b| b.to_string())
+                .map(|b| Cow::Borrowed(if b { "true" } else { "false" }))
                 .ok_or_else(|| mismatch(path, "a boolean")),
-            ShapeKind::Timestamp => timestamp_text(value, path),
+            ShapeKind::Timestamp => timestamp_text(value, path).map(Cow::Owned),
             ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. } => {
                 Err(mismatch(path, "a scalar"))
             }
@@ -278,30 +316,30 @@ impl ServiceModel {
             model: self,
             out: String::with_capacity(512),
         };
-        let response = format!("{}Response", op.name);
         encoder.out.push('<');
-        encoder.out.push_str(&response);
-        encoder.out.push_str(" xmlns=\"");
+        encoder.out.push_str(&op.name);
+        encoder.out.push_str("Response xmlns=\"");
         escape_text(&mut encoder.out, self.xml_namespace());
         encoder.out.push_str("\">");
         if let Some(output_shape) = op.output {
-            let wrapper = op
-                .result_wrapper
-                .clone()
-                .unwrap_or_else(|| format!("{}Result", op.name));
+            let wrapper = match &op.result_wrapper {
+                Some(wrapper) => Cow::Borrowed(wrapper.as_str()),
+                None => Cow::Owned(format!("{}Result", op.name)),
+            };
             encoder.open(&wrapper);
             let root = ShapeRef {
                 shape: output_shape,
                 location_name: None,
                 flattened: false,
             };
-            encoder.members(&root, output, "")?;
+            encoder.members(&root, output, &Path::Root)?;
             encoder.close(&wrapper);
         }
         encoder.out.push_str("<ResponseMetadata><RequestId>");
         escape_text(&mut encoder.out, request_id);
-        encoder.out.push_str("</RequestId></ResponseMetadata>");
-        encoder.close(&response);
+        encoder.out.push_str("</RequestId></ResponseMetadata></");
+        encoder.out.push_str(&op.name);
+        encoder.out.push_str("Response>");
         Ok(encoder.out)
     }
 }
@@ -310,11 +348,11 @@ impl ServiceModel {
 mod tests {
     use serde_json::json;
 
-    use super::timestamp_text;
+    use super::{timestamp_text, Path};
 
     #[test]
     fn timestamps_are_iso8601_utc_with_fractions_only_when_given() {
-        let text = |v| timestamp_text(&v, "t").unwrap();
+        let text = |v| timestamp_text(&v, &Path::Member(&Path::Root, "t")).unwrap();
         assert_eq!(text(json!("2024-05-01T12:34:56Z")), "2024-05-01T12:34:56Z");
         assert_eq!(
             text(json!("2024-05-01T14:34:56+02:00")),
@@ -326,8 +364,8 @@ mod tests {
         );
         assert_eq!(text(json!(1714566896)), "2024-05-01T12:34:56Z");
         assert_eq!(text(json!(1714566896.5)), "2024-05-01T12:34:56.5Z");
-        assert!(timestamp_text(&json!("May 1st"), "t").is_err());
-        assert!(timestamp_text(&json!(true), "t").is_err());
-        assert!(timestamp_text(&json!(1e300), "t").is_err());
+        assert!(timestamp_text(&json!("May 1st"), &Path::Root).is_err());
+        assert!(timestamp_text(&json!(true), &Path::Root).is_err());
+        assert!(timestamp_text(&json!(1e300), &Path::Root).is_err());
     }
 }

@@ -6,6 +6,13 @@
 /// raw `\r` would be normalised to `\n`); the characters XML 1.0 cannot
 /// carry at all become U+FFFD.
 pub fn escape_text(out: &mut String, text: &str) {
+    // Most text (ids, names, ARNs, dates) needs no escaping: copied whole.
+    // U+FFFE and U+FFFF both begin with the byte 0xEF in UTF-8.
+    let plain = |b: u8| b >= 0x20 && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0x7f | 0xef);
+    if text.bytes().all(plain) {
+        out.push_str(text);
+        return;
+    }
     for ch in text.chars() {
         match ch {
             '&' => out.push_str("&amp;"),

@@ -364,12 +364,25 @@ macro_rules! operations {
 
             /// The operation `name` of `service`, if implemented.
             pub fn from_name(service: Service, name: &str) -> Option<Op> {
-                $(
-                    if service == Service::$service && name == stringify!($name) {
-                        return Some(Op::$name);
-                    }
-                )*
-                None
+                // Looked up on every request: hashed once, not compared
+                // against every name in turn.
+                type Index = std::collections::HashMap<&'static str, Op>;
+                static BY_NAME: std::sync::OnceLock<[Index; 2]> = std::sync::OnceLock::new();
+                let [iam, sts] = BY_NAME.get_or_init(|| {
+                    let mut by_service: [Index; 2] = Default::default();
+                    $(
+                        let service_index = usize::from(Service::$service == Service::Sts);
+                        if let Some(index) = by_service.get_mut(service_index) {
+                            index.insert(stringify!($name), Op::$name);
+                        }
+                    )*
+                    by_service
+                });
+                let index = match service {
+                    Service::Iam => iam,
+                    Service::Sts => sts,
+                };
+                index.get(name).copied()
             }
 
             /// The operation's row of the table.
