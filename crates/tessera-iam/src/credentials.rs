@@ -61,9 +61,20 @@ pub enum Resolved {
 /// opened (and refused) in full; what `sessions::open` checks per request
 /// beyond the seal (the token key still present and accepting, the access
 /// key id, the expiry) is checked again on every hit.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SessionCache {
     sessions: Mutex<HashMap<String, Arc<OpenedToken>>>,
+}
+
+/// Shows only how many sessions are held: the map is keyed by session
+/// tokens, which are credentials.
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.sessions.lock().map(|s| s.len()).unwrap_or(0);
+        f.debug_struct("SessionCache")
+            .field("held", &held)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A token that opened: its session, the token key that sealed it, and the

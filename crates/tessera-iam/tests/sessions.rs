@@ -111,6 +111,9 @@ fn a_role_session_is_resolved_and_served_without_the_store() {
         session.arn(),
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s")
     );
+    // The cache now holds the token and its secret; neither is shown.
+    let shown = format!("{cache:?}");
+    assert!(!shown.contains(token) && !shown.contains(secret), "{shown}");
 
     // The store is down; GetCallerIdentity answers all the same.
     let down = Unavailable;
