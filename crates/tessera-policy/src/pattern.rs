@@ -1213,6 +1213,53 @@ mod tests {
     }
 
     #[test]
+    fn a_literal_whose_first_byte_keeps_recurring_is_still_found_or_refused() {
+        let needle = format!("{}b", "a".repeat(31));
+        let refused = "a".repeat(10_000);
+        let found = format!("{refused}b");
+        for (text, expected) in [
+            (refused.as_str(), None),
+            (found.as_str(), Some(10_000 - 31)),
+        ] {
+            assert_eq!(find_literal(text, needle.as_bytes()), expected);
+            assert_eq!(glob_match(&format!("*{needle}*"), text), expected.is_some());
+        }
+        // Found after the hand-over to the two-way search, and before it.
+        let late = format!("{}{needle}{}", "a".repeat(5_000), "c".repeat(10));
+        assert_eq!(find_literal(&late, needle.as_bytes()), Some(5_000));
+        assert_eq!(find_literal("xxab", b"ab"), Some(2));
+    }
+
+    #[test]
+    fn a_segment_longer_than_the_text_left_matches_nothing() {
+        let agent = "a".repeat(2_000);
+        let vars = Vars(Box::leak(Box::new([(
+            "aws:useragent",
+            &*Box::leak(agent.clone().into_boxed_str()),
+        )])));
+        let p = Pattern::parse("*?${aws:UserAgent}*", Wildcards::Glob, true);
+        assert!(!p.matches(&agent, Case::Sensitive, &vars));
+        assert!(p.matches(&format!("x{agent}"), Case::Sensitive, &vars));
+        let q = Pattern::parse("*a?a*", Wildcards::Glob, false);
+        assert!(!q.matches("aa", Case::Sensitive, &Vars(&[])));
+        assert!(q.matches("xaxa", Case::Sensitive, &Vars(&[])));
+    }
+
+    #[test]
+    fn cost_counts_segments_their_length_and_variables() {
+        let cost = |text: &str| Pattern::parse(text, Wildcards::Glob, true).cost();
+        assert_eq!(cost("*"), MatchCost::default());
+        assert_eq!(cost("s3:Get*").passes, 1);
+        let hostile = format!("*{}b*", "a?".repeat(900));
+        // Three segments (empty, 1,801 characters, empty).
+        assert_eq!(cost(&hostile).passes, 1 + (1 + 1801_u64.div_ceil(64)) + 1);
+        let variable = cost("*?${aws:UserAgent}*");
+        assert_eq!(variable.variables, 1);
+        // A variable's value lengthens its segment: charged n / 64 passes.
+        assert!(variable.against(64_000) > cost("*?x*").against(64_000) * 100);
+    }
+
+    #[test]
     fn case_insensitive_matching() {
         let p = Pattern::parse("s3:get*", Wildcards::Glob, false);
         assert!(p.matches("S3:GetObject", Case::Insensitive, &Vars(&[])));

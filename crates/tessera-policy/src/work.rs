@@ -142,3 +142,83 @@ impl PolicySet<'_> {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{evaluate, CompiledPolicy, Decision, PolicyKind, PolicySet, Principal, Request};
+
+    fn policy(text: &str) -> Arc<CompiledPolicy> {
+        Arc::new(CompiledPolicy::compile_kind("p", text, PolicyKind::Identity).expect("valid"))
+    }
+
+    fn agent_request(agent: &str) -> Request {
+        let bob = Principal::from_arn("arn:aws:iam::123456789012:user/bob").expect("a user ARN");
+        Request::new(bob, "iam:GetUser", "arn:aws:iam::123456789012:user/bob")
+            .with_resource_account("123456789012")
+            .with_context("aws:UserAgent", agent)
+    }
+
+    fn hostile_policy() -> Arc<CompiledPolicy> {
+        let pattern = format!("*{}b*", "a?".repeat(900));
+        policy(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*",
+              "Condition":{{"StringLike":{{"aws:UserAgent":"{pattern}"}}}}}}]}}"#
+        ))
+    }
+
+    #[test]
+    fn an_ordinary_policy_and_request_are_cheap() {
+        let ordinary = policy(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Action":["iam:Get*","iam:List*","s3:*"],"Resource":"arn:aws:iam::*:user/${aws:username}"},
+                {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:UserAgent":"*curl*"}}},
+                {"Effect":"Allow","Action":"sts:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#,
+        );
+        let identity = [ordinary];
+        let set = PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        };
+        let request = agent_request(&"x".repeat(200)).with_context("aws:username", "bob");
+        assert!(
+            set.work_bound(&request) < 10_000,
+            "{}",
+            set.work_bound(&request)
+        );
+    }
+
+    #[test]
+    fn the_bound_grows_with_the_patterns_and_the_text() {
+        let identity = [hostile_policy()];
+        let set = PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        };
+        let short = set.work_bound(&agent_request(&"a".repeat(1_000)));
+        let long = set.work_bound(&agent_request(&"a".repeat(60_000)));
+        assert!(long >= short * 59, "{short} {long}");
+        assert!(long > 1_000_000, "{long}");
+        let twice = [hostile_policy(), hostile_policy()];
+        let both = PolicySet {
+            identity: &twice,
+            ..PolicySet::default()
+        };
+        assert!(both.work_bound(&agent_request(&"a".repeat(60_000))) >= 2 * long);
+    }
+
+    #[test]
+    fn the_bound_is_read_without_changing_the_decision() {
+        let identity = [hostile_policy()];
+        let set = PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        };
+        let request = agent_request(&format!("{}b", "a".repeat(3_000)));
+        let before = evaluate(&set, &request).decision();
+        assert!(set.work_bound(&request) > 0);
+        assert_eq!(evaluate(&set, &request).decision(), before);
+        assert_eq!(before, Decision::Allowed);
+    }
+}
