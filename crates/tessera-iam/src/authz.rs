@@ -10,6 +10,11 @@
 //! ([`RequestFacts`]) and the operation's own keys and resource tags
 //! ([`Target`]). The `AccessDenied` message is the engine's rendering of
 //! AWS's wording, naming the policy type that decided.
+//!
+//! [`authorize_within`] decides the same within a budget of evaluation
+//! work (the engine's `PolicySet::work_bound`, read before each
+//! evaluation): over it, the answer is [`OverBudget`], never a decision,
+//! and the caller decides again without a budget elsewhere.
 
 use std::net::IpAddr;
 

@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 /// longest text), so an actual inline decision stays well under the
 /// millisecond this allows for even on a slower core; ordinary principals
 /// with ordinary requests are a few thousand units.
-pub const INLINE_WORK_BUDGET: u64 = 250_000;
+pub const INLINE_WORK_BUDGET: u64 = 200_000;
 
 /// The blocking threads costly decisions may hold at once.
 #[derive(Debug, Clone)]

@@ -395,6 +395,21 @@ async fn process(
                 Err(tessera_iam::IamError::service_failure())
             }
         }
+    } else if ops::evaluates_policies(operation.op) {
+        // The simulator's evaluations follow the caller's own documents:
+        // costly ones must not hold an async worker either.
+        let state = Arc::clone(state);
+        let pool = state.costly.clone();
+        pool.run(move || {
+            state
+                .domain()
+                .execute(&snapshot, &caller, operation, &target, &input, now)
+        })
+        .await
+        .unwrap_or_else(|| {
+            tracing::error!("a simulation task failed");
+            Err(tessera_iam::IamError::service_failure())
+        })
     } else {
         state
             .domain()
