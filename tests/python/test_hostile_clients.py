@@ -284,3 +284,115 @@ def test_a_descriptor_limit_that_leaves_no_room_for_clients_is_refused_at_start(
     with pytest.raises(RuntimeError) as refused:
         server.start()
     assert "ulimit -n" in str(refused.value)
+
+
+# `*` then `a?` 900 times then `b*`: against `a`s, the segment between the
+# stars almost matches at every position, the worst case of the matcher.
+HOSTILE_PATTERN = "*" + "a?" * 900 + "b*"
+
+
+def hostile_document(patterns):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+        "Condition": {"StringLike": {"aws:UserAgent": [HOSTILE_PATTERN] * patterns}}}]})
+
+
+def give_the_most_hostile_policies_the_quotas_allow(iam, user):
+    """A user's inline quota (2,048) holds one pattern, a group's (5,120) two,
+    a managed policy (6,144) three; ten managed policies attached to the user
+    and to each of its ten groups, distinct ones."""
+    assert len(hostile_document(1)) <= 2048 and len(hostile_document(2)) <= 5120
+    assert len(hostile_document(3)) <= 6144
+    iam.put_user_policy(UserName=user, PolicyName="agent", PolicyDocument=hostile_document(1))
+    patterns = 1
+    for holder in [None] + [f"g{i}" for i in range(10)]:
+        if holder:
+            iam.create_group(GroupName=holder)
+            iam.add_user_to_group(GroupName=holder, UserName=user)
+            iam.put_group_policy(GroupName=holder, PolicyName="agent", PolicyDocument=hostile_document(2))
+            patterns += 2
+        for i in range(10):
+            arn = iam.create_policy(PolicyName=f"agent-{holder or 'user'}-{i}",
+                                    PolicyDocument=hostile_document(3))["Policy"]["Arn"]
+            if holder:
+                iam.attach_group_policy(GroupName=holder, PolicyArn=arn)
+            else:
+                iam.attach_user_policy(UserName=user, PolicyArn=arn)
+            patterns += 3
+    return patterns
+
+
+def caller_identity_latencies(server, count):
+    key_id, secret = server.root_keys()
+    sts = boto3.client(
+        "sts", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=key_id, aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}, connect_timeout=30, read_timeout=30),
+    )
+    sts.get_caller_identity()
+    latencies = []
+    for _ in range(count):
+        started_at = time.perf_counter()
+        assert sts.get_caller_identity()["Account"] == server.account_id
+        latencies.append(time.perf_counter() - started_at)
+    return sorted(latencies)
+
+
+def summary(latencies):
+    median = latencies[len(latencies) // 2]
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return f"median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
+
+
+def test_a_user_with_the_worst_patterns_and_a_huge_user_agent_does_not_stall_others(server):
+    iam = server.client("iam")
+    iam.create_user(UserName="hostile")
+    patterns = give_the_most_hostile_policies_the_quotas_allow(iam, "hostile")
+    assert patterns == 351
+    key = iam.create_access_key(UserName="hostile")["AccessKey"]
+    # The longest User-Agent the 64 KiB head cap leaves room for beside a
+    # signed request's other headers.
+    agent = "a" * (62 * 1024)
+
+    def hostile_client(user_agent):
+        return boto3.client(
+            "iam", endpoint_url=server.endpoint, region_name="us-east-1",
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+            config=Config(retries={"max_attempts": 1}, read_timeout=900, user_agent=user_agent),
+        )
+
+    # The decision is the policies', however long it took: a User-Agent that
+    # fits the pattern is allowed, the near miss refused.
+    fits = "a" * 1800 + "b"
+    assert hostile_client(fits).get_user()["User"]["UserName"] == "hostile"
+
+    quiet = caller_identity_latencies(server, 100)
+
+    stop = threading.Event()
+    answers = []
+
+    def hostile_loop():
+        client = hostile_client(agent)
+        while not stop.is_set():
+            try:
+                client.get_user()
+                answers.append("allowed")
+            except client.exceptions.ClientError as error:
+                answers.append(error.response["Error"]["Code"])
+            except Exception as error:  # noqa: BLE001 - the server stopping ends the loop
+                answers.append(type(error).__name__)
+                return
+
+    hostile = [threading.Thread(target=hostile_loop, daemon=True) for _ in range(4)]
+    for thread in hostile:
+        thread.start()
+    time.sleep(1)
+    loaded = caller_identity_latencies(server, 100)
+    stop.set()
+    print(f"\nGetCallerIdentity without hostile load: {summary(quiet)}; "
+          f"with 4 hostile clients ({patterns} patterns, {len(agent)}-byte User-Agent): {summary(loaded)}; "
+          f"hostile requests answered meanwhile: {len(answers)}")
+    assert len(loaded) == 100
+    for thread in hostile:
+        thread.join(timeout=900)
+    assert answers and set(answers) == {"AccessDenied"}, answers

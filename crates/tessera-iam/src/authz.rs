@@ -10,6 +10,11 @@
 //! ([`RequestFacts`]) and the operation's own keys and resource tags
 //! ([`Target`]). The `AccessDenied` message is the engine's rendering of
 //! AWS's wording, naming the policy type that decided.
+//!
+//! [`authorize_within`] decides the same within a budget of evaluation
+//! work (the engine's `PolicySet::work_bound`, read before each
+//! evaluation): over it, the answer is [`OverBudget`], never a decision,
+//! and the caller decides again without a budget elsewhere.
 
 use std::net::IpAddr;
 
@@ -114,6 +119,13 @@ pub struct RequestFacts {
     pub region: String,
 }
 
+/// A decision that would take more evaluation work than the budget it was
+/// given, left undecided: nothing was decided or recorded, and the caller
+/// decides it again, without a budget, where a long decision holds no one
+/// else up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverBudget;
+
 /// Decides whether `caller` may perform `operation` on `target`: the
 /// action on its resource and on every further resource it names (a
 /// rename's destination), then each secondary action (`iam:PassRole`,
@@ -125,20 +137,57 @@ pub fn authorize(
     target: &Target,
     facts: &RequestFacts,
 ) -> Decision {
+    // An unlimited budget is never exceeded: the decision is always made
+    // (the fallback is for the type, and unreachable).
+    authorize_within(snapshot, caller, operation, target, facts, UNLIMITED)
+        .unwrap_or_else(|OverBudget| deny_without_policy(caller, target))
+}
+
+/// The budget that is never exceeded: every evaluation runs to its decision.
+pub const UNLIMITED: u64 = u64::MAX;
+
+/// [`authorize`], unless its evaluations' work bound
+/// ([`tessera_policy::PolicySet::work_bound`], about a nanosecond a unit)
+/// would exceed `budget` in all: then nothing is evaluated past that point
+/// and the answer is [`OverBudget`], never a decision. With [`UNLIMITED`]
+/// the bound is not even computed.
+pub fn authorize_within(
+    snapshot: &Snapshot,
+    caller: &Caller,
+    operation: &Operation,
+    target: &Target,
+    facts: &RequestFacts,
+    budget: u64,
+) -> Result<Decision, OverBudget> {
+    let mut budget = budget;
+    Ok(match gather(snapshot, caller, operation, target) {
+        Ok(policies) => decide(snapshot, caller, &policies, target, facts, &mut budget)?,
+        Err(decided) => decided,
+    })
+}
+
+/// The policies that decide the request, or the decision when none needs
+/// evaluating.
+fn gather(
+    snapshot: &Snapshot,
+    caller: &Caller,
+    operation: &Operation,
+    target: &Target,
+) -> Result<EffectivePolicies, Decision> {
     if operation.always_allowed {
-        return Decision::Allow;
+        return Err(Decision::Allow);
     }
     if let Some(message) = sts_session_limit(caller, operation, target) {
-        return Decision::Deny {
+        return Err(Decision::Deny {
             message,
             denial: Denial::without_policy(),
-        };
+        });
     }
     if target.trust.is_some() && caller.is_root() {
-        return Decision::Deny {
+        return Err(Decision::Deny {
             message: "Roles may not be assumed by root accounts.".into(),
             denial: Denial::without_policy(),
-        };
+        });
     }
     let policies = match caller {
         // The root may do everything in its account; what it asks of
@@ -146,7 +195,7 @@ pub fn authorize(
         // Delegated credentials of the root are limited by their
         // session policy, like any session's.
         Caller::Root { session, .. } if target.trust.is_none() && !is_delegated(session) => {
-            return Decision::Allow
+            return Err(Decision::Allow)
         }
         Caller::Root { .. } => EffectivePolicies::allow_all(),
         Caller::User { user_id, .. } => snapshot.effective_policies(EntityKind::User, user_id),
@@ -171,12 +220,12 @@ pub fn authorize(
         Caller::Saml(_) if operation.op == crate::ops::Op::AssumeRoleWithSAML => {
             EffectivePolicies::default()
         }
-        Caller::Saml(_) => return deny_without_policy(caller, target),
+        Caller::Saml(_) => return Err(deny_without_policy(caller, target)),
     };
     if policies.unreadable || caller.session().is_some_and(|s| s.unreadable) {
-        return deny_without_policy(caller, target);
+        return Err(deny_without_policy(caller, target));
     }
-    decide(snapshot, caller, &policies, target, facts)
+    Ok(policies)
 }
 
 /// Whether a session is delegated credentials (`GetDelegatedAccessToken`).
@@ -225,7 +274,8 @@ fn decide(
     policies: &EffectivePolicies,
     target: &Target,
     facts: &RequestFacts,
-) -> Decision {
+    budget: &mut u64,
+) -> Result<Decision, OverBudget> {
     let trust = target
         .trust
         .as_ref()
@@ -233,7 +283,7 @@ fn decide(
     if target.trust.is_some() && trust.is_none() {
         // A role that does not exist, or whose trust policy cannot be
         // read, is never assumed: AWS answers as for a refusal.
-        return deny_without_policy(caller, target);
+        return Ok(deny_without_policy(caller, target));
     }
     let session: &[Arc<CompiledPolicy>] = caller.session().map_or(&[], |s| &s.policies);
     // A resource's own policy (a delegation request's owner defaults),
@@ -263,8 +313,13 @@ fn decide(
     let resources = std::iter::once(&target.resource).chain(target.also.iter());
     for resource in resources {
         let Some(request) = engine_request(snapshot, caller, target, resource, facts) else {
-            return deny_without_policy(caller, target);
+            return Ok(deny_without_policy(caller, target));
         };
+        if *budget != UNLIMITED {
+            *budget = budget
+                .checked_sub(set.work_bound(&request))
+                .ok_or(OverBudget)?;
+        }
         let evaluation = evaluate(&set, &request);
         if evaluation.decision() != EngineDecision::Allowed {
             // STS names neither the caller nor the role to the bearer of
@@ -276,10 +331,10 @@ fn decide(
                     .access_denied_message(&request)
                     .unwrap_or_else(|| no_identity_policy_message(caller, &target.action, resource))
             };
-            return Decision::Deny {
+            return Ok(Decision::Deny {
                 denial: Denial::of(&evaluation),
                 message,
-            };
+            });
         }
         // The engine holds session policies against role and federated
         // sessions only; delegated credentials of a user or the root are
@@ -291,15 +346,17 @@ fn decide(
             .matched_statements()
             .any(|m| m.policy_type == PolicyType::Session && m.effect == Effect::Allow);
         if delegated && !session_allows {
-            return deny_without_policy(caller, target);
+            return Ok(deny_without_policy(caller, target));
         }
     }
     for secondary in &target.secondary {
-        if let deny @ Decision::Deny { .. } = decide(snapshot, caller, policies, secondary, facts) {
-            return deny;
+        if let deny @ Decision::Deny { .. } =
+            decide(snapshot, caller, policies, secondary, facts, budget)?
+        {
+            return Ok(deny);
         }
     }
-    Decision::Allow
+    Ok(Decision::Allow)
 }
 
 fn no_identity_policy_message(caller: &Caller, action: &str, resource: &str) -> String {

@@ -115,12 +115,39 @@ impl Domain<'_> {
         input: &Value,
         facts: &RequestFacts,
     ) -> Result<Target, Refusal> {
-        crate::ops::precheck(operation, input).map_err(|error| Refusal {
-            error,
-            denial: None,
-        })?;
+        self.authorize_within(snapshot, caller, operation, input, facts, authz::UNLIMITED)
+            .unwrap_or_else(|authz::OverBudget| {
+                // Unreachable: an unlimited budget is never exceeded.
+                Err(Refusal {
+                    error: IamError::service_failure(),
+                    denial: None,
+                })
+            })
+    }
+
+    /// [`Domain::authorize_explained`] within a budget of evaluation work
+    /// (see [`authz::authorize_within`]): [`authz::OverBudget`], with
+    /// nothing decided or recorded, when the request's policy evaluation
+    /// could take longer, so that the caller can decide it again, without
+    /// a budget, on threads where a long decision holds no one else up.
+    pub fn authorize_within(
+        &self,
+        snapshot: &Snapshot,
+        caller: &Caller,
+        operation: &Operation,
+        input: &Value,
+        facts: &RequestFacts,
+        budget: u64,
+    ) -> Result<Result<Target, Refusal>, authz::OverBudget> {
+        if let Err(error) = crate::ops::precheck(operation, input) {
+            return Ok(Err(Refusal {
+                error,
+                denial: None,
+            }));
+        }
         let target = operation.target(snapshot, caller, input);
-        let decision = authz::authorize(snapshot, caller, operation, &target, facts);
+        let decision =
+            authz::authorize_within(snapshot, caller, operation, &target, facts, budget)?;
         // AWS's last-accessed data counts every attempt that reaches
         // authorization, allowed or denied.
         if let Some(attempt) = crate::service_usage::Attempt::of(
@@ -132,7 +159,7 @@ impl Domain<'_> {
             self.usage.attempted(attempt);
         }
         match decision {
-            Decision::Allow => Ok(target),
+            Decision::Allow => Ok(Ok(target)),
             Decision::Deny { message, denial } => {
                 self.audit.record(&AuditEvent {
                     caller,
@@ -140,10 +167,10 @@ impl Domain<'_> {
                     resource: &target.resource,
                     outcome: Outcome::Denied,
                 });
-                Err(Refusal {
+                Ok(Err(Refusal {
                     error: IamError::new("AccessDenied", message),
                     denial: Some(denial),
-                })
+                }))
             }
         }
     }

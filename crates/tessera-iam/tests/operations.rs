@@ -536,3 +536,57 @@ fn an_encoded_authorization_message_decodes_for_its_account_and_nothing_else_doe
         assert_eq!(error.code, "InvalidAuthorizationMessageException");
     }
 }
+
+#[test]
+fn a_decision_over_its_work_budget_is_left_undecided_and_decided_the_same_without_one() {
+    use tessera_iam::authz::{authorize_within, OverBudget};
+    let world = World::new();
+    let user = world
+        .call(&World::root(), "CreateUser", json!({"UserName": "erin"}))
+        .expect("create");
+    let erin = Caller::User {
+        account: ACCOUNT.into(),
+        partition: "aws".into(),
+        user_id: user["User"]["UserId"].as_str().expect("id").into(),
+        name: "erin".into(),
+        path: "/".into(),
+        session: None,
+    };
+    let pattern = format!("*{}b*", "a?".repeat(900));
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser",
+        "Resource": "*", "Condition": {"StringLike": {"aws:UserAgent": pattern}}}]});
+    world
+        .call(
+            &World::root(),
+            "PutUserPolicy",
+            json!({"UserName": "erin", "PolicyName": "agent", "PolicyDocument": doc.to_string()}),
+        )
+        .expect("put policy");
+    let op = ops::find(Service::Iam, "GetUser").expect("implemented");
+    let snapshot = world.cell.load();
+    let target = op.target(&snapshot, &erin, &json!({}));
+    let with_agent = |agent: String| tessera_iam::authz::RequestFacts {
+        user_agent: Some(agent),
+        ..Support::facts()
+    };
+    let budget = 200_000;
+    // An ordinary User-Agent is decided within the budget.
+    let short = with_agent("aws-cli/2".into());
+    assert!(matches!(
+        authorize_within(&snapshot, &erin, op, &target, &short, budget),
+        Ok(Decision::Deny { .. })
+    ));
+    // A long one is not decided at all within it, and is decided without.
+    for (agent, allowed) in [
+        (format!("{}b", "a".repeat(60_000)), true),
+        ("a".repeat(60_000), false),
+    ] {
+        let facts = with_agent(agent);
+        assert_eq!(
+            authorize_within(&snapshot, &erin, op, &target, &facts, budget),
+            Err(OverBudget)
+        );
+        let decided = authorize(&snapshot, &erin, op, &target, &facts);
+        assert_eq!(decided == Decision::Allow, allowed, "{decided:?}");
+    }
+}

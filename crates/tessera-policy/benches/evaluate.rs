@@ -239,9 +239,93 @@ fn hostile_pattern_bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// `count` copies of `pattern` on `aws:UserAgent`, at most three to a
+/// policy, as a managed policy's 6,144 characters allow for the longest.
+fn hostile_policies(pattern: &str, count: usize) -> Vec<Arc<CompiledPolicy>> {
+    let patterns = vec![pattern; count];
+    patterns
+        .chunks(3)
+        .map(|chunk| {
+            let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                "Condition": {"StringLike": {"aws:UserAgent": chunk}}}]});
+            compile(PolicyKind::Identity, &doc)
+        })
+        .collect()
+}
+
+/// The server decides a request inline when [`PolicySet::work_bound`] is at
+/// most 200,000 units (`tessera-server`'s `INLINE_WORK_BUDGET`), else on
+/// its pool of costly decisions. `work_bound/*` measures what an inline
+/// decision costs at that budget for the shapes that cost the most per
+/// unit, and what the costliest request a user's quotas allow costs in
+/// all (351 of the patterns above against a 62 KiB `User-Agent`).
+fn work_bound_bench(c: &mut Criterion) {
+    const BUDGET: u64 = 200_000;
+    let mut group = c.benchmark_group("work_bound");
+    group.sample_size(10);
+    let question_run = format!("*{}b*", "a?".repeat(900));
+    let literal = format!("*{}b*", "a".repeat(31));
+    let cases: [(&str, &str, usize, usize); 3] = [
+        ("at_budget_one_1800_char_question_run", &question_run, 1, 0),
+        ("at_budget_100_literals_of_32_bytes", &literal, 100, 0),
+        (
+            "worst_request_351_question_runs_62KiB",
+            &question_run,
+            351,
+            62 * 1024,
+        ),
+    ];
+    for (name, pattern, count, fixed_len) in cases {
+        let compiled = hostile_policies(pattern, count);
+        let set = PolicySet {
+            identity: &compiled,
+            ..PolicySet::default()
+        };
+        let with_agent = |len: usize| {
+            request(&format!("arn:aws:iam::{ACCOUNT}:user/bob"), ACCOUNT)
+                .with_context("aws:UserAgent", "a".repeat(len))
+        };
+        // The longest User-Agent still within the budget, unless fixed.
+        let len = if fixed_len > 0 {
+            fixed_len
+        } else {
+            let (mut low, mut high) = (1usize, 1 << 20);
+            while low < high {
+                let mid = (low + high).div_ceil(2);
+                if set.work_bound(&with_agent(mid)) <= BUDGET {
+                    low = mid;
+                } else {
+                    high = mid - 1;
+                }
+            }
+            low
+        };
+        let req = with_agent(len);
+        eprintln!(
+            "work_bound/{name}: {len}-byte User-Agent, bound {} units",
+            set.work_bound(&req)
+        );
+        assert_eq!(evaluate(&set, &req).decision(), Decision::ImplicitDeny);
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))
+        });
+    }
+    group.bench_function("bound_of_the_worst_request", |b| {
+        let compiled = hostile_policies(&question_run, 351);
+        let set = PolicySet {
+            identity: &compiled,
+            ..PolicySet::default()
+        };
+        let req = request(&format!("arn:aws:iam::{ACCOUNT}:user/bob"), ACCOUNT)
+            .with_context("aws:UserAgent", "a".repeat(62 * 1024));
+        b.iter(|| black_box(black_box(&set).work_bound(black_box(&req))))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(30);
-    targets = identity_benches, cross_account_bench, compile_bench, hostile_pattern_bench
+    targets = identity_benches, cross_account_bench, compile_bench, hostile_pattern_bench, work_bound_bench
 }
 criterion_main!(benches);

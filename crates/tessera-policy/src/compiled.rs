@@ -16,6 +16,7 @@ use crate::diagnostics::{PolicyKind, ValidationConfig, ValidationReport};
 use crate::document::{analyze, Document, Effect, LanguageVersion, PrincipalModel, StatementModel};
 use crate::pattern::{Case, Pattern, Wildcards};
 use crate::request::{service_hash, Principal, PrincipalKind, Request};
+use crate::work::MatchWork;
 
 /// A validated, compiled policy, ready to evaluate. Immutable; share it
 /// with `Arc` across threads.
@@ -31,6 +32,8 @@ pub struct CompiledPolicy {
     version: LanguageVersion,
     id: Option<Box<str>>,
     report: ValidationReport,
+    /// What evaluating it can cost, for [`PolicySet::work_bound`](crate::PolicySet::work_bound).
+    work: MatchWork,
 }
 
 #[derive(Clone, Debug)]
@@ -283,6 +286,7 @@ impl CompiledPolicy {
             .map(|s| compile_statement(s, variables))
             .collect();
         let index = build_index(&statements);
+        let work = MatchWork::of(&statements);
         CompiledPolicy {
             name: name.into(),
             kind,
@@ -291,7 +295,13 @@ impl CompiledPolicy {
             statements,
             index,
             report,
+            work,
         }
+    }
+
+    /// What evaluating this policy can cost.
+    pub(crate) fn match_work(&self) -> MatchWork {
+        self.work
     }
 
     /// The name or ARN given at compile time.
@@ -680,6 +690,11 @@ impl ActionPattern {
 }
 
 impl ResourceMatcher {
+    /// The patterns, in the order written.
+    pub(crate) fn patterns(&self) -> &[Pattern] {
+        self.patterns.as_slice()
+    }
+
     /// Whether the statement's Resource/NotResource admits the request.
     /// An entry with a variable the request has no value for "will not
     /// match any resource" (reference_policies_variables, "Policy variables

@@ -67,6 +67,8 @@
 //! - `request`: [`Principal`], [`Request`], [`Context`].
 //! - `evaluate`: [`PolicySet`], [`evaluate`], [`Evaluation`], and the
 //!   AccessDenied wording.
+//! - `work`: [`PolicySet::work_bound`], an upper bound on what one
+//!   evaluation can cost, read before it runs.
 //!
 //! **Invariant:** an evaluation never fails, and nothing it cannot read
 //! makes a positive test hold: a missing key, an unparsable request value
@@ -119,6 +121,7 @@ pub mod json;
 mod pattern;
 mod request;
 mod values;
+mod work;
 
 pub use arn::{is_account_id, Arn, KNOWN_PARTITIONS};
 pub use bundle::PolicyBundle;

@@ -158,6 +158,40 @@ pub(crate) trait Resolve {
     fn resolve(&self, key: &str) -> Option<&str>;
 }
 
+/// An upper bound on the work of matching a pattern against a text of `n`
+/// bytes, in word operations per byte of text: `passes × n`, plus, for
+/// each `${…}` variable, up to `n / 64` passes more, since a variable's
+/// value lengthens its segment and a segment longer than the text left is
+/// refused without a search. One unit is about a nanosecond (the
+/// `hostile_pattern` benches in `BENCHMARKS.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MatchCost {
+    /// Passes over the text, whatever the request: one per segment between
+    /// stars, and one more per 64 of its characters.
+    pub(crate) passes: u64,
+    /// Variables, each of which adds passes in proportion to its value.
+    pub(crate) variables: u64,
+}
+
+impl MatchCost {
+    /// The sum of two costs.
+    pub(crate) fn plus(self, other: MatchCost) -> MatchCost {
+        MatchCost {
+            passes: self.passes.saturating_add(other.passes),
+            variables: self.variables.saturating_add(other.variables),
+        }
+    }
+
+    /// The work against text of at most `n` bytes (any variable's value
+    /// being one of them).
+    pub(crate) fn against(self, n: u64) -> u64 {
+        let per_byte = self
+            .passes
+            .saturating_add(self.variables.saturating_mul(n.div_ceil(64)));
+        per_byte.saturating_mul(n)
+    }
+}
+
 impl Pattern {
     /// Parses `text`. With `variables` false (policies without Version
     /// 2012-10-17) `${…}` is literal text.
@@ -234,6 +268,40 @@ impl Pattern {
         match &self.shape {
             Shape::General(pieces) => pieces.iter().any(|p| matches!(p, Piece::Variable(_))),
             Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) | Shape::Contains(_) => false,
+        }
+    }
+
+    /// What matching this pattern can cost, per byte of the text it is
+    /// matched against (see [`MatchCost`]).
+    pub(crate) fn cost(&self) -> MatchCost {
+        match &self.shape {
+            Shape::AnyText => MatchCost::default(),
+            Shape::Exact(_) | Shape::Prefix(_) => MatchCost {
+                passes: 1,
+                variables: 0,
+            },
+            // Ignoring case, the literal is searched for bit-parallel.
+            Shape::Contains(literal) => MatchCost {
+                passes: 1 + (literal.char_count() as u64).div_ceil(64),
+                variables: 0,
+            },
+            Shape::General(pieces) => {
+                let mut cost = MatchCost::default();
+                for segment in pieces.split(|piece| matches!(piece, Piece::Star)) {
+                    let mut atoms = 0u64;
+                    for piece in segment {
+                        match piece {
+                            Piece::Question => atoms += 1,
+                            Piece::Literal(s) => atoms += s.chars().count() as u64,
+                            Piece::Text(l) => atoms += l.char_count() as u64,
+                            Piece::Variable(_) => cost.variables += 1,
+                            Piece::Star => {}
+                        }
+                    }
+                    cost.passes += 1 + atoms.div_ceil(64);
+                }
+                cost
+            }
         }
     }
 
@@ -469,7 +537,7 @@ fn find_segment<R: Resolve + ?Sized>(
         }?;
         return Some(from + found.0 + found.1);
     }
-    let searcher = ShiftAnd::new(segment, case, resolver)?;
+    let searcher = ShiftAnd::new(segment, case, resolver, rest.len())?;
     searcher.find_end(rest).map(|end| from + end)
 }
 
@@ -478,11 +546,14 @@ const SHORT_NEEDLE: usize = 32;
 
 /// The first position in `text` where `needle` occurs. A short needle (the
 /// usual literal of a policy) is found by scanning for its first byte and
-/// comparing, which beats setting up a general searcher and costs at most
-/// [`SHORT_NEEDLE`] comparisons per byte of text; a longer one by the
-/// standard two-way search, linear in the text. A first byte of a UTF-8
-/// needle is never a continuation byte, so every candidate is a character
-/// boundary.
+/// comparing, which beats setting up a general searcher; a longer one by
+/// the standard two-way search, linear in the text. A text in which the
+/// first byte keeps recurring without a match (`aaa…` against `aa…ab`)
+/// would cost up to [`SHORT_NEEDLE`] comparisons per byte, so after
+/// [`candidates_allowed`] failed candidates the rest of the text goes to
+/// the two-way search too: at most about three comparisons per byte in
+/// all. A first byte of a UTF-8 needle is never a continuation byte, so
+/// every candidate is a character boundary.
 fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
     if needle.len() > SHORT_NEEDLE {
         return text.find(std::str::from_utf8(needle).ok()?);
@@ -491,6 +562,7 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
     let Some(&first) = needle.first() else {
         return Some(0);
     };
+    let mut candidates_left = candidates_allowed(bytes.len());
     let mut at = 0;
     loop {
         let candidate = at + bytes.get(at..)?.iter().position(|&b| b == first)?;
@@ -501,7 +573,22 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
             return Some(candidate);
         }
         at = candidate + 1;
+        candidates_left -= 1;
+        if candidates_left == 0 {
+            let rest = text.get(at..)?;
+            return rest
+                .find(std::str::from_utf8(needle).ok()?)
+                .map(|found| at + found);
+        }
     }
+}
+
+/// Failed first-byte candidates [`find_literal`] tries in a text of `len`
+/// bytes before it hands the rest to the two-way search: enough for any
+/// ordinary text, few enough that their comparisons stay within two per
+/// byte of text.
+fn candidates_allowed(len: usize) -> usize {
+    16 + len / SHORT_NEEDLE * 2
 }
 
 fn value_of<'a, R: Resolve + ?Sized>(variable: &'a Variable, resolver: &'a R) -> Option<&'a str> {
@@ -551,7 +638,17 @@ enum Positions {
 }
 
 impl ShiftAnd {
-    fn new<R: Resolve + ?Sized>(segment: &[Piece], case: Case, resolver: &R) -> Option<ShiftAnd> {
+    /// The searcher for `segment`, or `None` when it cannot match a text
+    /// of `text_len` bytes: a variable without a value, or more characters
+    /// than the text has bytes. The second keeps a segment lengthened by a
+    /// variable's value (`*?${aws:UserAgent}*`) from costing a pass per 64
+    /// of its characters over a text too short to hold it.
+    fn new<R: Resolve + ?Sized>(
+        segment: &[Piece],
+        case: Case,
+        resolver: &R,
+        text_len: usize,
+    ) -> Option<ShiftAnd> {
         let mut atoms: Vec<Option<Fold>> = Vec::new();
         for piece in segment {
             let text: &str = match piece {
@@ -565,6 +662,12 @@ impl ShiftAnd {
                 Piece::Star => return None,
             };
             atoms.extend(text.chars().map(|c| Some(fold(c, case))));
+            if atoms.len() > text_len {
+                return None;
+            }
+        }
+        if atoms.len() > text_len {
+            return None;
         }
         let len = atoms.len();
         let words = len.div_ceil(64);
@@ -1107,6 +1210,53 @@ mod tests {
         assert!(!k.matches("\u{212a}", Case::Sensitive, &none));
         let e = Pattern::parse("café*", Wildcards::Glob, false);
         assert!(e.matches("CAFÉ au lait", Case::Insensitive, &none));
+    }
+
+    #[test]
+    fn a_literal_whose_first_byte_keeps_recurring_is_still_found_or_refused() {
+        let needle = format!("{}b", "a".repeat(31));
+        let refused = "a".repeat(10_000);
+        let found = format!("{refused}b");
+        for (text, expected) in [
+            (refused.as_str(), None),
+            (found.as_str(), Some(10_000 - 31)),
+        ] {
+            assert_eq!(find_literal(text, needle.as_bytes()), expected);
+            assert_eq!(glob_match(&format!("*{needle}*"), text), expected.is_some());
+        }
+        // Found after the hand-over to the two-way search, and before it.
+        let late = format!("{}{needle}{}", "a".repeat(5_000), "c".repeat(10));
+        assert_eq!(find_literal(&late, needle.as_bytes()), Some(5_000));
+        assert_eq!(find_literal("xxab", b"ab"), Some(2));
+    }
+
+    #[test]
+    fn a_segment_longer_than_the_text_left_matches_nothing() {
+        let agent = "a".repeat(2_000);
+        let vars = Vars(Box::leak(Box::new([(
+            "aws:useragent",
+            &*Box::leak(agent.clone().into_boxed_str()),
+        )])));
+        let p = Pattern::parse("*?${aws:UserAgent}*", Wildcards::Glob, true);
+        assert!(!p.matches(&agent, Case::Sensitive, &vars));
+        assert!(p.matches(&format!("x{agent}"), Case::Sensitive, &vars));
+        let q = Pattern::parse("*a?a*", Wildcards::Glob, false);
+        assert!(!q.matches("aa", Case::Sensitive, &Vars(&[])));
+        assert!(q.matches("xaxa", Case::Sensitive, &Vars(&[])));
+    }
+
+    #[test]
+    fn cost_counts_segments_their_length_and_variables() {
+        let cost = |text: &str| Pattern::parse(text, Wildcards::Glob, true).cost();
+        assert_eq!(cost("*"), MatchCost::default());
+        assert_eq!(cost("s3:Get*").passes, 1);
+        let hostile = format!("*{}b*", "a?".repeat(900));
+        // Three segments (empty, 1,801 characters, empty).
+        assert_eq!(cost(&hostile).passes, 1 + (1 + 1801_u64.div_ceil(64)) + 1);
+        let variable = cost("*?${aws:UserAgent}*");
+        assert_eq!(variable.variables, 1);
+        // A variable's value lengthens its segment: charged n / 64 passes.
+        assert!(variable.against(64_000) > cost("*?x*").against(64_000) * 100);
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //!   in emulator mode, for a key the server does not know, which is then
 //!   treated as the default account's root. Both paths go through
 //!   `tessera_sigv4::VerifiedRequest`, which only the verifier builds.
+//! - A policy evaluation whose work bound exceeds
+//!   [`costly::INLINE_WORK_BUDGET`] never runs on an async worker: it is
+//!   decided on a small bounded set of blocking threads ([`costly`]).
 //! - Authentication and authorization read only the in-memory snapshot; SQL
 //!   runs only inside operations, on blocking threads.
 //! - After an operation that wrote to the store, the node refreshes its
@@ -26,6 +29,7 @@ pub mod audit;
 pub mod body;
 pub mod clock;
 pub mod compaction;
+pub mod costly;
 pub mod delegation_tokens;
 pub mod http;
 pub mod limits;

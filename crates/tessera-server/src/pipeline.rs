@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use tessera_iam::authz::RequestFacts;
+use tessera_iam::authz::{OverBudget, RequestFacts};
 use tessera_iam::caller::Caller;
 use tessera_iam::credentials;
 use tessera_iam::dispatch::Refusal;
@@ -338,10 +338,21 @@ async fn process(
         secure_transport: false,
         region,
     };
-    let target = match state
-        .domain()
-        .authorize_explained(&snapshot, &caller, operation, &input, &facts)
-    {
+    let decided = state.domain().authorize_within(
+        &snapshot,
+        &caller,
+        operation,
+        &input,
+        &facts,
+        crate::costly::INLINE_WORK_BUDGET,
+    );
+    let decided = match decided {
+        Ok(decided) => decided,
+        Err(OverBudget) => {
+            decide_off_the_workers(state, &snapshot, &caller, operation, &input, &facts).await
+        }
+    };
+    let target = match decided {
         Ok(target) => {
             observed.allowed(&state.metrics);
             target
@@ -384,6 +395,21 @@ async fn process(
                 Err(tessera_iam::IamError::service_failure())
             }
         }
+    } else if ops::evaluates_policies(operation.op) {
+        // The simulator's evaluations follow the caller's own documents:
+        // costly ones must not hold an async worker either.
+        let state = Arc::clone(state);
+        let pool = state.costly.clone();
+        pool.run(move || {
+            state
+                .domain()
+                .execute(&snapshot, &caller, operation, &target, &input, now)
+        })
+        .await
+        .unwrap_or_else(|| {
+            tracing::error!("a simulation task failed");
+            Err(tessera_iam::IamError::service_failure())
+        })
     } else {
         state
             .domain()
@@ -402,6 +428,34 @@ async fn process(
         model,
         operation: operation.name,
         output,
+    })
+}
+
+/// A decision too costly for an async worker, made on the pool of
+/// [`crate::costly`], with the same inputs and the same outcome.
+async fn decide_off_the_workers(
+    state: &Arc<AppState>,
+    snapshot: &Arc<Snapshot>,
+    caller: &Caller,
+    operation: &'static ops::Operation,
+    input: &Value,
+    facts: &RequestFacts,
+) -> Result<tessera_iam::ops::Target, Refusal> {
+    let (state, snapshot) = (Arc::clone(state), Arc::clone(snapshot));
+    let (caller, input, facts) = (caller.clone(), input.clone(), facts.clone());
+    let pool = state.costly.clone();
+    pool.run(move || {
+        state
+            .domain()
+            .authorize_explained(&snapshot, &caller, operation, &input, &facts)
+    })
+    .await
+    .unwrap_or_else(|| {
+        tracing::error!("an authorization task failed");
+        Err(Refusal {
+            error: tessera_iam::IamError::service_failure(),
+            denial: None,
+        })
     })
 }
 

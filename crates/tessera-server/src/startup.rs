@@ -148,6 +148,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         metrics,
         public_url,
         oidc_keys: crate::oidc_keys::OidcKeys::new(),
+        costly: crate::costly::CostlyDecisions::for_this_machine(),
     });
     {
         let state = Arc::clone(&state);

@@ -45,6 +45,8 @@ pub struct AppState {
     pub public_url: String,
     /// OpenID Connect providers' signing keys, fetched and cached.
     pub oidc_keys: crate::oidc_keys::OidcKeys,
+    /// Where decisions too costly for an async worker are made.
+    pub costly: crate::costly::CostlyDecisions,
 }
 
 impl AppState {

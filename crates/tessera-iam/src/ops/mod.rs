@@ -669,6 +669,14 @@ pub fn accepts_unsigned(service: Service, action: &str) -> bool {
     service == Service::Sts && matches!(action, "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity")
 }
 
+/// Whether the operation itself evaluates policies the caller supplies
+/// (the policy simulator): its cost follows the caller's documents,
+/// context entries and lists of actions and resources, so a server runs it
+/// where a long evaluation holds no one else up.
+pub fn evaluates_policies(op: Op) -> bool {
+    matches!(op, Op::SimulateCustomPolicy | Op::SimulatePrincipalPolicy)
+}
+
 /// The caller a federation request stands for, from its verified token
 /// or assertion; `None` for an operation that is not a federation.
 pub fn federated_caller(
