@@ -157,7 +157,7 @@ pub(crate) enum Few<T> {
 }
 
 impl<T> Few<T> {
-    fn from_vec(mut items: Vec<T>) -> Few<T> {
+    pub(crate) fn from_vec(mut items: Vec<T>) -> Few<T> {
         if items.len() == 1 {
             if let Some(item) = items.pop() {
                 return Few::One(item);
@@ -177,6 +177,14 @@ impl<T> Few<T> {
             Few::Two(items) => items,
             Few::Many(items) => items,
         }
+    }
+}
+
+impl<T> std::ops::Deref for Few<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        self.as_slice()
     }
 }
 
@@ -680,6 +688,11 @@ impl ActionPattern {
 }
 
 impl ResourceMatcher {
+    /// True for `NotResource`.
+    pub(crate) fn is_negated(&self) -> bool {
+        self.negated
+    }
+
     /// Whether the statement's Resource/NotResource admits the request.
     /// An entry with a variable the request has no value for "will not
     /// match any resource" (reference_policies_variables, "Policy variables
