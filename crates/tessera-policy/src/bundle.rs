@@ -66,6 +66,10 @@ pub struct PolicyBundle {
     /// Patterns without a literal service prefix (`*`, `*:List*`), a span
     /// of `patterns` (its start).
     always: Span,
+    /// For a small bundle, `statement_at` held in the bundle itself, so a
+    /// candidate's record and its conditions (the records up to the next
+    /// statement's) are fetched without reading other memory first.
+    inline_statement_at: Option<[u16; STATEMENT_AT]>,
     /// Whether every statement fits one word of a bit set: patterns then
     /// name their statements by [`BundlePattern::mask`].
     small: bool,
@@ -73,8 +77,14 @@ pub struct PolicyBundle {
     /// The index lists: pattern ids for `services`, `always` and `NotAction`
     /// statements, statement ids for patterns.
     ids: Box<[u32]>,
-    statements: Box<[BundleStatement]>,
-    conditions: Box<[BundleCondition]>,
+    /// Every statement followed by its conditions, in (policy, statement)
+    /// order: one allocation, so a statement and its conditions share
+    /// cache lines and pages.
+    records: Box<[Record]>,
+    /// Where each statement's record is in `records`, by statement id, and
+    /// the end of the last: statement `s` and its conditions are
+    /// `records[statement_at[s]..statement_at[s + 1]]`.
+    statement_at: Box<[u32]>,
     /// Every distinct condition key, lowercased, once.
     keys: KeyTable,
     /// Statements written with `NotAction`, ascending.
@@ -108,6 +118,10 @@ struct BundlePattern {
     pattern: ActionPattern,
 }
 
+/// Entries of `statement_at` a small bundle holds inline: one per
+/// statement of a small bundle, and the end of the last.
+const STATEMENT_AT: usize = 65;
+
 /// Service prefixes whose index entries the bundle holds inline.
 const INLINE_SERVICES: usize = 8;
 
@@ -127,6 +141,13 @@ struct BundleStatement {
     principal: Option<Box<PrincipalMatcher>>,
     resources: Option<ResourceMatcher>,
     effect: Effect,
+}
+
+/// One entry of [`PolicyBundle::records`].
+#[derive(Clone, Debug)]
+enum Record {
+    Statement(BundleStatement),
+    Condition(BundleCondition),
 }
 
 /// A condition test, with its key as an id in [`PolicyBundle::keys`] and
@@ -262,6 +283,24 @@ impl Bits {
 /// without using it.
 fn touch(value: Option<u64>) {
     std::hint::black_box(value);
+}
+
+/// Loads the first and last fields of a statement record, so that every
+/// cache line it spans is fetched (the record is under three lines: the
+/// middle one, if any, is reached through `resources`).
+fn touch_record(statement: &BundleStatement) {
+    let middle = statement
+        .resources
+        .as_ref()
+        .map_or(0, |r| u64::from(r.is_negated()));
+    touch(Some(
+        u64::from(statement.policy) ^ middle ^ statement.effect as u64,
+    ));
+}
+
+/// Loads a condition's key id and first value.
+fn touch_condition(c: &BundleCondition) {
+    touch(Some(u64::from(c.key) ^ c.values.touch()));
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -463,7 +502,40 @@ impl PolicyBundle {
             bits | 1u64.checked_shl(s).unwrap_or(0)
         });
         let patterns: Box<[BundlePattern]> = patterns;
+        // Each statement followed by its conditions.
+        let mut records = Vec::with_capacity(statements.len() + conditions.len());
+        let mut statement_at = Vec::with_capacity(statements.len() + 1);
+        let mut conditions = conditions.into_iter();
+        for mut statement in statements {
+            statement_at.push(to_u32(records.len()));
+            let count = statement.conditions.len as usize;
+            statement.conditions = Span {
+                start: to_u32(records.len() + 1),
+                len: statement.conditions.len,
+            };
+            records.push(Record::Statement(statement));
+            records.extend(conditions.by_ref().take(count).map(Record::Condition));
+        }
+        statement_at.push(to_u32(records.len()));
+        let inline_statement_at = if small {
+            let mut inline = [0u16; STATEMENT_AT];
+            let end = statement_at.last().copied().unwrap_or(0);
+            let mut fits = true;
+            for (slot, at) in inline
+                .iter_mut()
+                .zip(statement_at.iter().copied().chain(std::iter::repeat(end)))
+            {
+                match u16::try_from(at) {
+                    Ok(at) => *slot = at,
+                    Err(_) => fits = false,
+                }
+            }
+            fits.then_some(inline)
+        } else {
+            None
+        };
         PolicyBundle {
+            inline_statement_at,
             inline_hashes,
             inline_spans,
             inline_reach,
@@ -474,8 +546,8 @@ impl PolicyBundle {
             small,
             patterns,
             ids: ids.into_boxed_slice(),
-            statements: statements.into_boxed_slice(),
-            conditions: conditions.into_boxed_slice(),
+            records: records.into_boxed_slice(),
+            statement_at: statement_at.into_boxed_slice(),
             keys: KeyTable {
                 text: key_text.into_boxed_str(),
                 spans: key_spans.into_boxed_slice(),
@@ -524,26 +596,42 @@ impl PolicyBundle {
         }
     }
 
-    /// Loads the first and last fields of a statement record, so that every
-    /// cache line it spans is fetched (the record is under three lines: the
-    /// middle one, if any, is reached through `resources`), and the first
-    /// value of each of its conditions.
+    /// Loads a statement record and its conditions.
     fn touch_statement(&self, statement: &BundleStatement) {
-        let middle = statement
-            .resources
-            .as_ref()
-            .map_or(0, |r| u64::from(r.is_negated()));
-        touch(Some(
-            u64::from(statement.policy) ^ middle ^ statement.effect as u64,
-        ));
-        for c in Span::of(&self.conditions, statement.conditions) {
-            touch(Some(u64::from(c.key) ^ c.values.touch()));
+        touch_record(statement);
+        for c in self.conditions_of(statement) {
+            touch_condition(c);
         }
+    }
+
+    /// Statement `s`.
+    fn statement(&self, s: usize) -> Option<&BundleStatement> {
+        let at = match &self.inline_statement_at {
+            Some(inline) => usize::from(*inline.get(s)?),
+            None => *self.statement_at.get(s)? as usize,
+        };
+        match self.records.get(at)? {
+            Record::Statement(statement) => Some(statement),
+            Record::Condition(_) => None,
+        }
+    }
+
+    /// The conditions of `statement`.
+    fn conditions_of<'s>(
+        &'s self,
+        statement: &BundleStatement,
+    ) -> impl Iterator<Item = &'s BundleCondition> {
+        Span::of(&self.records, statement.conditions)
+            .iter()
+            .filter_map(|r| match r {
+                Record::Condition(c) => Some(c),
+                Record::Statement(_) => None,
+            })
     }
 
     /// The number of statements across its policies.
     pub fn statement_count(&self) -> usize {
-        self.statements.len()
+        self.statement_at.len().saturating_sub(1)
     }
 
     /// Calls `visit` with every statement that applies to `request`, in
@@ -566,7 +654,7 @@ impl PolicyBundle {
         // patterns to test, the statements they may name (known from the
         // index before any pattern is tested), the conditions and what
         // their values point at, the keys and the policies.
-        let mut candidates = Bits::new(self.statements.len());
+        let mut candidates = Bits::new(self.statement_count());
         let track = !self.not_action.is_empty();
         let mut matched = Bits::new(if track { self.patterns.len() } else { 0 });
         // The service-independent patterns held in the bundle itself are
@@ -591,13 +679,34 @@ impl PolicyBundle {
         if self.small {
             let mut bits = reach | mask | self.always_reach;
             while bits != 0 {
-                if let Some(statement) = self.statements.get(bits.trailing_zeros() as usize) {
-                    self.touch_statement(statement);
+                let s = bits.trailing_zeros() as usize;
+                match &self.inline_statement_at {
+                    // The statement and its conditions, found from the
+                    // bundle itself: all fetched at once.
+                    Some(inline) => {
+                        let start = inline.get(s).copied().unwrap_or(0);
+                        let end = inline.get(s + 1).copied().unwrap_or(0);
+                        for record in self
+                            .records
+                            .get(usize::from(start)..usize::from(end))
+                            .unwrap_or(&[])
+                        {
+                            match record {
+                                Record::Statement(statement) => touch_record(statement),
+                                Record::Condition(c) => touch_condition(c),
+                            }
+                        }
+                    }
+                    None => {
+                        if let Some(statement) = self.statement(s) {
+                            self.touch_statement(statement);
+                        }
+                    }
                 }
                 bits &= bits - 1;
             }
         } else {
-            touch(self.statements.first().map(|s| u64::from(s.policy)));
+            touch(self.statement_at.first().map(|&at| u64::from(at)));
         }
         let spans = if self.header_always.is_empty() {
             [self.always, specific]
@@ -626,7 +735,7 @@ impl PolicyBundle {
             *word |= mask;
         }
         for &s in self.not_action.iter() {
-            let Some(statement) = self.statements.get(s as usize) else {
+            let Some(statement) = self.statement(s as usize) else {
                 continue;
             };
             let excluded = Span::of(&self.ids, statement.not_action)
@@ -639,14 +748,14 @@ impl PolicyBundle {
         if !self.small {
             // Large bundles have no reach masks: fetch the candidates now.
             candidates.for_each(|s| {
-                if let Some(statement) = self.statements.get(s as usize) {
+                if let Some(statement) = self.statement(s as usize) {
                     self.touch_statement(statement);
                 }
             });
         }
         let mut keys = ResolvedKeys::new();
         candidates.for_each(|s| {
-            let Some(statement) = self.statements.get(s as usize) else {
+            let Some(statement) = self.statement(s as usize) else {
                 return;
             };
             let Some(policy) = self.policies.get(statement.policy as usize) else {
@@ -663,12 +772,10 @@ impl PolicyBundle {
             let Some(naming) = parts.applies(request, principal, has_boundary) else {
                 return;
             };
-            let holds = Span::of(&self.conditions, statement.conditions)
-                .iter()
-                .all(|c| {
-                    c.values
-                        .hold(c.operator, keys.get(c.key, &self.keys, request), request)
-                });
+            let holds = self.conditions_of(statement).all(|c| {
+                c.values
+                    .hold(c.operator, keys.get(c.key, &self.keys, request), request)
+            });
             if holds {
                 visit(policy, statement.index as usize, statement.effect, naming);
             }
