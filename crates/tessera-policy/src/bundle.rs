@@ -11,18 +11,26 @@
 //!   policies is tested once per decision), each with the statements that
 //!   list it;
 //! - one index from service prefix (by hash) to the patterns that can
-//!   match it, plus the patterns that can match any service;
-//! - the statements' other elements (effect, resources, principal,
-//!   conditions) in one array in (policy, statement) order, and their
-//!   conditions in another.
+//!   match it and, for up to 64 statements, the statements those patterns
+//!   can name, plus the patterns that can match any service (up to two of
+//!   them held in the bundle itself);
+//! - the statements' other elements (effect, resources, principal) in one
+//!   array in (policy, statement) order, each followed by its conditions,
+//!   with up to two values of each condition inline and its key as an id
+//!   into one table of the distinct keys.
 //!
-//! A decision tests the request's service's patterns and the
+//! A decision first reads only the bundle itself: the service's entry and
+//! the inline service-independent patterns say which statements can be
+//! candidates, and where their records are, so all of those records are
+//! fetched at once, their cache misses overlapping, before any of them is
+//! checked. It then tests the request's service's patterns and the
 //! service-independent ones, marks the statements they name in a bit set,
 //! adds the `NotAction` statements none of whose patterns matched, and
 //! checks the marked statements in order. The statements checked, their
 //! order and the rule applied to each are those of scanning the policies
 //! one by one, so both decide alike and report the same matched
-//! statements.
+//! statements. Each condition key is looked up in the request once per
+//! decision, however many statements test it.
 
 use std::sync::Arc;
 
