@@ -11,28 +11,37 @@
 //!   policies is tested once per decision), each with the statements that
 //!   list it;
 //! - one index from service prefix (by hash) to the patterns that can
-//!   match it, plus the patterns that can match any service;
-//! - the statements' other elements (effect, resources, principal,
-//!   conditions) in one array in (policy, statement) order, and their
-//!   conditions in another.
+//!   match it and, for up to 64 statements, the statements those patterns
+//!   can name, plus the patterns that can match any service (up to two of
+//!   them held in the bundle itself);
+//! - the statements' other elements (effect, resources, principal) in one
+//!   array in (policy, statement) order, each followed by its conditions,
+//!   with up to two values of each condition inline and its key as an id
+//!   into one table of the distinct keys.
 //!
-//! A decision tests the request's service's patterns and the
+//! A decision first reads only the bundle itself: the service's entry and
+//! the inline service-independent patterns say which statements can be
+//! candidates, and where their records are, so all of those records are
+//! fetched at once, their cache misses overlapping, before any of them is
+//! checked. It then tests the request's service's patterns and the
 //! service-independent ones, marks the statements they name in a bit set,
 //! adds the `NotAction` statements none of whose patterns matched, and
 //! checks the marked statements in order. The statements checked, their
 //! order and the rule applied to each are those of scanning the policies
 //! one by one, so both decide alike and report the same matched
-//! statements.
+//! statements. Each condition key is looked up in the request once per
+//! decision, however many statements test it.
 
 use std::sync::Arc;
 
 use crate::compiled::{
-    ActionPattern, CompiledPolicy, PrincipalMatch, PrincipalMatcher, RequestAction, ResourceMatcher,
+    ActionPattern, CompiledPolicy, Few, PrincipalMatch, PrincipalMatcher, RequestAction,
+    ResourceMatcher,
 };
-use crate::condition::ConditionTest;
+use crate::condition::{Operator, Values};
 use crate::document::Effect;
 use crate::evaluate::StatementParts;
-use crate::request::{Principal, Request};
+use crate::request::{ContextValue, Principal, Request};
 
 /// A caller's identity policies compiled together for fast evaluation.
 /// Immutable; share it with `Arc`. Build it once per principal (when its
@@ -47,9 +56,28 @@ pub struct PolicyBundle {
     /// `patterns`, which holds each service's patterns together), sorted
     /// by hash; read only when there are more than [`INLINE_SERVICES`].
     services: Box<[(u64, Span)]>,
+    /// For a small bundle, the statements the patterns of the service at
+    /// the same position in `inline_hashes` can name: read together with
+    /// the hash, so the candidate statements can be fetched before any
+    /// pattern is tested.
+    inline_reach: [u64; INLINE_SERVICES],
+    /// For a small bundle, the statements that may be candidates whatever
+    /// the service and are not found through `header_always`: the
+    /// `NotAction` ones, and those the service-independent patterns name
+    /// when they are not in `header_always`.
+    always_reach: u64,
+    /// For a small bundle with at most two service-independent patterns
+    /// (`*:List*` written in every policy is one), those patterns, held in
+    /// the bundle itself: they are tested before any other memory is read,
+    /// so the statements they cannot name are never fetched.
+    header_always: Few<BundlePattern>,
     /// Patterns without a literal service prefix (`*`, `*:List*`), a span
     /// of `patterns` (its start).
     always: Span,
+    /// For a small bundle, `statement_at` held in the bundle itself, so a
+    /// candidate's record and its conditions (the records up to the next
+    /// statement's) are fetched without reading other memory first.
+    inline_statement_at: Option<[u16; STATEMENT_AT]>,
     /// Whether every statement fits one word of a bit set: patterns then
     /// name their statements by [`BundlePattern::mask`].
     small: bool,
@@ -57,8 +85,16 @@ pub struct PolicyBundle {
     /// The index lists: pattern ids for `services`, `always` and `NotAction`
     /// statements, statement ids for patterns.
     ids: Box<[u32]>,
-    statements: Box<[BundleStatement]>,
-    conditions: Box<[ConditionTest]>,
+    /// Every statement followed by its conditions, in (policy, statement)
+    /// order: one allocation, so a statement and its conditions share
+    /// cache lines and pages.
+    records: Box<[Record]>,
+    /// Where each statement's record is in `records`, by statement id, and
+    /// the end of the last: statement `s` and its conditions are
+    /// `records[statement_at[s]..statement_at[s + 1]]`.
+    statement_at: Box<[u32]>,
+    /// Every distinct condition key, lowercased, once.
+    keys: KeyTable,
     /// Statements written with `NotAction`, ascending.
     not_action: Box<[u32]>,
     policies: Box<[Arc<CompiledPolicy>]>,
@@ -90,21 +126,100 @@ struct BundlePattern {
     pattern: ActionPattern,
 }
 
+/// Entries of `statement_at` a small bundle holds inline: one per
+/// statement of a small bundle, and the end of the last.
+const STATEMENT_AT: usize = 65;
+
 /// Service prefixes whose index entries the bundle holds inline.
 const INLINE_SERVICES: usize = 8;
 
+// `repr(C)`: the fields a decision reads first (`policy`, `conditions`)
+// open the record and `effect` closes it, so touching both fetches every
+// cache line the record spans.
 #[derive(Clone, Debug)]
+#[repr(C)]
 struct BundleStatement {
-    effect: Effect,
     /// The policy (in [`PolicyBundle::policies`]) and the statement's
     /// position in it.
     policy: u32,
     index: u32,
+    conditions: Span,
     /// For `NotAction`, its patterns (a span of `ids`).
     not_action: Span,
-    conditions: Span,
-    resources: Option<ResourceMatcher>,
     principal: Option<Box<PrincipalMatcher>>,
+    resources: Option<ResourceMatcher>,
+    effect: Effect,
+}
+
+/// One entry of [`PolicyBundle::records`].
+#[derive(Clone, Debug)]
+enum Record {
+    Statement(BundleStatement),
+    Condition(BundleCondition),
+}
+
+/// A condition test, with its key as an id in [`PolicyBundle::keys`] and
+/// without the text only explanations read, so that it stays small.
+#[derive(Clone, Debug)]
+struct BundleCondition {
+    key: u32,
+    operator: Operator,
+    values: Values,
+}
+
+/// Distinct condition keys in one string, so that they sit in adjacent
+/// memory and a decision looks each up in the request once.
+#[derive(Clone, Debug, Default)]
+struct KeyTable {
+    text: Box<str>,
+    /// Byte ranges of `text`, by key id.
+    spans: Box<[Span]>,
+}
+
+impl KeyTable {
+    fn key(&self, id: u32) -> &str {
+        let Some(span) = self.spans.get(id as usize) else {
+            return "";
+        };
+        let start = span.start as usize;
+        self.text
+            .get(start..start.saturating_add(span.len as usize))
+            .unwrap_or("")
+    }
+}
+
+/// Keys whose request values a decision remembers on the stack; a bundle
+/// with more distinct keys looks the others up each time.
+const CACHED_KEYS: usize = 16;
+
+/// The request's values of a bundle's condition keys, each looked up on
+/// first use: one lookup per key per decision, however many statements
+/// test it.
+struct ResolvedKeys<'r> {
+    known: u32,
+    values: [Option<&'r ContextValue>; CACHED_KEYS],
+}
+
+impl<'r> ResolvedKeys<'r> {
+    fn new() -> Self {
+        ResolvedKeys {
+            known: 0,
+            values: [None; CACHED_KEYS],
+        }
+    }
+
+    fn get(&mut self, id: u32, keys: &KeyTable, request: &'r Request) -> Option<&'r ContextValue> {
+        let look_up = || request.context().get_lower(keys.key(id));
+        let Some(slot) = self.values.get_mut(id as usize) else {
+            return look_up();
+        };
+        let bit = 1u32 << id;
+        if self.known & bit == 0 {
+            *slot = look_up();
+            self.known |= bit;
+        }
+        *slot
+    }
 }
 
 /// A bit set held on the stack up to [`INLINE_WORDS`] words, so a decision
@@ -178,6 +293,24 @@ fn touch(value: Option<u64>) {
     std::hint::black_box(value);
 }
 
+/// Loads the first and last fields of a statement record, so that every
+/// cache line it spans is fetched (the record is under three lines: the
+/// middle one, if any, is reached through `resources`).
+fn touch_record(statement: &BundleStatement) {
+    let middle = statement
+        .resources
+        .as_ref()
+        .map_or(0, |r| u64::from(r.is_negated()));
+    touch(Some(
+        u64::from(statement.policy) ^ middle ^ statement.effect as u64,
+    ));
+}
+
+/// Loads a condition's key id and first value.
+fn touch_condition(c: &BundleCondition) {
+    touch(Some(u64::from(c.key) ^ c.values.touch()));
+}
+
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -203,7 +336,10 @@ impl PolicyBundle {
             std::collections::HashMap::new();
         let mut statements = Vec::new();
         let mut not_action_patterns: Vec<Vec<u32>> = Vec::new();
-        let mut conditions: Vec<ConditionTest> = Vec::new();
+        let mut conditions: Vec<BundleCondition> = Vec::new();
+        let mut key_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut key_text = String::new();
+        let mut key_spans: Vec<Span> = Vec::new();
         let mut not_action = Vec::new();
         for (policy_at, policy) in policies.iter().enumerate() {
             for (index, statement) in policy.statements().iter().enumerate() {
@@ -239,7 +375,22 @@ impl PolicyBundle {
                 }
                 not_action_patterns.push(own);
                 let start = to_u32(conditions.len());
-                conditions.extend(statement.conditions.iter().cloned());
+                for test in statement.conditions.iter() {
+                    let lower: &str = &test.key_lower;
+                    let key = *key_ids.entry(lower).or_insert_with(|| {
+                        key_spans.push(Span {
+                            start: to_u32(key_text.len()),
+                            len: to_u32(lower.len()),
+                        });
+                        key_text.push_str(lower);
+                        to_u32(key_spans.len() - 1)
+                    });
+                    conditions.push(BundleCondition {
+                        key,
+                        operator: test.operator,
+                        values: test.values.clone(),
+                    });
+                }
                 statements.push(BundleStatement {
                     effect: statement.effect,
                     policy: to_u32(policy_at),
@@ -300,7 +451,7 @@ impl PolicyBundle {
         let small = statements.len() <= 64;
         let mut ids = Vec::new();
         let mut slots: Vec<Option<ActionPattern>> = patterns.into_iter().map(Some).collect();
-        let patterns = order
+        let patterns: Box<[BundlePattern]> = order
             .iter()
             .filter_map(|&from| {
                 let pattern = slots.get_mut(from as usize)?.take()?;
@@ -327,25 +478,88 @@ impl PolicyBundle {
                 statement.not_action = push_span(&mut ids, &own);
             }
         }
+        let reach = |span: Span| {
+            Span::of(&patterns, span)
+                .iter()
+                .fold(0u64, |bits, p: &BundlePattern| bits | p.mask)
+        };
         let mut inline_hashes = [0u64; INLINE_SERVICES];
         let mut inline_spans = [Span::default(); INLINE_SERVICES];
-        for ((hash, span), (h, s)) in services
-            .iter()
-            .zip(inline_hashes.iter_mut().zip(inline_spans.iter_mut()))
-        {
+        let mut inline_reach = [0u64; INLINE_SERVICES];
+        for ((hash, span), ((h, s), r)) in services.iter().zip(
+            inline_hashes
+                .iter_mut()
+                .zip(inline_spans.iter_mut())
+                .zip(inline_reach.iter_mut()),
+        ) {
             *h = *hash;
             *s = *span;
+            *r = reach(*span);
         }
+        let header_always: Few<BundlePattern> = if small && always.len <= 2 {
+            Span::of(&patterns, always).iter().cloned().collect()
+        } else {
+            Few::None
+        };
+        let not_reached = if header_always.is_empty() {
+            reach(always)
+        } else {
+            0
+        };
+        let always_reach = not_action.iter().fold(not_reached, |bits, &s| {
+            bits | 1u64.checked_shl(s).unwrap_or(0)
+        });
+        let patterns: Box<[BundlePattern]> = patterns;
+        // Each statement followed by its conditions.
+        let mut records = Vec::with_capacity(statements.len() + conditions.len());
+        let mut statement_at = Vec::with_capacity(statements.len() + 1);
+        let mut conditions = conditions.into_iter();
+        for mut statement in statements {
+            statement_at.push(to_u32(records.len()));
+            let count = statement.conditions.len as usize;
+            statement.conditions = Span {
+                start: to_u32(records.len() + 1),
+                len: statement.conditions.len,
+            };
+            records.push(Record::Statement(statement));
+            records.extend(conditions.by_ref().take(count).map(Record::Condition));
+        }
+        statement_at.push(to_u32(records.len()));
+        let inline_statement_at = if small {
+            let mut inline = [0u16; STATEMENT_AT];
+            let end = statement_at.last().copied().unwrap_or(0);
+            let mut fits = true;
+            for (slot, at) in inline
+                .iter_mut()
+                .zip(statement_at.iter().copied().chain(std::iter::repeat(end)))
+            {
+                match u16::try_from(at) {
+                    Ok(at) => *slot = at,
+                    Err(_) => fits = false,
+                }
+            }
+            fits.then_some(inline)
+        } else {
+            None
+        };
         PolicyBundle {
+            inline_statement_at,
             inline_hashes,
             inline_spans,
+            inline_reach,
+            always_reach,
+            header_always,
             services,
             always,
             small,
             patterns,
             ids: ids.into_boxed_slice(),
-            statements: statements.into_boxed_slice(),
-            conditions: conditions.into_boxed_slice(),
+            records: records.into_boxed_slice(),
+            statement_at: statement_at.into_boxed_slice(),
+            keys: KeyTable {
+                text: key_text.into_boxed_str(),
+                spans: key_spans.into_boxed_slice(),
+            },
             not_action: not_action.into_boxed_slice(),
             policies: policies.into(),
         }
@@ -369,8 +583,8 @@ impl PolicyBundle {
     }
 
     /// The patterns of the service prefix with hash `hash` (a span of
-    /// `patterns`).
-    fn service_span(&self, hash: u64) -> Span {
+    /// `patterns`) and, for a small bundle, the statements they can name.
+    fn service_entry(&self, hash: u64) -> (Span, u64) {
         if self.services.len() <= INLINE_SERVICES {
             let len = self.services.len();
             return self
@@ -378,19 +592,54 @@ impl PolicyBundle {
                 .iter()
                 .take(len)
                 .position(|h| *h == hash)
-                .and_then(|at| self.inline_spans.get(at))
-                .copied()
+                .and_then(|at| Some((*self.inline_spans.get(at)?, *self.inline_reach.get(at)?)))
                 .unwrap_or_default();
         }
         match self.services.binary_search_by_key(&hash, |(h, _)| *h) {
-            Ok(at) => self.services.get(at).map_or(Span::default(), |(_, s)| *s),
-            Err(_) => Span::default(),
+            Ok(at) => self
+                .services
+                .get(at)
+                .map_or((Span::default(), 0), |(_, s)| (*s, 0)),
+            Err(_) => (Span::default(), 0),
         }
+    }
+
+    /// Loads a statement record and its conditions.
+    fn touch_statement(&self, statement: &BundleStatement) {
+        touch_record(statement);
+        for c in self.conditions_of(statement) {
+            touch_condition(c);
+        }
+    }
+
+    /// Statement `s`.
+    fn statement(&self, s: usize) -> Option<&BundleStatement> {
+        let at = match &self.inline_statement_at {
+            Some(inline) => usize::from(*inline.get(s)?),
+            None => *self.statement_at.get(s)? as usize,
+        };
+        match self.records.get(at)? {
+            Record::Statement(statement) => Some(statement),
+            Record::Condition(_) => None,
+        }
+    }
+
+    /// The conditions of `statement`.
+    fn conditions_of<'s>(
+        &'s self,
+        statement: &BundleStatement,
+    ) -> impl Iterator<Item = &'s BundleCondition> {
+        Span::of(&self.records, statement.conditions)
+            .iter()
+            .filter_map(|r| match r {
+                Record::Condition(c) => Some(c),
+                Record::Statement(_) => None,
+            })
     }
 
     /// The number of statements across its policies.
     pub fn statement_count(&self) -> usize {
-        self.statements.len()
+        self.statement_at.len().saturating_sub(1)
     }
 
     /// Calls `visit` with every statement that applies to `request`, in
@@ -403,33 +652,76 @@ impl PolicyBundle {
         has_boundary: bool,
         mut visit: impl FnMut(&'b CompiledPolicy, usize, Effect, Option<PrincipalMatch>),
     ) {
-        // Across a population the bundle is seldom in cache. Reading the
-        // start of each array now lets their cache misses overlap instead of
-        // coming one after the other as the decision reaches each.
         let action = RequestAction::of(request);
         let hash = request.service_hash();
-        let specific = self.service_span(hash);
-        // Across a population the bundle is seldom in cache. Reading the
-        // patterns to test and the start of the other arrays now lets their
-        // cache misses overlap instead of coming one after the other as
-        // the decision reaches each.
-        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
-        touch(
-            Span::of(&self.patterns, self.always)
-                .first()
-                .map(|p| p.mask),
-        );
-        touch(self.statements.first().map(|s| u64::from(s.policy)));
-        touch(
-            self.conditions
-                .first()
-                .map(|c| u64::from(c.operator.negated)),
-        );
-        let mut candidates = Bits::new(self.statements.len());
+        let (specific, reach) = self.service_entry(hash);
+        // Across a population the bundle is seldom in cache, and each
+        // pointer followed is a likely cache miss. Every load below depends
+        // only on the bundle itself, so their misses overlap instead of
+        // coming one after the other as the decision reaches each: the
+        // patterns to test, the statements they may name (known from the
+        // index before any pattern is tested), the conditions and what
+        // their values point at, the keys and the policies.
+        let mut candidates = Bits::new(self.statement_count());
         let track = !self.not_action.is_empty();
         let mut matched = Bits::new(if track { self.patterns.len() } else { 0 });
+        // The service-independent patterns held in the bundle itself are
+        // tested first: what they name joins what the service may name.
         let mut mask = 0u64;
-        for span in [self.always, specific] {
+        for (entry, p) in self.header_always.iter().zip(self.always.start..) {
+            if entry.pattern.matches(&action, request) {
+                mask |= entry.mask;
+                if track {
+                    matched.set(p);
+                }
+            }
+        }
+        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
+        touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
+        touch(self.keys.spans.first().map(|s| u64::from(s.len)));
+        touch(
+            self.policies
+                .first()
+                .map(|p| Arc::as_ptr(p) as usize as u64),
+        );
+        if self.small {
+            let mut bits = reach | mask | self.always_reach;
+            while bits != 0 {
+                let s = bits.trailing_zeros() as usize;
+                match &self.inline_statement_at {
+                    // The statement and its conditions, found from the
+                    // bundle itself: all fetched at once.
+                    Some(inline) => {
+                        let start = inline.get(s).copied().unwrap_or(0);
+                        let end = inline.get(s + 1).copied().unwrap_or(0);
+                        for record in self
+                            .records
+                            .get(usize::from(start)..usize::from(end))
+                            .unwrap_or(&[])
+                        {
+                            match record {
+                                Record::Statement(statement) => touch_record(statement),
+                                Record::Condition(c) => touch_condition(c),
+                            }
+                        }
+                    }
+                    None => {
+                        if let Some(statement) = self.statement(s) {
+                            self.touch_statement(statement);
+                        }
+                    }
+                }
+                bits &= bits - 1;
+            }
+        } else {
+            touch(self.statement_at.first().map(|&at| u64::from(at)));
+        }
+        let spans = if self.header_always.is_empty() {
+            [self.always, specific]
+        } else {
+            [Span::default(), specific]
+        };
+        for span in spans {
             let first = span.start;
             for (entry, p) in Span::of(&self.patterns, span).iter().zip(first..) {
                 if !entry.pattern.matches(&action, request) {
@@ -451,7 +743,7 @@ impl PolicyBundle {
             *word |= mask;
         }
         for &s in self.not_action.iter() {
-            let Some(statement) = self.statements.get(s as usize) else {
+            let Some(statement) = self.statement(s as usize) else {
                 continue;
             };
             let excluded = Span::of(&self.ids, statement.not_action)
@@ -461,36 +753,38 @@ impl PolicyBundle {
                 candidates.set(s);
             }
         }
-        // The same for the statements to check, each likely on its own
-        // cache line.
-        candidates.for_each(|s| {
-            touch(self.statements.get(s as usize).map(|s| {
-                let first = Span::of(&self.conditions, s.conditions).first();
-                u64::from(s.policy) ^ first.map_or(0, |c| u64::from(c.operator.if_exists))
-            }));
-        });
-        // And what those statements' conditions point at.
-        candidates.for_each(|s| {
-            if let Some(statement) = self.statements.get(s as usize) {
-                for c in Span::of(&self.conditions, statement.conditions) {
-                    touch(Some(c.touch()));
+        if !self.small {
+            // Large bundles have no reach masks: fetch the candidates now.
+            candidates.for_each(|s| {
+                if let Some(statement) = self.statement(s as usize) {
+                    self.touch_statement(statement);
                 }
-            }
-        });
+            });
+        }
+        let mut keys = ResolvedKeys::new();
         candidates.for_each(|s| {
-            let Some(statement) = self.statements.get(s as usize) else {
+            let Some(statement) = self.statement(s as usize) else {
                 return;
             };
             let Some(policy) = self.policies.get(statement.policy as usize) else {
                 return;
             };
+            // The conditions are checked here rather than by `applies`, so
+            // that each key is looked up in the request once per decision.
             let parts = StatementParts {
                 effect: statement.effect,
                 principal: statement.principal.as_deref(),
                 resources: statement.resources.as_ref(),
-                conditions: Span::of(&self.conditions, statement.conditions),
+                conditions: &[],
             };
-            if let Some(naming) = parts.applies(request, principal, has_boundary) {
+            let Some(naming) = parts.applies(request, principal, has_boundary) else {
+                return;
+            };
+            let holds = self.conditions_of(statement).all(|c| {
+                c.values
+                    .hold(c.operator, keys.get(c.key, &self.keys, request), request)
+            });
+            if holds {
                 visit(policy, statement.index as usize, statement.effect, naming);
             }
         });

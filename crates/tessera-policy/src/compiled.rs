@@ -160,7 +160,7 @@ pub(crate) enum Few<T> {
 }
 
 impl<T> Few<T> {
-    fn from_vec(mut items: Vec<T>) -> Few<T> {
+    pub(crate) fn from_vec(mut items: Vec<T>) -> Few<T> {
         if items.len() == 1 {
             if let Some(item) = items.pop() {
                 return Few::One(item);
@@ -180,6 +180,14 @@ impl<T> Few<T> {
             Few::Two(items) => items,
             Few::Many(items) => items,
         }
+    }
+}
+
+impl<T> std::ops::Deref for Few<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        self.as_slice()
     }
 }
 
@@ -693,6 +701,11 @@ impl ResourceMatcher {
     /// The patterns, in the order written.
     pub(crate) fn patterns(&self) -> &[Pattern] {
         self.patterns.as_slice()
+    }
+
+    /// True for `NotResource`.
+    pub(crate) fn is_negated(&self) -> bool {
+        self.negated
     }
 
     /// Whether the statement's Resource/NotResource admits the request.

@@ -52,6 +52,7 @@
 //! qualifiers on an absent key or empty set).
 
 use crate::arn::ArnPattern;
+use crate::compiled::Few;
 use crate::pattern::{Case, Pattern, Wildcards};
 use crate::request::{ContextValue, Request};
 use crate::values::{is_base64, parse_bool, parse_date, parse_number, Cidr, Instant};
@@ -244,17 +245,20 @@ impl ValueError {
     }
 }
 
-/// The pre-parsed values of one condition key.
+/// The pre-parsed values of one condition key. Up to two are held inline
+/// ([`Few`]), so a test reads no other memory for them: across a large
+/// population the policies are seldom in cache and each pointer followed
+/// is a likely cache miss. ARN patterns, which are large, stay boxed.
 #[derive(Clone, Debug)]
 pub(crate) enum Values {
-    Strings(Box<[Pattern]>),
-    Numbers(Box<[f64]>),
-    Dates(Box<[Instant]>),
-    Bools(Box<[Pattern]>),
-    Binary(Box<[Box<str>]>),
-    Cidrs(Box<[Cidr]>),
+    Strings(Few<Pattern>),
+    Numbers(Few<f64>),
+    Dates(Few<Instant>),
+    Bools(Few<Pattern>),
+    Binary(Few<Box<str>>),
+    Cidrs(Few<Cidr>),
     Arns(Box<[ArnPattern]>),
-    Null(Box<[bool]>),
+    Null(Few<bool>),
 }
 
 /// One compiled `operator: { key: values }` test.
@@ -298,7 +302,7 @@ impl ConditionTest {
                 for (i, v) in raw.iter().enumerate() {
                     out.push(parse_number(v).ok_or((i, ValueError::Number))?);
                 }
-                Values::Numbers(out.into_boxed_slice())
+                Values::Numbers(Few::from_vec(out))
             }
             OperatorKind::DateEquals
             | OperatorKind::DateLessThan
@@ -309,7 +313,7 @@ impl ConditionTest {
                 for (i, v) in raw.iter().enumerate() {
                     out.push(parse_date(v).ok_or((i, ValueError::Date))?);
                 }
-                Values::Dates(out.into_boxed_slice())
+                Values::Dates(Few::from_vec(out))
             }
             OperatorKind::Bool => {
                 let mut out = Vec::with_capacity(raw.len());
@@ -320,7 +324,7 @@ impl ConditionTest {
                     }
                     out.push(pattern);
                 }
-                Values::Bools(out.into_boxed_slice())
+                Values::Bools(Few::from_vec(out))
             }
             OperatorKind::BinaryEquals => {
                 if let Some(i) = raw.iter().position(|v| !is_base64(v)) {
@@ -333,7 +337,7 @@ impl ConditionTest {
                 for (i, v) in raw.iter().enumerate() {
                     out.push(Cidr::parse(v).ok_or((i, ValueError::Ip))?);
                 }
-                Values::Cidrs(out.into_boxed_slice())
+                Values::Cidrs(Few::from_vec(out))
             }
             OperatorKind::ArnLike => Values::Arns(
                 raw.iter()
@@ -345,7 +349,7 @@ impl ConditionTest {
                 for (i, v) in raw.iter().enumerate() {
                     out.push(parse_bool(v).ok_or((i, ValueError::Null))?);
                 }
-                Values::Null(out.into_boxed_slice())
+                Values::Null(Few::from_vec(out))
             }
         };
         Ok(ConditionTest {
@@ -357,11 +361,24 @@ impl ConditionTest {
         })
     }
 
-    /// Reads the first byte of the key and of the values' storage, so that
-    /// a caller can fetch them into cache before evaluating.
+    /// Evaluates the test against the request.
+    pub(crate) fn holds(&self, request: &Request) -> bool {
+        self.holds_with(request.context().get_lower(&self.key_lower), request)
+    }
+
+    /// Evaluates the test given `found`, the request's value of the
+    /// test's key (looked up by the caller, who may share one lookup
+    /// between every test of the same key).
+    pub(crate) fn holds_with(&self, found: Option<&ContextValue>, request: &Request) -> bool {
+        self.values.hold(self.operator, found, request)
+    }
+}
+
+impl Values {
+    /// Reads the first value (held inline up to two), so that a caller can
+    /// fetch it into cache before evaluating.
     pub(crate) fn touch(&self) -> u64 {
-        let key = self.key_lower.as_bytes().first().copied().unwrap_or(0);
-        let value = match &self.values {
+        let value = match self {
             Values::Strings(v) | Values::Bools(v) => {
                 v.first().map_or(0, |p| u64::from(p.is_exact()))
             }
@@ -372,40 +389,45 @@ impl ConditionTest {
             Values::Arns(v) => v.len() as u64,
             Values::Null(v) => v.first().map_or(0, |b| u64::from(*b)),
         };
-        u64::from(key) ^ value
+        value
     }
 
-    /// Evaluates the test against the request.
-    pub(crate) fn holds(&self, request: &Request) -> bool {
-        let found = request.context().get_lower(&self.key_lower);
+    /// Whether `operator` holds between these policy values and `found`,
+    /// the request's value of the key.
+    pub(crate) fn hold(
+        &self,
+        operator: Operator,
+        found: Option<&ContextValue>,
+        request: &Request,
+    ) -> bool {
         let request_values: &[String] = match found {
             Some(ContextValue::Single(v)) => std::slice::from_ref(v),
             Some(ContextValue::Multi(vs)) => vs,
             None => &[],
         };
         let absent = found.is_none();
-        if let Values::Null(expect_absent) = &self.values {
+        if let Values::Null(expect_absent) = self {
             let is_null = absent || request_values.is_empty();
             return expect_absent.contains(&is_null);
         }
-        if absent && self.operator.if_exists {
+        if absent && operator.if_exists {
             return true;
         }
-        let negated = self.operator.negated;
-        match self.operator.set {
+        let negated = operator.negated;
+        match operator.set {
             Some(SetQualifier::ForAllValues) => request_values
                 .iter()
-                .all(|v| self.any_policy_value_matches(v, request) != negated),
+                .all(|v| self.any_policy_value_matches(operator, v, request) != negated),
             Some(SetQualifier::ForAnyValue) => request_values
                 .iter()
-                .any(|v| self.any_policy_value_matches(v, request) != negated),
+                .any(|v| self.any_policy_value_matches(operator, v, request) != negated),
             // A positive operator holds when some request value matches, a
             // negated one when none does; with nothing to compare (absent
             // key, empty set) positive operators fail and negated ones hold.
             None => {
                 request_values
                     .iter()
-                    .any(|v| self.any_policy_value_matches(v, request))
+                    .any(|v| self.any_policy_value_matches(operator, v, request))
                     != negated
             }
         }
@@ -413,10 +435,10 @@ impl ConditionTest {
 
     /// Whether any policy value matches one request value. A value whose
     /// variable has no value in the request is null and matches nothing.
-    fn any_policy_value_matches(&self, value: &str, request: &Request) -> bool {
-        match &self.values {
+    fn any_policy_value_matches(&self, operator: Operator, value: &str, request: &Request) -> bool {
+        match self {
             Values::Strings(patterns) => {
-                let case = if self.operator.kind == OperatorKind::StringEqualsIgnoreCase {
+                let case = if operator.kind == OperatorKind::StringEqualsIgnoreCase {
                     Case::Insensitive
                 } else {
                     Case::Sensitive
@@ -429,7 +451,7 @@ impl ConditionTest {
                 };
                 numbers
                     .iter()
-                    .any(|&p| compare(self.operator.kind, n.partial_cmp(&p)))
+                    .any(|&p| compare(operator.kind, n.partial_cmp(&p)))
             }
             Values::Dates(dates) => {
                 let Some(d) = parse_date(value) else {
@@ -437,7 +459,7 @@ impl ConditionTest {
                 };
                 dates
                     .iter()
-                    .any(|&p| compare(self.operator.kind, Some(d.cmp(&p))))
+                    .any(|&p| compare(operator.kind, Some(d.cmp(&p))))
             }
             Values::Bools(patterns) => {
                 let Some(b) = parse_bool(value) else {

@@ -265,3 +265,45 @@ fn bundle_knows_the_policies_it_was_compiled_from() {
     assert!(!bundle.is_compiled_from(&[Arc::clone(&b), Arc::clone(&a)]));
     assert!(!bundle.is_compiled_from(&[a]));
 }
+
+/// A principal whose statements test more distinct condition keys than a
+/// decision remembers on the stack (16), some keys shared between
+/// statements and policies, some absent from the request, through positive,
+/// negated and `…IfExists` operators and with three values per key (more
+/// than are held inline): each key is looked up once per decision or, past
+/// the sixteenth, each time, and both give the per-policy result.
+#[test]
+fn bundle_with_many_condition_keys_decides_as_the_policies() {
+    let identity: Vec<Arc<CompiledPolicy>> = (0..3)
+        .map(|p| {
+            let statements: Vec<Value> = (0..10)
+                .map(|i| {
+                    let key = format!("svc:Key{}", (p * 7 + i) % 24);
+                    let operator = ["StringEquals", "StringNotEquals", "StringLikeIfExists"][i % 3];
+                    let effect = if i == 9 { "Deny" } else { "Allow" };
+                    json!({"Effect": effect, "Action": ["s3:Get*", "*:List*"], "Resource": "*",
+                    "Condition": {
+                        operator: {key: ["v1", "v2", format!("v{p}")]},
+                        "StringEquals": {"aws:PrincipalTag/team": "red"}
+                    }})
+                })
+                .collect();
+            compile(
+                PolicyKind::Identity,
+                &json!({"Version": "2012-10-17", "Statement": statements}),
+            )
+        })
+        .collect();
+    for action in ["s3:GetObject", "iam:ListUsers", "kms:Decrypt"] {
+        for team in ["red", "blue"] {
+            for present in [0usize, 5, 24] {
+                let mut request = request(action, "arn:aws:s3:::b/k", team, None);
+                for k in 0..present {
+                    let value = if k % 2 == 0 { "v1" } else { "v9" };
+                    request = request.with_context(&format!("svc:key{k}"), value);
+                }
+                assert_bundle_decides_alike(&identity, None, &request);
+            }
+        }
+    }
+}
