@@ -339,13 +339,17 @@ fn decrypted_in_context(
             "Invalid SAML response received: the encrypted assertion could not be decrypted.",
         ),
     })?;
-    let not_xml =
-        || invalid("Invalid SAML response received: the decrypted assertion is not well-formed XML.");
+    let not_xml = || {
+        invalid("Invalid SAML response received: the decrypted assertion is not well-formed XML.")
+    };
     let text = String::from_utf8(plaintext).map_err(|_| not_xml())?;
     // An XML declaration may lead the plaintext; inside the wrapper it
     // would not be well-formed.
     let body = match text.trim_start().strip_prefix("<?xml") {
-        Some(rest) => rest.split_once("?>").map(|(_, body)| body).ok_or_else(not_xml)?,
+        Some(rest) => rest
+            .split_once("?>")
+            .map(|(_, body)| body)
+            .ok_or_else(not_xml)?,
         None => text.as_str(),
     };
     let mut out = format!("<{CONTEXT_ELEMENT}");
@@ -558,4 +562,85 @@ fn text_content(node: Node<'_, '_>) -> String {
         .filter(Node::is_text)
         .filter_map(|n| n.text())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saml::xmlenc::tests::{encrypt, oaep_wrap, test_key};
+    use crate::saml::xmlenc::DecryptionKey;
+
+    const MGF1P: &str =
+        r#"<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>"#;
+
+    /// A response declaring `saml` whose encrypted assertion is `plain`.
+    fn response_with(plain: &str) -> (String, DecryptionKey) {
+        let (key, pem) = test_key();
+        let encrypted = encrypt(
+            plain.as_bytes(),
+            "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+            MGF1P,
+            oaep_wrap(&key.to_public_key(), rsa::Oaep::new::<sha1::Sha1>),
+        );
+        let encrypted = encrypted.replacen(&format!(r#" xmlns:saml="{ASSERTION_NS}""#), "", 1);
+        let xml = format!(
+            r#"<samlp:Response xmlns:samlp="{PROTOCOL_NS}" xmlns:saml="{ASSERTION_NS}" ID="_r">{encrypted}</samlp:Response>"#
+        );
+        (xml, DecryptionKey::from_pem(&pem).expect("pem"))
+    }
+
+    fn context_of(plain: &str) -> String {
+        let (xml, key) = response_with(plain);
+        let doc = Document::parse(&xml).expect("xml");
+        let encrypted = doc
+            .descendants()
+            .find(|n| in_ns(n, ASSERTION_NS, "EncryptedAssertion"))
+            .expect("encrypted assertion");
+        decrypted_in_context(encrypted, &[key]).expect("decrypts")
+    }
+
+    #[test]
+    fn a_decrypted_assertion_inherits_the_responses_prefixes() {
+        let text =
+            context_of(r#"<saml:Assertion ID="_a"><saml:Issuer>x</saml:Issuer></saml:Assertion>"#);
+        let doc = Document::parse(&text).expect("well-formed in context");
+        let assertion = doc.root_element().first_element_child().expect("child");
+        assert!(in_ns(&assertion, ASSERTION_NS, "Assertion"));
+        assert_eq!(
+            child_text(assertion, ASSERTION_NS, "Issuer").as_deref(),
+            Some("x")
+        );
+    }
+
+    #[test]
+    fn an_assertion_declaring_its_own_namespaces_and_an_xml_declaration_reads_alike() {
+        let text = context_of(&format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><saml2:Assertion xmlns:saml2="{ASSERTION_NS}" ID="_a"><saml2:Issuer>y</saml2:Issuer></saml2:Assertion>"#
+        ));
+        let doc = Document::parse(&text).expect("well-formed in context");
+        let assertion = doc.root_element().first_element_child().expect("child");
+        assert!(in_ns(&assertion, ASSERTION_NS, "Assertion"));
+        assert_eq!(
+            child_text(assertion, ASSERTION_NS, "Issuer").as_deref(),
+            Some("y")
+        );
+    }
+
+    #[test]
+    fn no_key_and_a_wrong_key_are_refused_without_detail() {
+        let (xml, _) = response_with("<saml:Assertion/>");
+        let doc = Document::parse(&xml).expect("xml");
+        let encrypted = doc
+            .descendants()
+            .find(|n| in_ns(n, ASSERTION_NS, "EncryptedAssertion"))
+            .expect("encrypted assertion");
+        let (_, other) = test_key();
+        let other = DecryptionKey::from_pem(&other).expect("pem");
+        let error = decrypted_in_context(encrypted, &[other]).expect_err("wrong key");
+        assert_eq!(
+            error.message,
+            "Invalid SAML response received: the encrypted assertion could not be decrypted."
+        );
+        assert!(decrypted_in_context(encrypted, &[]).is_err());
+    }
 }

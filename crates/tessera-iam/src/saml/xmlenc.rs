@@ -415,8 +415,15 @@ pub(crate) mod tests {
         )
     }
 
-    pub(crate) fn oaep_wrap(public: &RsaPublicKey, oaep: fn() -> Oaep) -> impl Fn(&[u8]) -> Vec<u8> + '_ {
-        move |key| public.encrypt(&mut rand::rngs::OsRng, oaep(), key).expect("wrap")
+    pub(crate) fn oaep_wrap(
+        public: &RsaPublicKey,
+        oaep: fn() -> Oaep,
+    ) -> impl Fn(&[u8]) -> Vec<u8> + '_ {
+        move |key| {
+            public
+                .encrypt(&mut rand::rngs::OsRng, oaep(), key)
+                .expect("wrap")
+        }
     }
 
     const MGF1P: &str = r#"<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod>"#;
@@ -440,7 +447,12 @@ pub(crate) mod tests {
             "http://www.w3.org/2009/xmlenc11#aes128-gcm",
             "http://www.w3.org/2009/xmlenc11#aes256-gcm",
         ] {
-            let sha1 = encrypt(PLAIN, data_uri, MGF1P, oaep_wrap(&public, Oaep::new::<sha1::Sha1>));
+            let sha1 = encrypt(
+                PLAIN,
+                data_uri,
+                MGF1P,
+                oaep_wrap(&public, Oaep::new::<sha1::Sha1>),
+            );
             assert_eq!(open(&sha1, &keys).as_deref(), Ok(PLAIN), "{data_uri} mgf1p");
             let sha256 = encrypt(
                 PLAIN,
@@ -448,7 +460,11 @@ pub(crate) mod tests {
                 OAEP11_SHA256,
                 oaep_wrap(&public, Oaep::new::<sha2::Sha256>),
             );
-            assert_eq!(open(&sha256, &keys).as_deref(), Ok(PLAIN), "{data_uri} oaep 1.1");
+            assert_eq!(
+                open(&sha256, &keys).as_deref(),
+                Ok(PLAIN),
+                "{data_uri} oaep 1.1"
+            );
         }
     }
 
@@ -478,7 +494,12 @@ pub(crate) mod tests {
             "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
             "http://www.w3.org/2009/xmlenc11#aes256-gcm",
         ] {
-            let xml = encrypt(PLAIN, data_uri, MGF1P, oaep_wrap(&public, Oaep::new::<sha1::Sha1>));
+            let xml = encrypt(
+                PLAIN,
+                data_uri,
+                MGF1P,
+                oaep_wrap(&public, Oaep::new::<sha1::Sha1>),
+            );
             let doc = roxmltree::Document::parse(&xml).expect("xml");
             let value = doc
                 .descendants()
@@ -591,6 +612,9 @@ pub(crate) mod tests {
         assert!(DecryptionKey::from_pem(&pem).is_some());
         let loaded = DecryptionKey::from_pem(&pkcs1).expect("pkcs1");
         assert_eq!(format!("{loaded:?}"), "DecryptionKey(..)");
-        assert!(DecryptionKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_none());
+        assert!(DecryptionKey::from_pem(
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"
+        )
+        .is_none());
     }
 }
