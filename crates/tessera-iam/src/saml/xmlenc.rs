@@ -29,6 +29,9 @@ pub const XMLENC_NS: &str = "http://www.w3.org/2001/04/xmlenc#";
 /// The XML Encryption 1.1 namespace.
 pub const XMLENC11_NS: &str = "http://www.w3.org/2009/xmlenc11#";
 
+/// The most `EncryptedKey`s one assertion may carry.
+const MAX_ENCRYPTED_KEYS: usize = 4;
+
 /// A SAML provider's private key, opened. `Debug` never shows it.
 #[derive(Clone)]
 pub struct DecryptionKey(RsaPrivateKey);
@@ -171,7 +174,7 @@ where
     use aes::cipher::block_padding::NoPadding;
     use aes::cipher::{BlockDecryptMut, KeyIvInit};
     const BLOCK: usize = 16;
-    if data.len() < 2 * BLOCK || data.len() % BLOCK != 0 {
+    if data.len() < 2 * BLOCK || !data.len().is_multiple_of(BLOCK) {
         return None;
     }
     let (iv, body) = data.split_at(BLOCK);
@@ -309,9 +312,16 @@ pub fn decrypt(encrypted: Node<'_, '_>, keys: &[DecryptionKey]) -> Result<Vec<u8
     let beside = encrypted
         .children()
         .filter(|n| in_ns(n, XMLENC_NS, "EncryptedKey"));
+    let encrypted_keys: Vec<Node<'_, '_>> = inside.chain(beside).collect();
+    // Each is an RSA decryption per provider key, for a caller who need
+    // not be signed yet: an IdP sends one per recipient, and a
+    // response with many is refused before any is tried.
+    if encrypted_keys.len() > MAX_ENCRYPTED_KEYS {
+        return Err(DecryptError::Failed);
+    }
     let mut transports = Vec::new();
     let mut unsupported = None;
-    for encrypted_key in inside.chain(beside) {
+    for encrypted_key in encrypted_keys {
         match key_transport(encrypted_key) {
             Ok(transport) => transports.push(transport),
             Err(DecryptError::Unsupported(uri)) => {
@@ -434,6 +444,27 @@ pub(crate) mod tests {
         decrypt(doc.root_element(), keys)
     }
 
+    /// `xml` with the byte `at(len)` of the encrypted data XORed with
+    /// `mask`.
+    fn flip_data_bit(xml: &str, at: impl Fn(usize) -> usize, mask: u8) -> String {
+        let doc = roxmltree::Document::parse(xml).expect("xml");
+        let value = doc
+            .descendants()
+            .rfind(|n| in_ns(n, XMLENC_NS, "CipherValue"))
+            .and_then(|n| n.text())
+            .expect("cipher value")
+            .to_string();
+        let mut bytes = base64::engine::general_purpose::STANDARD
+            .decode(&value)
+            .expect("b64");
+        let index = at(bytes.len());
+        bytes[index] ^= mask;
+        xml.replace(
+            &value,
+            &base64::engine::general_purpose::STANDARD.encode(&bytes),
+        )
+    }
+
     const PLAIN: &[u8] = b"<saml:Assertion ID=\"_a\">hello, encrypted world</saml:Assertion>";
 
     #[test]
@@ -481,7 +512,10 @@ pub(crate) mod tests {
         );
         let first_key = DecryptionKey::from_pem(&first_pem).expect("pem");
         let second_key = DecryptionKey::from_pem(&second_pem).expect("pem");
-        assert_eq!(open(&xml, &[first_key.clone()]), Err(DecryptError::Failed));
+        assert_eq!(
+            open(&xml, std::slice::from_ref(&first_key)),
+            Err(DecryptError::Failed)
+        );
         assert_eq!(open(&xml, &[first_key, second_key]).as_deref(), Ok(PLAIN));
     }
 
@@ -500,24 +534,8 @@ pub(crate) mod tests {
                 MGF1P,
                 oaep_wrap(&public, Oaep::new::<sha1::Sha1>),
             );
-            let doc = roxmltree::Document::parse(&xml).expect("xml");
-            let value = doc
-                .descendants()
-                .filter(|n| in_ns(n, XMLENC_NS, "CipherValue"))
-                .last()
-                .and_then(|n| n.text())
-                .expect("cipher value")
-                .to_string();
-            let mut bytes = base64::engine::general_purpose::STANDARD
-                .decode(&value)
-                .expect("b64");
-            // The last block: for CBC it garbles the padding byte.
-            let last = bytes.len() - 1;
-            bytes[last] ^= 0x01;
-            let tampered = xml.replace(
-                &value,
-                &base64::engine::general_purpose::STANDARD.encode(&bytes),
-            );
+            // The last byte: for CBC it garbles the padding byte.
+            let tampered = flip_data_bit(&xml, |len| len - 1, 0x01);
             // CBC is unauthenticated: a flipped bit may still leave valid
             // padding; then the plaintext differs (and its signature
             // check refuses it later). Never the original.
@@ -546,22 +564,7 @@ pub(crate) mod tests {
             MGF1P,
             oaep_wrap(&key.to_public_key(), Oaep::new::<sha1::Sha1>),
         );
-        let doc = roxmltree::Document::parse(&xml).expect("xml");
-        let value = doc
-            .descendants()
-            .filter(|n| in_ns(n, XMLENC_NS, "CipherValue"))
-            .last()
-            .and_then(|n| n.text())
-            .expect("cipher value")
-            .to_string();
-        let mut bytes = base64::engine::general_purpose::STANDARD
-            .decode(&value)
-            .expect("b64");
-        bytes[14] ^= 0x80;
-        let tampered = xml.replace(
-            &value,
-            &base64::engine::general_purpose::STANDARD.encode(&bytes),
-        );
+        let tampered = flip_data_bit(&xml, |_| 14, 0x80);
         assert_eq!(open(&tampered, &keys), Err(DecryptError::Failed));
     }
 
@@ -602,6 +605,26 @@ pub(crate) mod tests {
                 "http://www.w3.org/2001/04/xmlenc#tripledes-cbc".to_string()
             ))
         );
+    }
+
+    #[test]
+    fn more_encrypted_keys_than_recipients_need_are_refused_untried() {
+        let (key, pem) = test_key();
+        let keys = [DecryptionKey::from_pem(&pem).expect("pem")];
+        let xml = encrypt(
+            PLAIN,
+            "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+            MGF1P,
+            oaep_wrap(&key.to_public_key(), Oaep::new::<sha1::Sha1>),
+        );
+        let (head, tail) = xml.split_once("</xenc:EncryptedData>").expect("data");
+        let extra = format!(
+            r#"<xenc:EncryptedKey xmlns:xenc="{XMLENC_NS}">{MGF1P}<xenc:CipherData><xenc:CipherValue>AAAA</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>"#
+        );
+        let four = format!("{head}</xenc:EncryptedData>{}{tail}", extra.repeat(3));
+        assert_eq!(open(&four, &keys).as_deref(), Ok(PLAIN));
+        let five = format!("{head}</xenc:EncryptedData>{}{tail}", extra.repeat(4));
+        assert_eq!(open(&five, &keys), Err(DecryptError::Failed));
     }
 
     #[test]
