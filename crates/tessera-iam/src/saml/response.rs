@@ -10,6 +10,20 @@
 //! names the `ID` of its own parent has been verified, that parent being
 //! that `Assertion` or the `Response` that holds it; a document with two
 //! elements of the same `ID`, or a second assertion anywhere, is refused.
+//!
+//! An `EncryptedAssertion` in the assertion's place is decrypted
+//! ([`super::xmlenc`]) with the provider's private keys, after the
+//! `Response`'s own signature (which covers it encrypted) has been
+//! verified; its plaintext is then read as a document of its own, in the
+//! namespace context of the `EncryptedAssertion`, and held to every rule
+//! above. A provider whose `AssertionEncryptionMode` is `Required`
+//! refuses a plain assertion.
+//!
+//! Limit: the plaintext inherits the namespace declarations in scope at
+//! the `EncryptedAssertion`, not those of the element the IdP serialized
+//! it from (XML Encryption does not record them); IdPs that serialize the
+//! assertion with its own declarations (Okta, ADFS, Keycloak, Shibboleth)
+//! or under the `Response`'s are read either way.
 
 use base64::Engine;
 use roxmltree::{Document, Node, ParsingOptions};
