@@ -16,7 +16,10 @@
 //! `Response`'s own signature (which covers it encrypted) has been
 //! verified; its plaintext is then read as a document of its own, in the
 //! namespace context of the `EncryptedAssertion`, and held to every rule
-//! above. A provider whose `AssertionEncryptionMode` is `Required`
+//! above. When the `Response` is unsigned, every refusal from the
+//! decryption up to the assertion's own signature is the same one, so
+//! that altered ciphertexts learn nothing of their plaintext. A provider
+//! whose `AssertionEncryptionMode` is `Required`
 //! refuses a plain assertion.
 //!
 //! Limit: the plaintext inherits the namespace declarations in scope at
@@ -270,32 +273,30 @@ pub fn read(
             // The response's signature covers the assertion as received,
             // encrypted: it holds before anything is decrypted.
             let response_signed = verify_own_signature(response, &provider.keys)?;
-            let text = decrypted_in_context(*one, decryption.keys)?;
-            let inner = Document::parse_with_options(&text, options).map_err(|_| {
-                invalid("Invalid SAML response received: the decrypted assertion is not well-formed XML.")
-            })?;
-            let context = inner.root_element();
-            if inner
-                .descendants()
-                .any(|n| in_ns(&n, ASSERTION_NS, "EncryptedAssertion"))
-            {
-                return Err(invalid(
-                    "Invalid SAML response received: the response has more than one assertion.",
-                ));
-            }
-            let decrypted: Vec<Node<'_, '_>> = inner
-                .descendants()
-                .filter(|n| in_ns(n, ASSERTION_NS, "Assertion"))
-                .collect();
-            let assertion = sole_assertion(context, &decrypted)?;
-            if context.children().filter(Node::is_element).count() != 1 {
-                return Err(invalid(
-                    "Invalid SAML response received: the encrypted assertion holds more than an assertion.",
-                ));
-            }
-            check_unique_ids(&[&xml, &inner])?;
-            let assertion_signed = verify_own_signature(assertion, &provider.keys)?;
-            require_a_signature(response_signed || assertion_signed)?;
+            // Without it the ciphertext is unauthenticated (CBC), and what
+            // becomes of an altered one (bad padding, text that is not
+            // XML, a broken signature) must not be told apart, or the
+            // answers decrypt it a byte at a time: until the assertion's
+            // own signature holds, every failure is the one answer.
+            let conceal = |error: IamError| {
+                if response_signed {
+                    error
+                } else {
+                    tracing::debug!(step = %error.message, "decrypted SAML assertion refused");
+                    undecryptable()
+                }
+            };
+            let plaintext = decrypt(*one, decryption.keys)?;
+            let text = decrypted_in_context(*one, plaintext).map_err(conceal)?;
+            let inner = Document::parse_with_options(&text, options)
+                .map_err(|_| {
+                    invalid("Invalid SAML response received: the decrypted assertion is not well-formed XML.")
+                })
+                .map_err(conceal)?;
+            let assertion = decrypted_assertion(&xml, &inner).map_err(conceal)?;
+            let assertion_signed =
+                verify_own_signature(assertion, &provider.keys).map_err(conceal)?;
+            require_a_signature(response_signed || assertion_signed).map_err(conceal)?;
             check_claims(response, assertion, provider, provider_uuid, now)
         }
         ([_], []) => Err(invalid(
@@ -327,32 +328,68 @@ fn sole_assertion<'a, 'i>(
     }
 }
 
+/// The one assertion of the decrypted document `inner` (of the response
+/// `xml`), held to the wrapping defences: the assertion alone, no nested
+/// encrypted one, `ID`s unique across both documents.
+fn decrypted_assertion<'a, 'i>(
+    xml: &Document<'_>,
+    inner: &'a Document<'i>,
+) -> Result<Node<'a, 'i>, IamError> {
+    let context = inner.root_element();
+    if inner
+        .descendants()
+        .any(|n| in_ns(&n, ASSERTION_NS, "EncryptedAssertion"))
+    {
+        return Err(invalid(
+            "Invalid SAML response received: the response has more than one assertion.",
+        ));
+    }
+    let decrypted: Vec<Node<'a, 'i>> = inner
+        .descendants()
+        .filter(|n| in_ns(n, ASSERTION_NS, "Assertion"))
+        .collect();
+    let assertion = sole_assertion(context, &decrypted)?;
+    if context.children().filter(Node::is_element).count() != 1 {
+        return Err(invalid(
+            "Invalid SAML response received: the encrypted assertion holds more than an assertion.",
+        ));
+    }
+    check_unique_ids(&[xml, inner])?;
+    Ok(assertion)
+}
+
+/// The one answer to an encrypted assertion that cannot be opened.
+fn undecryptable() -> IamError {
+    invalid("Invalid SAML response received: the encrypted assertion could not be decrypted.")
+}
+
 /// The wrapper element a decrypted assertion is parsed inside.
 const CONTEXT_ELEMENT: &str = "EncryptedAssertionContext";
 
-/// The plaintext of `encrypted` as a document of its own: the assertion
-/// inside an element that declares every namespace in scope at the
-/// `EncryptedAssertion`, so an assertion that uses a prefix its
-/// `Response` declared (as one serialized without its own declarations
-/// does) reads exactly as it was signed, and one that declares its own
-/// is unaffected (its declarations take precedence).
-fn decrypted_in_context(
-    encrypted: Node<'_, '_>,
-    keys: &[xmlenc::DecryptionKey],
-) -> Result<String, IamError> {
+/// The plaintext of `encrypted`, opened with `keys`. What it answers
+/// says nothing of the plaintext: the algorithms are the sender's
+/// choice, and every failure to decrypt is the one answer.
+fn decrypt(encrypted: Node<'_, '_>, keys: &[xmlenc::DecryptionKey]) -> Result<Vec<u8>, IamError> {
     if keys.is_empty() {
         return Err(invalid(
             "Invalid SAML response received: the SAML provider has no private key to decrypt the assertion.",
         ));
     }
-    let plaintext = xmlenc::decrypt(encrypted, keys).map_err(|e| match e {
+    xmlenc::decrypt(encrypted, keys).map_err(|e| match e {
         xmlenc::DecryptError::Unsupported(uri) => invalid(&format!(
             "Invalid SAML response received: the encryption algorithm {uri} is not supported."
         )),
-        xmlenc::DecryptError::Failed => invalid(
-            "Invalid SAML response received: the encrypted assertion could not be decrypted.",
-        ),
-    })?;
+        xmlenc::DecryptError::Failed => undecryptable(),
+    })
+}
+
+/// The `plaintext` of `encrypted` as a document of its own: the assertion
+/// inside an element that declares every namespace in scope at the
+/// `EncryptedAssertion`, so an assertion that uses a prefix its
+/// `Response` declared (as one serialized without its own declarations
+/// does) reads exactly as it was signed, and one that declares its own
+/// is unaffected (its declarations take precedence).
+fn decrypted_in_context(encrypted: Node<'_, '_>, plaintext: Vec<u8>) -> Result<String, IamError> {
     let not_xml = || {
         invalid("Invalid SAML response received: the decrypted assertion is not well-formed XML.")
     };
@@ -610,7 +647,8 @@ mod tests {
             .descendants()
             .find(|n| in_ns(n, ASSERTION_NS, "EncryptedAssertion"))
             .expect("encrypted assertion");
-        decrypted_in_context(encrypted, &[key]).expect("decrypts")
+        let plaintext = decrypt(encrypted, &[key]).expect("decrypts");
+        decrypted_in_context(encrypted, plaintext).expect("in context")
     }
 
     #[test]
@@ -650,11 +688,11 @@ mod tests {
             .expect("encrypted assertion");
         let (_, other) = test_key();
         let other = DecryptionKey::from_pem(&other).expect("pem");
-        let error = decrypted_in_context(encrypted, &[other]).expect_err("wrong key");
+        let error = decrypt(encrypted, &[other]).expect_err("wrong key");
         assert_eq!(
             error.message,
             "Invalid SAML response received: the encrypted assertion could not be decrypted."
         );
-        assert!(decrypted_in_context(encrypted, &[]).is_err());
+        assert!(decrypt(encrypted, &[]).is_err());
     }
 }
