@@ -629,6 +629,11 @@ def test_encrypted_assertions_work_on_every_backend(any_backend_server):
         "Invalid SAML response received: the SAML provider requires encrypted assertions.")
     other = new_private_key()
     assert refused(server, encode(encrypt_assertion(signed_assertion(provider), other.public_key()))) == UNDECRYPTABLE
+    # The key is stored sealed: after a restart it is opened from the store.
+    server.stop()
+    server.start()
+    out = assume(server, encode(encrypt_assertion(signed_assertion(provider), key.public_key())))
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/sso-dev/alice@example.com")
 
 
 def test_a_private_key_that_cannot_decrypt_is_refused_at_upload(server, idp):
