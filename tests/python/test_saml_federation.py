@@ -1,13 +1,16 @@
 """AssumeRoleWithSAML through boto3 and the aws CLI, with SAML 2.0
 responses built and signed here (RSA-SHA256 over exclusive
 canonicalization, as identity providers sign them) by an identity
-provider whose certificate is registered in the provider's metadata."""
+provider whose certificate is registered in the provider's metadata,
+and assertions encrypted here (XML Encryption: AES-GCM or AES-CBC,
+the content key wrapped with RSA-OAEP) for the provider's private keys."""
 
 import base64
 import copy
 import datetime
 import hashlib
 import json
+import os
 import uuid
 
 import boto3
@@ -18,6 +21,8 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -397,3 +402,244 @@ def test_a_saml_session_carries_no_federated_provider_key(server, idp):
         iam.list_users()
     assert e.value.response["Error"]["Code"] == "AccessDenied"
     assert iam.list_groups()["Groups"] == []
+
+
+# Encrypted assertions: the IdP encrypts the assertion for a private key
+# uploaded to the SAML provider (XML Encryption: a fresh content key
+# encrypts the assertion, RSA-OAEP wraps the content key).
+
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+XENC11 = "http://www.w3.org/2009/xmlenc11#"
+MGF1P = f"{XENC}rsa-oaep-mgf1p"
+
+
+def new_private_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pem(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def add_key(server, key, mode=None):
+    extra = {"AssertionEncryptionMode": mode} if mode else {}
+    server.client("iam").update_saml_provider(SAMLProviderArn=PROVIDER, AddPrivateKey=pem(key), **extra)
+
+
+def encrypt_assertion(root, public_key, data=f"{XENC11}aes256-gcm", transport=MGF1P,
+                      plaintext_edit=lambda text: text):
+    """Replaces the Response's Assertion by an EncryptedAssertion for `public_key`."""
+    assertion = root.find("saml:Assertion", NS)
+    # lxml serializes the element with the namespace declarations it uses,
+    # as Okta, ADFS and Keycloak encrypt it.
+    plaintext = plaintext_edit(etree.tostring(assertion).decode()).encode()
+    key_len = 16 if "128" in data else 32
+    content_key = os.urandom(key_len)
+    if data.endswith("-gcm"):
+        iv = os.urandom(12)
+        body = iv + AESGCM(content_key).encrypt(iv, plaintext, None)
+    else:
+        iv = os.urandom(16)
+        pad = 16 - len(plaintext) % 16
+        padded = plaintext + bytes([pad]) * pad
+        encryptor = Cipher(algorithms.AES(content_key), modes.CBC(iv)).encryptor()
+        body = iv + encryptor.update(padded) + encryptor.finalize()
+    digest_xml = ""
+    if transport == MGF1P:
+        wrapped = public_key.encrypt(content_key, padding.OAEP(
+            mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))
+        digest_xml = '<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/>'
+    elif transport == f"{XENC11}rsa-oaep":
+        wrapped = public_key.encrypt(content_key, padding.OAEP(
+            mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+        digest_xml = (f'<ds:DigestMethod Algorithm="{XENC}sha256"/>'
+                      f'<xenc11:MGF xmlns:xenc11="{XENC11}" Algorithm="{XENC11}mgf1sha256"/>')
+    else:  # RSA PKCS #1 v1.5
+        wrapped = public_key.encrypt(content_key, padding.PKCS1v15())
+    b64 = lambda b: base64.b64encode(b).decode()
+    encrypted = etree.fromstring(f"""<saml:EncryptedAssertion xmlns:saml="{NS['saml']}">
+  <xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element">
+    <xenc:EncryptionMethod Algorithm="{data}"/>
+    <ds:KeyInfo xmlns:ds="{NS['ds']}">
+      <xenc:EncryptedKey>
+        <xenc:EncryptionMethod Algorithm="{transport}">{digest_xml}</xenc:EncryptionMethod>
+        <xenc:CipherData><xenc:CipherValue>{b64(wrapped)}</xenc:CipherValue></xenc:CipherData>
+      </xenc:EncryptedKey>
+    </ds:KeyInfo>
+    <xenc:CipherData><xenc:CipherValue>{b64(body)}</xenc:CipherValue></xenc:CipherData>
+  </xenc:EncryptedData>
+</saml:EncryptedAssertion>""")
+    assertion.addprevious(encrypted)
+    root.remove(assertion)
+    return root
+
+
+def tamper_ciphertext(root):
+    value = root.findall(".//{%s}CipherValue" % XENC)[-1]
+    raw = bytearray(base64.b64decode(value.text))
+    raw[20] ^= 0x01
+    value.text = base64.b64encode(bytes(raw)).decode()
+    return root
+
+
+UNDECRYPTABLE = ("InvalidIdentityToken",
+                 "Invalid SAML response received: the encrypted assertion could not be decrypted.")
+
+
+def test_an_encrypted_signed_assertion_assumes_the_role(server, idp):
+    key = new_private_key()
+    add_key(server, key)
+    out = assume(server, encode(encrypt_assertion(signed_assertion(idp), key.public_key())))
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/sso-dev/alice@example.com"
+    assert (out["Subject"], out["Issuer"], out["Audience"]) == ("alice-1234", ISSUER, AWS_ENDPOINT)
+    creds = out["Credentials"]
+    session = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
+    assert session.get_caller_identity()["Arn"] == out["AssumedRoleUser"]["Arn"]
+    # XML Encryption 1.1's RSA-OAEP with SHA-256 wraps the key as well.
+    out = assume(server, encode(encrypt_assertion(signed_assertion(idp), key.public_key(),
+                                                  transport=f"{XENC11}rsa-oaep")))
+    assert out["Subject"] == "alice-1234"
+
+
+def test_aes_cbc_with_rsa_oaep_mgf1p_works(server, idp):
+    key = new_private_key()
+    add_key(server, key)
+    root = encrypt_assertion(signed_assertion(idp), key.public_key(), data=f"{XENC}aes128-cbc")
+    assert assume(server, encode(root))["Subject"] == "alice-1234"
+
+
+def test_a_response_signed_over_its_encrypted_assertion_is_accepted(server, idp):
+    # Only the Response is signed, and its signature covers the assertion
+    # as sent (encrypted); a change to the ciphertext breaks it.
+    key = new_private_key()
+    add_key(server, key)
+    root = encrypt_assertion(response(), key.public_key())
+    idp.sign(root)
+    assert assume(server, encode(root))["Subject"] == "alice-1234"
+    root = encrypt_assertion(response(), key.public_key())
+    idp.sign(root)
+    assert refused(server, encode(tamper_ciphertext(root))) == ("InvalidIdentityToken", "Response signature invalid")
+
+
+def test_an_assertion_relying_on_the_responses_namespace_declarations_is_read_in_its_context(server, idp):
+    key = new_private_key()
+    add_key(server, key)
+    # The plaintext uses the saml: prefix the Response declares.
+    drop_declaration = lambda text: text.replace(f' xmlns:saml="{NS["saml"]}"', "", 1)
+    root = encrypt_assertion(signed_assertion(idp), key.public_key(), plaintext_edit=drop_declaration)
+    assert assume(server, encode(root))["Subject"] == "alice-1234"
+
+
+def test_an_encrypted_assertion_still_needs_a_valid_signature(server, idp):
+    key = new_private_key()
+    add_key(server, key)
+    # With the Response unsigned, the ciphertext is unauthenticated: until
+    # the assertion's own signature holds, every refusal is the same one,
+    # so the answers cannot serve as a decryption oracle.
+    assert refused(server, encode(encrypt_assertion(response(), key.public_key()))) == UNDECRYPTABLE
+    root = signed_assertion(idp)
+    root.find(".//saml:NameID", NS).text = "mallory"
+    assert refused(server, encode(encrypt_assertion(root, key.public_key()))) == UNDECRYPTABLE
+    # With the Response signed over the ciphertext, the refusal is told.
+    root = signed_assertion(idp)
+    root.find(".//saml:NameID", NS).text = "mallory"
+    root = encrypt_assertion(root, key.public_key())
+    idp.sign(root)
+    assert refused(server, encode(root)) == ("InvalidIdentityToken", "Response signature invalid")
+    # The claims of a genuinely signed assertion are checked as ever.
+    code, message = refused(server, encode(encrypt_assertion(
+        signed_assertion(idp, audience="https://other.example.com"), key.public_key())))
+    assert code == "InvalidIdentityToken" and "audience" in message
+
+
+def test_an_assertion_encrypted_for_another_key_is_refused(server, idp):
+    add_key(server, new_private_key())
+    root = encrypt_assertion(signed_assertion(idp), new_private_key().public_key())
+    assert refused(server, encode(root)) == UNDECRYPTABLE
+
+
+def test_a_provider_without_private_keys_refuses_an_encrypted_assertion(server, idp):
+    root = encrypt_assertion(signed_assertion(idp), new_private_key().public_key())
+    assert refused(server, encode(root)) == (
+        "InvalidIdentityToken",
+        "Invalid SAML response received: the SAML provider has no private key to decrypt the assertion.")
+
+
+def test_rsa_v15_key_transport_is_refused(server, idp):
+    key = new_private_key()
+    add_key(server, key)
+    root = encrypt_assertion(signed_assertion(idp), key.public_key(), transport=f"{XENC}rsa-1_5")
+    assert refused(server, encode(root)) == (
+        "InvalidIdentityToken",
+        f"Invalid SAML response received: the encryption algorithm {XENC}rsa-1_5 is not supported.")
+
+
+def test_required_encryption_refuses_a_plain_assertion_and_accepts_an_encrypted_one(server, idp):
+    key = new_private_key()
+    add_key(server, key, mode="Required")
+    assert refused(server, encode(signed_assertion(idp))) == (
+        "InvalidIdentityToken",
+        "Invalid SAML response received: the SAML provider requires encrypted assertions.")
+    out = assume(server, encode(encrypt_assertion(signed_assertion(idp), key.public_key())))
+    assert out["Subject"] == "alice-1234"
+    # Allowed again: both are accepted.
+    server.client("iam").update_saml_provider(SAMLProviderArn=PROVIDER, AssertionEncryptionMode="Allowed")
+    assert assume(server, encode(signed_assertion(idp)))["Subject"] == "alice-1234"
+    assert assume(server, encode(encrypt_assertion(signed_assertion(idp), key.public_key())))["Subject"] == "alice-1234"
+
+
+def test_the_second_of_two_provider_keys_decrypts(server, idp):
+    first, second = new_private_key(), new_private_key()
+    add_key(server, first)
+    add_key(server, second)
+    root = encrypt_assertion(signed_assertion(idp), second.public_key())
+    assert assume(server, encode(root))["Subject"] == "alice-1234"
+    # Once the second key is removed, its assertions no longer decrypt.
+    iam = server.client("iam")
+    key_ids = [k["KeyId"] for k in iam.get_saml_provider(SAMLProviderArn=PROVIDER)["PrivateKeyList"]]
+    iam.update_saml_provider(SAMLProviderArn=PROVIDER, RemovePrivateKey=key_ids[1])
+    root = encrypt_assertion(signed_assertion(idp), second.public_key())
+    assert refused(server, encode(root)) == UNDECRYPTABLE
+
+
+def test_a_tampered_ciphertext_is_refused(server, idp):
+    key = new_private_key()
+    add_key(server, key)
+    for data in (f"{XENC11}aes256-gcm", f"{XENC}aes256-cbc", f"{XENC}aes128-cbc"):
+        root = tamper_ciphertext(encrypt_assertion(signed_assertion(idp), key.public_key(), data=data))
+        # GCM detects it; a CBC block changed garbles the XML or breaks the
+        # assertion's signature: the answer is the same either way.
+        assert refused(server, encode(root)) == UNDECRYPTABLE, data
+
+
+def test_encrypted_assertions_work_on_every_backend(any_backend_server):
+    server = any_backend_server
+    provider = IdP()
+    iam = server.client("iam")
+    key = new_private_key()
+    iam.create_saml_provider(Name="corp", SAMLMetadataDocument=provider.metadata(), AddPrivateKey=pem(key),
+                             AssertionEncryptionMode="Required")
+    iam.create_role(RoleName="sso-dev", AssumeRolePolicyDocument=json.dumps(TRUST))
+    out = assume(server, encode(encrypt_assertion(signed_assertion(provider), key.public_key())))
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/sso-dev/alice@example.com")
+    assert refused(server, encode(signed_assertion(provider)))[1] == (
+        "Invalid SAML response received: the SAML provider requires encrypted assertions.")
+    other = new_private_key()
+    assert refused(server, encode(encrypt_assertion(signed_assertion(provider), other.public_key()))) == UNDECRYPTABLE
+    # The key is stored sealed: after a restart it is opened from the store.
+    server.stop()
+    server.start()
+    out = assume(server, encode(encrypt_assertion(signed_assertion(provider), key.public_key())))
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/sso-dev/alice@example.com")
+
+
+def test_a_private_key_that_cannot_decrypt_is_refused_at_upload(server, idp):
+    iam = server.client("iam")
+    not_rsa = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(ClientError) as e:
+        iam.update_saml_provider(SAMLProviderArn=PROVIDER, AddPrivateKey=not_rsa)
+    assert e.value.response["Error"]["Code"] == "InvalidInput"
+    assert iam.get_saml_provider(SAMLProviderArn=PROVIDER)["PrivateKeyList"] == []

@@ -94,6 +94,9 @@ pub struct Snapshot {
     /// OpenID Connect providers by ARN.
     oidc: HashMap<String, Arc<records::OidcProviderRecord>>,
     saml: HashMap<String, Arc<records::SamlProviderRecord>>,
+    /// SAML providers' private keys, opened, by provider ARN (a key the
+    /// KEK cannot open, or that is no RSA key, is left out).
+    saml_keys: HashMap<String, Arc<[crate::saml::xmlenc::DecryptionKey]>>,
     /// Delegation requests by id.
     delegation: HashMap<String, Arc<records::DelegationRequestRecord>>,
     /// MFA devices by serial number (seeds stay sealed).
@@ -593,7 +596,10 @@ impl Snapshot {
                 Ns::AccessKey => next.apply_access_key(key, value, kek),
                 Ns::Mfa => apply_keyed(&mut next.mfa, ns, key, value),
                 Ns::OidcProvider => apply_keyed(&mut next.oidc, ns, key, value),
-                Ns::SamlProvider => apply_keyed(&mut next.saml, ns, key, value),
+                Ns::SamlProvider => {
+                    apply_keyed(&mut next.saml, ns, key, value);
+                    next.apply_saml_keys(key, kek);
+                }
                 Ns::DelegationRequest => apply_keyed(&mut next.delegation, ns, key, value),
                 Ns::TokenKey => {
                     let opened = value
@@ -682,6 +688,37 @@ impl Snapshot {
                 }
             }
         }
+    }
+
+    fn apply_saml_keys(&mut self, arn: &str, kek: &Kek) {
+        let Some(provider) = self.saml.get(arn) else {
+            self.saml_keys.remove(arn);
+            return;
+        };
+        let opened: Vec<crate::saml::xmlenc::DecryptionKey> = provider
+            .private_keys
+            .iter()
+            .filter_map(|key| {
+                let opened = kek
+                    .open(&format!("saml:{arn}:{}", key.key_id), &key.sealed)
+                    .ok()
+                    .and_then(|pem| crate::saml::xmlenc::DecryptionKey::from_pem(pem.expose()));
+                if opened.is_none() {
+                    tracing::error!(
+                        saml_provider = %arn,
+                        key_id = %key.key_id,
+                        "SAML provider private key cannot be used"
+                    );
+                }
+                opened
+            })
+            .collect();
+        self.saml_keys.insert(arn.to_string(), opened.into());
+    }
+
+    /// The opened private keys of the SAML provider `arn`.
+    pub fn saml_decryption_keys(&self, arn: &str) -> &[crate::saml::xmlenc::DecryptionKey] {
+        self.saml_keys.get(arn).map_or(&[], |keys| keys.as_ref())
     }
 
     fn apply_access_key(&mut self, key: &str, value: Option<&[u8]>, kek: &Kek) {

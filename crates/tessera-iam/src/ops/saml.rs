@@ -101,7 +101,8 @@ fn encryption_mode(input: Input<'_>) -> Option<&str> {
     input.str("AssertionEncryptionMode")
 }
 
-/// Adds `key` (PEM) to the provider, refusing a third.
+/// Adds `key` (an RSA private key in PEM) to the provider, refusing a
+/// third.
 fn add_private_key(
     ctx: &OpContext<'_>,
     provider: &mut SamlProviderRecord,
@@ -110,6 +111,13 @@ fn add_private_key(
     if !key.trim_start().starts_with("-----BEGIN ") {
         return Err(IamError::invalid_input(
             "The private key is not a PEM-encoded key.",
+        ));
+    }
+    // A key that could never decrypt an assertion is refused now rather
+    // than found unusable at sign-in.
+    if crate::saml::xmlenc::DecryptionKey::from_pem(key).is_none() {
+        return Err(IamError::invalid_input(
+            "The private key is not an unencrypted RSA private key (PKCS #8 or PKCS #1 PEM).",
         ));
     }
     if provider.private_keys.len() >= MAX_PRIVATE_KEYS {

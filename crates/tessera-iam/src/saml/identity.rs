@@ -219,16 +219,13 @@ pub fn caller(snapshot: &Snapshot, input: &Value, now: i64) -> Result<Caller, Ia
     if provider.valid_until <= now {
         return Err(invalid("The SAML provider's metadata is no longer valid."));
     }
-    if provider.assertion_encryption == "Required" {
-        // Tessera does not decrypt assertions; a provider that requires
-        // them encrypted accepts no assertion rather than a plain one.
-        return Err(invalid(
-            "The SAML provider requires encrypted assertions, which are not supported.",
-        ));
-    }
     let idp = response::identity_provider(&provider.metadata)
         .ok_or_else(|| invalid("The SAML provider's metadata names no identity provider."))?;
-    let claims = response::read(assertion, &idp, &provider.uuid, now)?;
+    let decryption = response::Decryption {
+        keys: snapshot.saml_decryption_keys(provider_arn),
+        required: provider.assertion_encryption == "Required",
+    };
+    let claims = response::read(assertion, &idp, &provider.uuid, decryption, now)?;
 
     let pairs_with = |value: &str| {
         let mut parts = value.split(',').map(str::trim);
