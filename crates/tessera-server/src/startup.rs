@@ -195,11 +195,20 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     announce(&options, &boot, &credentials_path, local, store.kind());
 
     let (stop, stop_reason) = tokio::sync::watch::channel(None);
-    let refresher = spawn_refresher(Arc::clone(&state), options.refresh_interval, stop);
+    let stop: Stop = Arc::new(stop);
+    let refresher = spawn_refresher(
+        Arc::clone(&state),
+        options.refresh_interval,
+        Arc::clone(&stop),
+    );
     let notified = crate::notified_refresh::spawn(Arc::clone(&state))
         .context("cannot start the thread that listens for changes")?;
-    let flusher = spawn_usage_flusher(Arc::clone(&state), options.usage_flush_interval);
-    let rotation = spawn_token_key_rotation(Arc::clone(&state));
+    let flusher = spawn_usage_flusher(
+        Arc::clone(&state),
+        options.usage_flush_interval,
+        Arc::clone(&stop),
+    );
+    let rotation = spawn_token_key_rotation(Arc::clone(&state), stop);
     let compactor = crate::compaction::spawn(Arc::clone(&state));
 
     crate::listener::serve(
@@ -315,37 +324,18 @@ pub(crate) fn open_store_blocking(options: &ServeOptions) -> anyhow::Result<Arc<
     }
 }
 
-/// Refreshes the snapshot every `every`; a failure is logged and retried,
-/// except a store that a newer build has migrated past this one's schema:
-/// this node can no longer read it correctly, so the refresher reports
-/// why on `stop` and ends, and the server shuts down.
 fn spawn_refresher(
     state: Arc<AppState>,
     every: Duration,
-    stop: tokio::sync::watch::Sender<Option<String>>,
+    stop: Stop,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            let state = Arc::clone(&state);
-            match tokio::task::spawn_blocking(move || refresh_snapshot(&state)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(error @ tessera_store::StoreError::SchemaTooNew { .. })) => {
-                    let reason = format!(
-                        "{error}: a newer Tessera has upgraded the store; stopping this node (start it again with the newer build)"
-                    );
-                    tracing::error!("{reason}");
-                    let _ = stop.send(Some(reason));
-                    return;
-                }
-                Ok(Err(error)) => tracing::warn!(%error, "snapshot refresh failed; will retry"),
-                Err(error) => tracing::warn!(%error, "snapshot refresh task failed"),
-            }
-        }
+    spawn_periodic(state, every, "snapshot refresh", stop, |state| {
+        refresh_snapshot(state).map(drop)
     })
 }
+
+/// Why the server must stop on its own, once something says so.
+type Stop = Arc<tokio::sync::watch::Sender<Option<String>>>;
 
 /// Ends when a signal asks the server to stop, or when `stop` says why it
 /// must.
@@ -371,11 +361,12 @@ pub(crate) fn refresh_snapshot(state: &AppState) -> Result<u64, tessera_store::S
 /// Makes a new session-token key when the newest is older than the
 /// rotation period; every node runs it, and the store's writer lock lets
 /// only one of them make the key.
-fn spawn_token_key_rotation(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+fn spawn_token_key_rotation(state: Arc<AppState>, stop: Stop) -> tokio::task::JoinHandle<()> {
     spawn_periodic(
         state,
         Duration::from_secs(600),
         "session-token key rotation",
+        stop,
         |state| {
             let now = state
                 .clock
@@ -397,8 +388,12 @@ fn spawn_token_key_rotation(state: Arc<AppState>) -> tokio::task::JoinHandle<()>
     )
 }
 
-fn spawn_usage_flusher(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    spawn_periodic(state, every, "usage flush", flush_usage)
+fn spawn_usage_flusher(
+    state: Arc<AppState>,
+    every: Duration,
+    stop: Stop,
+) -> tokio::task::JoinHandle<()> {
+    spawn_periodic(state, every, "usage flush", stop, flush_usage)
 }
 
 /// Writes what requests used since the last flush, and refreshes the
@@ -412,11 +407,15 @@ fn flush_usage(state: &AppState) -> Result<(), tessera_store::StoreError> {
 }
 
 /// Runs blocking store `work` every `every`, off the async threads. A
-/// failure is logged and the work retried at the next tick.
+/// failure is logged and the work retried at the next tick, except a
+/// store that a newer build has migrated past this one's schema: this node
+/// can no longer read or write it correctly, so the reason goes to `stop`,
+/// the work ends, and the server shuts down.
 fn spawn_periodic(
     state: Arc<AppState>,
     every: Duration,
     what: &'static str,
+    stop: Stop,
     work: fn(&AppState) -> Result<(), tessera_store::StoreError>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -427,6 +426,14 @@ fn spawn_periodic(
             let state = Arc::clone(&state);
             match tokio::task::spawn_blocking(move || work(&state)).await {
                 Ok(Ok(())) => {}
+                Ok(Err(error @ tessera_store::StoreError::SchemaTooNew { .. })) => {
+                    let reason = format!(
+                        "{error}: a newer Tessera has upgraded the store; stopping this node (start it again with the newer build)"
+                    );
+                    tracing::error!("{reason}");
+                    stop.send_replace(Some(reason));
+                    return;
+                }
                 Ok(Err(error)) => tracing::warn!(%error, "{what} failed; will retry"),
                 Err(error) => tracing::warn!(%error, "{what} task failed"),
             }
