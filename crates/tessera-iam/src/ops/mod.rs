@@ -102,7 +102,7 @@ pub trait Usage: Send + Sync {
 
     /// Notes an authenticated request's attempt on an action, allowed or
     /// denied (see [`crate::service_usage`]).
-    fn attempted(&self, attempt: crate::service_usage::Attempt);
+    fn attempted(&self, attempt: crate::service_usage::Attempt<'_>);
 }
 
 /// Everything a handler may use.
