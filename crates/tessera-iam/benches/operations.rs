@@ -41,7 +41,7 @@ impl Usage for NoUses {
         None
     }
 
-    fn attempted(&self, _: tessera_iam::service_usage::Attempt) {}
+    fn attempted(&self, _: tessera_iam::service_usage::Attempt<'_>) {}
 }
 
 struct Bench {

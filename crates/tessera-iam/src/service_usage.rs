@@ -18,6 +18,7 @@
 //! `PRINCIPAL` is the user id, the role id, or the account id for the root:
 //! a deleted and recreated entity of the same name starts afresh.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -47,32 +48,34 @@ pub struct ServiceUsedRecord {
     pub entity_arn: String,
 }
 
-/// One authenticated request's attempt on an action, as recorded.
+/// One authenticated request's attempt on an action, as recorded. It
+/// borrows from the caller and the request: one is made for every request
+/// that reaches authorization, and most only update a record already noted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
+pub struct Attempt<'a> {
     /// The principal's id: user id, role id, or account id for the root.
-    pub principal_id: String,
+    pub principal_id: &'a str,
     /// The principal's ARN (a role's, not its session's).
     pub entity_arn: String,
     /// The service namespace, lowercased, e.g. `iam`.
-    pub service: String,
+    pub service: Cow<'a, str>,
     /// The action's name within the service, e.g. `CreateUser`.
-    pub action: String,
+    pub action: &'a str,
     /// Seconds since the epoch.
     pub date: i64,
     /// The region the request was signed for.
-    pub region: String,
+    pub region: &'a str,
 }
 
 /// The principal AWS reports a caller's activity under, as (id, ARN): the
 /// user, the role of a role session, the account for the root. `None` for
 /// a federated user.
-pub fn principal_of(caller: &Caller) -> Option<(String, String)> {
+pub fn principal_of(caller: &Caller) -> Option<(&str, String)> {
     match caller {
         Caller::Root {
             account, partition, ..
-        } => Some((account.clone(), crate::arn::root(partition, account))),
-        Caller::User { user_id, .. } => Some((user_id.clone(), caller.arn())),
+        } => Some((account, crate::arn::root(partition, account))),
+        Caller::User { user_id, .. } => Some((user_id, caller.arn())),
         Caller::AssumedRole {
             account,
             partition,
@@ -81,7 +84,7 @@ pub fn principal_of(caller: &Caller) -> Option<(String, String)> {
             role_path,
             ..
         } => Some((
-            role_id.clone(),
+            role_id,
             crate::arn::entity(
                 partition,
                 account,
@@ -94,43 +97,66 @@ pub fn principal_of(caller: &Caller) -> Option<(String, String)> {
     }
 }
 
-impl Attempt {
+impl<'a> Attempt<'a> {
     /// The attempt `caller` makes on `action` (`service:Action`), or `None`
     /// when the caller is not a principal AWS reports on (a federated
     /// user) or the action is malformed.
-    pub fn of(caller: &Caller, action: &str, date: i64, region: &str) -> Option<Attempt> {
+    pub fn of(
+        caller: &'a Caller,
+        action: &'a str,
+        date: i64,
+        region: &'a str,
+    ) -> Option<Attempt<'a>> {
         let (service, name) = action.split_once(':')?;
         if service.is_empty() || name.is_empty() || service.contains('/') || name.contains('/') {
             return None;
         }
         let (principal_id, entity_arn) = principal_of(caller)?;
+        let service = if service.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(service.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(service)
+        };
         Some(Attempt {
             principal_id,
             entity_arn,
-            service: service.to_ascii_lowercase(),
-            action: name.to_string(),
+            service,
+            action: name,
             date,
-            region: region.to_string(),
+            region,
         })
+    }
+
+    /// Hands `each` the store keys this attempt updates, in one buffer:
+    /// the service's, and then the action's for a tracked service.
+    pub fn for_each_key(&self, mut each: impl FnMut(&str)) {
+        let mut key = String::with_capacity(
+            self.principal_id.len() + self.service.len() + self.action.len() + 2,
+        );
+        key.push_str(self.principal_id);
+        key.push('/');
+        key.push_str(&self.service);
+        each(&key);
+        if ACTION_TRACKED.contains(&&*self.service) {
+            key.push('/');
+            key.push_str(self.action);
+            each(&key);
+        }
     }
 
     /// The store keys this attempt updates: the service's, and the
     /// action's for a tracked service.
     pub fn keys(&self) -> Vec<String> {
-        let service_key = format!("{}/{}", self.principal_id, self.service);
-        if ACTION_TRACKED.contains(&self.service.as_str()) {
-            let action_key = format!("{service_key}/{}", self.action);
-            vec![service_key, action_key]
-        } else {
-            vec![service_key]
-        }
+        let mut keys = Vec::with_capacity(2);
+        self.for_each_key(|key| keys.push(key.to_string()));
+        keys
     }
 
     /// The record this attempt leaves.
     pub fn record(&self) -> ServiceUsedRecord {
         ServiceUsedRecord {
             date: self.date,
-            region: self.region.clone(),
+            region: self.region.to_string(),
             entity_arn: self.entity_arn.clone(),
         }
     }

@@ -227,15 +227,15 @@ impl Usage for UsageTracker {
         .flatten()
     }
 
-    fn attempted(&self, attempt: Attempt) {
+    fn attempted(&self, attempt: Attempt<'_>) {
         let date = attempt.date;
-        for key in attempt.keys() {
+        attempt.for_each_key(|key| {
             self.services.note(
-                &key,
+                key,
                 |known| {
                     if date >= known.date {
                         if known.region != attempt.region {
-                            known.region.clone_from(&attempt.region);
+                            attempt.region.clone_into(&mut known.region);
                         }
                         if known.entity_arn != attempt.entity_arn {
                             known.entity_arn.clone_from(&attempt.entity_arn);
@@ -245,7 +245,7 @@ impl Usage for UsageTracker {
                 },
                 || attempt.record(),
             );
-        }
+        });
     }
 }
 

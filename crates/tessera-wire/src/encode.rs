@@ -95,10 +95,53 @@ fn format_timestamp(instant: OffsetDateTime, fraction_digits: usize) -> String {
     text
 }
 
+/// Whether `text` is already what [`format_timestamp`] would write for it:
+/// `YYYY-MM-DDTHH:MM:SSZ` naming a real UTC second (no leap second, which
+/// the parser folds into the one before). Operations store and answer
+/// timestamps in this form, so most are written as given, without a parse
+/// and a format per timestamp.
+fn is_canonical_timestamp(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return false;
+    }
+    if b[16] != b':' || b[19] != b'Z' {
+        return false;
+    }
+    let number = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        number(0, 4),
+        number(5, 7),
+        number(8, 10),
+        number(11, 13),
+        number(14, 16),
+        number(17, 19),
+    ) else {
+        return false;
+    };
+    // Two digits each: a month or a day below 100 fits in a byte.
+    let Ok(month) = time::Month::try_from(month as u8) else {
+        return false;
+    };
+    hour < 24
+        && minute < 60
+        && second < 60
+        && time::Date::from_calendar_date(year as i32, month, day as u8).is_ok()
+}
+
 /// A timestamp value: RFC 3339 text (its fractional digits are kept as
 /// given) or epoch seconds (fractional seconds, to the microsecond, only
 /// when not whole).
-fn timestamp_text(value: &Value, path: &Path<'_>) -> Result<String, EncodeError> {
+fn timestamp_text<'v>(value: &'v Value, path: &Path<'_>) -> Result<Cow<'v, str>, EncodeError> {
+    if let Value::String(text) = value {
+        if is_canonical_timestamp(text) {
+            return Ok(Cow::Borrowed(text));
+        }
+    }
     let invalid = || EncodeError::InvalidTimestamp {
         path: path.render(),
         value: value.to_string(),
@@ -110,13 +153,13 @@ fn timestamp_text(value: &Value, path: &Path<'_>) -> Result<String, EncodeError>
                 .split_once('.')
                 .map(|(_, after)| after.bytes().take_while(u8::is_ascii_digit).count())
                 .unwrap_or(0);
-            Ok(format_timestamp(instant, fraction_digits))
+            Ok(Cow::Owned(format_timestamp(instant, fraction_digits)))
         }
         Value::Number(number) => {
             if let Some(seconds) = number.as_i64() {
                 let instant =
                     OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| invalid())?;
-                return Ok(format_timestamp(instant, 0));
+                return Ok(Cow::Owned(format_timestamp(instant, 0)));
             }
             let seconds = number
                 .as_f64()
@@ -127,7 +170,7 @@ fn timestamp_text(value: &Value, path: &Path<'_>) -> Result<String, EncodeError>
                 OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| invalid())?;
             let fraction = format!("{:06}", micros.rem_euclid(1_000_000));
             let digits = fraction.trim_end_matches('0').len();
-            Ok(format_timestamp(instant, digits))
+            Ok(Cow::Owned(format_timestamp(instant, digits)))
         }
         _ => Err(invalid()),
     }
@@ -288,7 +331,7 @@ impl Encoder<'_> {
                 .as_bool()
                 .map(|b| Cow::Borrowed(if b { "true" } else { "false" }))
                 .ok_or_else(|| mismatch(path, "a boolean")),
-            ShapeKind::Timestamp => timestamp_text(value, path).map(Cow::Owned),
+            ShapeKind::Timestamp => timestamp_text(value, path),
             ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. } => {
                 Err(mismatch(path, "a scalar"))
             }
@@ -352,7 +395,11 @@ mod tests {
 
     #[test]
     fn timestamps_are_iso8601_utc_with_fractions_only_when_given() {
-        let text = |v| timestamp_text(&v, &Path::Member(&Path::Root, "t")).unwrap();
+        let text = |v| {
+            timestamp_text(&v, &Path::Member(&Path::Root, "t"))
+                .unwrap()
+                .into_owned()
+        };
         assert_eq!(text(json!("2024-05-01T12:34:56Z")), "2024-05-01T12:34:56Z");
         assert_eq!(
             text(json!("2024-05-01T14:34:56+02:00")),
@@ -364,6 +411,10 @@ mod tests {
         );
         assert_eq!(text(json!(1714566896)), "2024-05-01T12:34:56Z");
         assert_eq!(text(json!(1714566896.5)), "2024-05-01T12:34:56.5Z");
+        assert_eq!(text(json!("2024-02-29T23:59:59Z")), "2024-02-29T23:59:59Z");
+        assert!(timestamp_text(&json!("2023-02-29T12:00:00Z"), &Path::Root).is_err());
+        assert!(timestamp_text(&json!("2024-13-01T12:00:00Z"), &Path::Root).is_err());
+        assert!(timestamp_text(&json!("2024-05-01T24:00:00Z"), &Path::Root).is_err());
         assert!(timestamp_text(&json!("May 1st"), &Path::Root).is_err());
         assert!(timestamp_text(&json!(true), &Path::Root).is_err());
         assert!(timestamp_text(&json!(1e300), &Path::Root).is_err());

@@ -34,7 +34,7 @@ impl Usage for NoUses {
         None
     }
 
-    fn attempted(&self, _: tessera_iam::service_usage::Attempt) {}
+    fn attempted(&self, _: tessera_iam::service_usage::Attempt<'_>) {}
 }
 
 /// An audit hook that keeps what it is told, as `Action outcome resource`.
