@@ -101,25 +101,26 @@ fn format_timestamp(instant: OffsetDateTime, fraction_digits: usize) -> String {
 /// timestamps in this form, so most are written as given, without a parse
 /// and a format per timestamp.
 fn is_canonical_timestamp(text: &str) -> bool {
-    let b = text.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+    let Ok(b) = <&[u8; 20]>::try_from(text.as_bytes()) else {
         return false;
-    }
-    if b[16] != b':' || b[19] != b'Z' {
+    };
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', n0, n1, b':', s0, s1, b'Z'] =
+        *b
+    else {
         return false;
-    }
-    let number = |from: usize, to: usize| {
-        b[from..to].iter().try_fold(0u32, |n, &d| {
+    };
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &d| {
             d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
         })
     };
     let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
-        number(0, 4),
-        number(5, 7),
-        number(8, 10),
-        number(11, 13),
-        number(14, 16),
-        number(17, 19),
+        number(&[y0, y1, y2, y3]),
+        number(&[m0, m1]),
+        number(&[d0, d1]),
+        number(&[h0, h1]),
+        number(&[n0, n1]),
+        number(&[s0, s1]),
     ) else {
         return false;
     };
@@ -389,9 +390,33 @@ impl ServiceModel {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_timestamps_the_formatter_would_write_unchanged_are_taken_as_given() {
+        for given in ["2024-02-29T23:59:59Z", "1999-01-01T00:00:00Z"] {
+            assert!(is_canonical_timestamp(given), "{given}");
+            let parsed =
+                time::OffsetDateTime::parse(given, &time::format_description::well_known::Rfc3339)
+                    .expect("RFC 3339");
+            assert_eq!(format_timestamp(parsed, 0), given);
+        }
+        for other in [
+            "2023-02-29T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-12-31T23:59:60Z",
+            "2024-01-01T00:00:00.5Z",
+            "2024-01-01T00:00:00+00:00",
+            "2024-01-01t00:00:00Z",
+            "2024-1-01T00:00:00Z ",
+            "",
+        ] {
+            assert!(!is_canonical_timestamp(other), "{other}");
+        }
+    }
     use serde_json::json;
 
-    use super::{timestamp_text, Path};
+    use super::{format_timestamp, is_canonical_timestamp, timestamp_text, Path};
 
     #[test]
     fn timestamps_are_iso8601_utc_with_fractions_only_when_given() {
