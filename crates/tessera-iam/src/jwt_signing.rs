@@ -70,7 +70,7 @@ pub struct SigningKeyRecord {
     /// The public key's JWK members (`kty`, `n`/`e` or `crv`/`x`/`y`).
     pub public_jwk: Value,
     /// The PKCS #8 DER private key, hex, sealed under the KEK.
-    #[serde(with = "base64_bytes")]
+    #[serde(with = "crate::records::base64_bytes")]
     pub sealed_private: Vec<u8>,
 }
 
@@ -81,20 +81,6 @@ impl fmt::Debug for SigningKeyRecord {
             .field("alg", &self.alg)
             .field("created", &self.created)
             .finish_non_exhaustive()
-    }
-}
-
-mod base64_bytes {
-    use base64::{engine::general_purpose::STANDARD, Engine};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }
 

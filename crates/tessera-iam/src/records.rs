@@ -630,14 +630,18 @@ pub struct LastUsedRecord {
     pub region: String,
 }
 
-mod base64_bytes {
+/// Bytes stored as standard base64 text (`#[serde(with = ...)]`), for
+/// every record that holds raw bytes.
+pub(crate) mod base64_bytes {
     use base64::{engine::general_purpose::STANDARD, Engine};
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// Writes `bytes` as base64.
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(bytes))
     }
 
+    /// Reads base64 back into bytes.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         STANDARD.decode(text).map_err(serde::de::Error::custom)

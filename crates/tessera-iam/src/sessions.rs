@@ -47,8 +47,9 @@ pub struct TokenKeyRecord {
     pub key_id: String,
     /// Creation time, seconds since the epoch.
     pub created: i64,
-    /// The key, hex, sealed under the KEK with `token-key:ID` as context.
-    #[serde(with = "hex_bytes")]
+    /// The key, sealed under the KEK with `token-key:ID` as context (stored
+    /// as base64).
+    #[serde(with = "crate::records::base64_bytes")]
     pub sealed_key: Vec<u8>,
 }
 
@@ -58,21 +59,6 @@ impl std::fmt::Debug for TokenKeyRecord {
             .field("key_id", &self.key_id)
             .field("created", &self.created)
             .finish_non_exhaustive()
-    }
-}
-
-mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        use base64::{engine::general_purpose::STANDARD, Engine};
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        use base64::{engine::general_purpose::STANDARD, Engine};
-        let text = String::deserialize(d)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -225,6 +211,45 @@ pub struct Claims {
     /// policies (`aws:FederatedProvider`, `PROVIDER:sub`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_identity: Option<FederatedClaims>,
+}
+
+impl Claims {
+    /// The claims of a `kind` session of `name` in `account`, issued at
+    /// `issued` until `expires`, with nothing else: path `/`, no ids, MFA,
+    /// tags, source identity, session policies, delegation or federation.
+    /// Each way of minting a session sets what it carries on top; the
+    /// access key id is filled in by [`mint`].
+    pub fn new(
+        kind: SessionKind,
+        account: String,
+        partition: String,
+        name: String,
+        issued: i64,
+        expires: i64,
+    ) -> Claims {
+        Claims {
+            access_key_id: String::new(),
+            kind,
+            account,
+            partition,
+            principal_id: None,
+            name,
+            path: root_path(),
+            session_name: None,
+            federating_user_id: None,
+            issued,
+            expires,
+            mfa_time: None,
+            source_identity: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            policy: None,
+            policy_arns: Vec::new(),
+            chained: false,
+            delegation_request: None,
+            web_identity: None,
+        }
+    }
 }
 
 /// The identity provider behind a federated role session.
@@ -434,26 +459,16 @@ mod tests {
 
     fn claims() -> Claims {
         Claims {
-            access_key_id: String::new(),
-            kind: SessionKind::Role,
-            account: "123456789012".into(),
-            partition: "aws".into(),
             principal_id: Some("AROAEXAMPLE".into()),
-            name: "r".into(),
-            path: "/".into(),
             session_name: Some("s".into()),
-            federating_user_id: None,
-            issued: 1_000,
-            expires: 4_600,
-            mfa_time: None,
-            source_identity: None,
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            policy: None,
-            policy_arns: Vec::new(),
-            chained: false,
-            delegation_request: None,
-            web_identity: None,
+            ..Claims::new(
+                SessionKind::Role,
+                "123456789012".into(),
+                "aws".into(),
+                "r".into(),
+                1_000,
+                4_600,
+            )
         }
     }
 

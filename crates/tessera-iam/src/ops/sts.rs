@@ -247,26 +247,17 @@ pub(super) fn role_session_claims(
     expires: i64,
 ) -> Claims {
     Claims {
-        access_key_id: String::new(),
-        kind: SessionKind::Role,
-        account: role.core.account_id.clone(),
-        partition: role.core.partition.clone(),
         principal_id: Some(role.core.id.clone()),
-        name: role.core.name.clone(),
         path: role.core.path.clone(),
         session_name: Some(session_name.to_string()),
-        federating_user_id: None,
-        issued,
-        expires,
-        mfa_time: None,
-        source_identity: None,
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
-        policy: None,
-        policy_arns: Vec::new(),
-        chained: false,
-        delegation_request: None,
-        web_identity: None,
+        ..Claims::new(
+            SessionKind::Role,
+            role.core.account_id.clone(),
+            role.core.partition.clone(),
+            role.core.name.clone(),
+            issued,
+            expires,
+        )
     }
 }
 
@@ -382,26 +373,17 @@ pub(super) fn get_session_token(ctx: &OpContext<'_>, input: &Value) -> Result<Va
         _ => (SessionKind::Root, None, String::new(), "/".to_string()),
     };
     let claims = Claims {
-        access_key_id: String::new(),
-        kind,
-        account: ctx.account().to_string(),
-        partition: ctx.caller.partition().to_string(),
         principal_id,
-        name,
         path,
-        session_name: None,
-        federating_user_id: None,
-        issued: now,
-        expires: now + duration,
         mfa_time,
-        source_identity: None,
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
-        policy: None,
-        policy_arns: Vec::new(),
-        chained: false,
-        delegation_request: None,
-        web_identity: None,
+        ..Claims::new(
+            kind,
+            ctx.account().to_string(),
+            ctx.caller.partition().to_string(),
+            name,
+            now,
+            now + duration,
+        )
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     Ok(json!({ "Credentials": credentials_output(&minted, now + duration) }))
@@ -425,26 +407,18 @@ pub(super) fn get_federation_token(ctx: &OpContext<'_>, input: &Value) -> Result
         _ => None,
     };
     let claims = Claims {
-        access_key_id: String::new(),
-        kind: SessionKind::Federated,
-        account: ctx.account().to_string(),
-        partition: ctx.caller.partition().to_string(),
-        principal_id: None,
-        name: name.to_string(),
-        path: "/".into(),
-        session_name: None,
         federating_user_id,
-        issued: now,
-        expires: now + duration,
-        mfa_time: None,
-        source_identity: None,
         tags,
-        transitive_tag_keys: Vec::new(),
         policy,
         policy_arns,
-        chained: false,
-        delegation_request: None,
-        web_identity: None,
+        ..Claims::new(
+            SessionKind::Federated,
+            ctx.account().to_string(),
+            ctx.caller.partition().to_string(),
+            name.to_string(),
+            now,
+            now + duration,
+        )
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     let account = ctx.account();
@@ -474,26 +448,19 @@ pub(super) fn get_delegated_access_token(
         .clone()
         .ok_or_else(IamError::service_failure)?;
     let claims = Claims {
-        access_key_id: String::new(),
-        kind: approver.kind,
-        account,
-        partition: request.partition.clone(),
         principal_id: approver.principal_id.clone(),
-        name: approver.name.clone(),
         path: approver.path.clone(),
         session_name: approver.session_name.clone(),
-        federating_user_id: None,
-        issued: ctx.now_secs(),
-        expires: redeemed.ends,
-        mfa_time: None,
-        source_identity: None,
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
         policy: Some(request.permission_policy.clone()),
-        policy_arns: Vec::new(),
-        chained: false,
-        web_identity: None,
         delegation_request: Some(request.id.clone()),
+        ..Claims::new(
+            approver.kind,
+            account,
+            request.partition.clone(),
+            approver.name.clone(),
+            ctx.now_secs(),
+            redeemed.ends,
+        )
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
     Ok(json!({
