@@ -16,7 +16,9 @@
 //! | `serviceused` | `PRINCIPAL/SERVICE/ACTION`   | [`ServiceUsedRecord`] (tracked services only) |
 //!
 //! `PRINCIPAL` is the user id, the role id, or the account id for the root:
-//! a deleted and recreated entity of the same name starts afresh.
+//! a deleted and recreated entity of the same name starts afresh. Deleting
+//! a user or role deletes its records, and an attempt flushed after its
+//! principal is gone is dropped.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -25,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use tessera_store::{Backend, Outcome, StoreError, Transaction};
 
 use crate::caller::Caller;
+use crate::ids::IdKind;
+use crate::kind::EntityKind;
 use crate::records::{self, Ns};
 use crate::IamError;
 
@@ -177,6 +181,10 @@ pub fn record_attempts(
     tessera_store::write(store, |tx| {
         let mut changed = 0;
         for (key, record) in latest {
+            let principal = key.split('/').next().unwrap_or(key);
+            if !principal_exists(tx, principal)? {
+                continue;
+            }
             let known: Option<ServiceUsedRecord> = records::get(tx, ns, key)?;
             if known.is_some_and(|k| k.date > record.date) {
                 continue;
@@ -187,6 +195,36 @@ pub fn record_attempts(
         Ok::<_, Outcome<IamError>>(changed)
     })
     .map_err(IamError::from)
+}
+
+/// Whether the user or role a record's key names still exists: an attempt
+/// noted just before its principal was deleted is dropped, so that a
+/// deleted entity leaves nothing behind. The root (an account id) always
+/// exists: an account need not have a record of its own.
+fn principal_exists(tx: &mut dyn Transaction, principal_id: &str) -> Result<bool, StoreError> {
+    let kind = if principal_id.starts_with(IdKind::User.prefix()) {
+        EntityKind::User
+    } else if principal_id.starts_with(IdKind::Role.prefix()) {
+        EntityKind::Role
+    } else {
+        return Ok(true);
+    };
+    Ok(tx.get(Ns::Entity(kind).as_str(), principal_id)?.is_some())
+}
+
+/// Deletes every record of `principal_id`, in the transaction that deletes
+/// the user or role: its service last accessed data goes with it, as in
+/// IAM, and the store keeps nothing of entities that are gone.
+pub(crate) fn forget_principal(
+    tx: &mut dyn Transaction,
+    principal_id: &str,
+) -> Result<(), StoreError> {
+    let ns = Ns::ServiceUsed.as_str();
+    let prefix = format!("{principal_id}/");
+    for (key, _) in records::scan_all(tx, ns, &prefix)? {
+        tx.delete(ns, &key)?;
+    }
+    Ok(())
 }
 
 /// What one principal attempted: per service its latest attempt, and per
@@ -226,6 +264,28 @@ pub fn principal_usage(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deleting_a_principal_forgets_its_records_and_keeps_everyone_elses() {
+        let store = tessera_store_sqlite::SqliteBackend::open_in_memory().unwrap();
+        let record = ServiceUsedRecord {
+            date: 10,
+            region: "us-east-1".into(),
+            entity_arn: "arn:aws:iam::123456789012:user/alice".into(),
+        };
+        let ns = Ns::ServiceUsed.as_str();
+        tessera_store::write(&store, |tx| {
+            for key in ["AIDAALICE/iam", "AIDAALICE/iam/GetUser", "AIDAALICEX/iam"] {
+                records::put(tx, ns, key, &record)?;
+            }
+            forget_principal(tx, "AIDAALICE")?;
+            Ok::<_, Outcome<IamError>>(())
+        })
+        .unwrap();
+        let left = tessera_store::read(&store, |tx| records::scan_all(tx, ns, "")).unwrap();
+        let keys: Vec<&str> = left.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["AIDAALICEX/iam"]);
+    }
 
     #[test]
     fn tracked_services_keep_their_actions_and_the_root_counts_for_the_account() {

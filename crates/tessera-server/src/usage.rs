@@ -259,17 +259,43 @@ mod tests {
         UsageTracker::new(store)
     }
 
-    #[test]
-    fn the_latest_attempt_per_service_and_action_is_written_at_flush() {
-        let usage = tracker();
-        let alice = tessera_iam::caller::Caller::User {
+    /// Stores a user record for `user_id`: attempts are written only for
+    /// principals that exist.
+    fn create_user(usage: &UsageTracker, user_id: &str) {
+        usage
+            .store
+            .write(&mut |tx| tx.put("users", user_id, b"{}"))
+            .unwrap();
+    }
+
+    fn alice() -> tessera_iam::caller::Caller {
+        tessera_iam::caller::Caller::User {
             account: "123456789012".into(),
             partition: "aws".into(),
             user_id: "AIDAALICE".into(),
             name: "alice".into(),
             path: "/".into(),
             session: None,
-        };
+        }
+    }
+
+    #[test]
+    fn attempts_of_a_principal_deleted_before_the_flush_are_dropped() {
+        let usage = tracker();
+        usage.attempted(Attempt::of(&alice(), "iam:ListUsers", 20, "eu-west-1").unwrap());
+        assert_eq!(usage.flush().unwrap().services, 0);
+        let read = tessera_store::read(usage.store.as_ref(), |tx| {
+            tessera_iam::service_usage::principal_usage(tx, "AIDAALICE", 0)
+        })
+        .unwrap();
+        assert!(read.services.is_empty() && read.actions.is_empty());
+    }
+
+    #[test]
+    fn the_latest_attempt_per_service_and_action_is_written_at_flush() {
+        let usage = tracker();
+        create_user(&usage, "AIDAALICE");
+        let alice = alice();
         for (action, date, region) in [
             ("iam:ListUsers", 20, "eu-west-1"),
             ("iam:ListUsers", 10, "us-east-1"),

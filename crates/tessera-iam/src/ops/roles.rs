@@ -237,6 +237,7 @@ pub(super) fn delete_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
             return Err(Outcome::Domain(IamError::delete_conflict(conflict)));
         }
         boundaries::unlink_boundary(tx, &role.core.id, role.body.permissions_boundary.as_deref())?;
+        crate::service_usage::forget_principal(tx, &role.core.id)?;
         Table::delete(tx, &role)
     })?;
     Ok(json!({}))

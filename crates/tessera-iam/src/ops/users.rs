@@ -219,6 +219,7 @@ pub(super) fn delete_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
             return Err(Outcome::Domain(IamError::delete_conflict(conflict)));
         }
         boundaries::unlink_boundary(tx, &user.core.id, user.body.permissions_boundary.as_deref())?;
+        crate::service_usage::forget_principal(tx, &user.core.id)?;
         Table::delete(tx, &user)
     })?;
     Ok(json!({}))
