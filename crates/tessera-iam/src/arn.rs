@@ -36,9 +36,21 @@ pub fn partition_of_region(region: &str) -> &'static str {
         .unwrap_or(DEFAULT_PARTITION)
 }
 
+/// `parts` end to end, in one allocation of the right size: ARNs are
+/// built on every request (the caller's, the resource's, the principal's
+/// whose use is recorded), and `format!` grows its buffer a piece at a
+/// time.
+pub(crate) fn joined(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 /// `arn:PARTITION:iam::ACCOUNT:root`
 pub fn root(partition: &str, account: &str) -> String {
-    format!("arn:{partition}:iam::{account}:root")
+    joined(&["arn:", partition, ":iam::", account, ":root"])
 }
 
 /// `arn:PARTITION:iam::ACCOUNT:user/PATH/NAME` (the path includes its
@@ -49,19 +61,30 @@ pub fn user(partition: &str, account: &str, path: &str, name: &str) -> String {
 
 /// `arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME` for any entity kind.
 pub fn entity(partition: &str, account: &str, kind: EntityKind, path: &str, name: &str) -> String {
-    format!(
-        "arn:{partition}:iam::{account}:{}{path}{name}",
-        kind.arn_type()
-    )
+    joined(&[
+        "arn:",
+        partition,
+        ":iam::",
+        account,
+        ":",
+        kind.arn_type(),
+        path,
+        name,
+    ])
 }
 
 /// The account-wide resource ARN of list operations of `kind`
 /// (`arn:aws:iam::ACCOUNT:role/` for `ListRoles`).
 pub fn kind_prefix(partition: &str, account: &str, kind: EntityKind, path_prefix: &str) -> String {
-    format!(
-        "arn:{partition}:iam::{account}:{}{path_prefix}",
-        kind.arn_type()
-    )
+    joined(&[
+        "arn:",
+        partition,
+        ":iam::",
+        account,
+        ":",
+        kind.arn_type(),
+        path_prefix,
+    ])
 }
 
 /// The account of an IAM ARN and the resource part after `:`, e.g.
@@ -101,6 +124,23 @@ mod tests {
         assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition_of_region("us-iso-east-1"), "aws-iso");
         assert_eq!(partition_of_region("us-isob-east-1"), "aws-iso-b");
+    }
+
+    #[test]
+    fn entity_arns_join_partition_account_kind_path_and_name() {
+        assert_eq!(
+            root("aws-cn", "123456789012"),
+            "arn:aws-cn:iam::123456789012:root"
+        );
+        assert_eq!(
+            user("aws", "123456789012", "/a/b/", "alice"),
+            "arn:aws:iam::123456789012:user/a/b/alice"
+        );
+        assert_eq!(
+            kind_prefix("aws", "123456789012", EntityKind::Role, "/x/"),
+            "arn:aws:iam::123456789012:role/x/"
+        );
+        assert_eq!(joined(&[]), "");
     }
 
     #[test]

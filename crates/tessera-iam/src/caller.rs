@@ -125,13 +125,29 @@ impl Caller {
                 role_name,
                 session_name,
                 ..
-            } => format!("arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"),
+            } => arn::joined(&[
+                "arn:",
+                partition,
+                ":sts::",
+                account,
+                ":assumed-role/",
+                role_name,
+                "/",
+                session_name,
+            ]),
             Caller::FederatedUser {
                 account,
                 partition,
                 name,
                 ..
-            } => format!("arn:{partition}:sts::{account}:federated-user/{name}"),
+            } => arn::joined(&[
+                "arn:",
+                partition,
+                ":sts::",
+                account,
+                ":federated-user/",
+                name,
+            ]),
             Caller::WebIdentity(identity) => identity.provider_arn.clone(),
             Caller::Saml(identity) => identity.provider_arn.clone(),
         }
@@ -148,8 +164,8 @@ impl Caller {
                 role_id,
                 session_name,
                 ..
-            } => format!("{role_id}:{session_name}"),
-            Caller::FederatedUser { account, name, .. } => format!("{account}:{name}"),
+            } => arn::joined(&[role_id, ":", session_name]),
+            Caller::FederatedUser { account, name, .. } => arn::joined(&[account, ":", name]),
             // CloudTrail's principal id of a web identity user.
             Caller::WebIdentity(identity) => format!(
                 "{}:{}:{}",

@@ -37,8 +37,10 @@ pub enum Resolved {
     /// A key Tessera knows and that may sign: check the signature with
     /// `secret`, then act as `caller`.
     Key {
-        /// Who the request is from, once the signature holds.
-        caller: Caller,
+        /// Who the request is from, once the signature holds. Shared: a
+        /// cached session hands out the caller it built when its token
+        /// was opened, instead of copying its names per request.
+        caller: Arc<Caller>,
         /// The key's secret.
         secret: Secret,
     },
@@ -55,15 +57,21 @@ pub enum Resolved {
 }
 
 /// Sessions opened recently, by token: opening a token (its AEAD, its
-/// claims, its secret's derivation) and compiling its session policies
-/// happen once per token, not once per request. Only a token that opened
-/// is ever cached, under its exact text, so a tampered token misses and is
-/// opened (and refused) in full; what `sessions::open` checks per request
-/// beyond the seal (the token key still present and accepting, the access
-/// key id, the expiry) is checked again on every hit.
+/// claims, its secret's derivation), compiling its session policies and
+/// building its caller happen once per token, not once per request. Only a
+/// token that opened is ever cached, and a hit needs the token's exact
+/// text, so a tampered token misses and is opened (and refused) in full;
+/// what `sessions::open` checks per request beyond the seal (the token key
+/// still present and accepting, the access key id, the expiry) is checked
+/// again on every hit.
+///
+/// The map is keyed by the token's last 24 characters, not its whole text: they encode the AEAD tag, which is
+/// random for every token, so hashing them finds the entry as surely as
+/// hashing the ~700 characters before them, for a fraction of the work.
+/// The entry keeps the whole text, compared on every hit.
 #[derive(Default)]
 pub struct SessionCache {
-    sessions: Mutex<HashMap<String, Arc<OpenedToken>>>,
+    sessions: Mutex<HashMap<Box<str>, Arc<OpenedToken>>>,
 }
 
 /// Shows only how many sessions are held: the map is keyed by session
@@ -77,11 +85,12 @@ impl std::fmt::Debug for SessionCache {
     }
 }
 
-/// A token that opened: its session, the token key that sealed it, and the
-/// credentials' secret.
-#[derive(Debug)]
+/// A token that opened: its exact text, its session, the caller it stands
+/// for, the token key that sealed it, and the credentials' secret.
 struct OpenedToken {
+    token: Box<str>,
     session: Arc<Session>,
+    caller: Arc<Caller>,
     token_key: Arc<TokenKey>,
     secret: Secret,
 }
@@ -90,15 +99,33 @@ impl SessionCache {
     /// The most sessions kept; past it the cache starts over.
     const CAPACITY: usize = 10_000;
 
+    /// How many of a token's last characters key the map: the last 24
+    /// characters of padded base64 encode at least the last 16 bytes, which
+    /// are the AEAD tag of the sealed claims (unpredictable without the
+    /// token key, and different for every token, each sealed under a fresh
+    /// nonce).
+    const KEY_CHARS: usize = 24;
+
+    /// The map key of `token`: its last [`Self::KEY_CHARS`] characters, or
+    /// the whole text when it is shorter or does not split there.
+    fn key_of(token: &str) -> &str {
+        token
+            .get(token.len().saturating_sub(Self::KEY_CHARS)..)
+            .unwrap_or(token)
+    }
+
     fn get(&self, token: &str) -> Option<Arc<OpenedToken>> {
         let sessions = match self.sessions.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        sessions.get(token).cloned()
+        sessions
+            .get(Self::key_of(token))
+            .filter(|opened| *opened.token == *token)
+            .cloned()
     }
 
-    fn put(&self, token: &str, opened: Arc<OpenedToken>) {
+    fn put(&self, opened: Arc<OpenedToken>) {
         let mut sessions = match self.sessions.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -106,7 +133,8 @@ impl SessionCache {
         if sessions.len() >= Self::CAPACITY {
             sessions.clear();
         }
-        sessions.insert(token.to_string(), opened);
+        let key = Box::from(Self::key_of(&opened.token));
+        sessions.insert(key, opened);
     }
 }
 
@@ -132,7 +160,7 @@ pub fn resolve(snapshot: &Snapshot, presented: &Presented<'_>, cache: &SessionCa
         return Resolved::Refused;
     }
     Resolved::Key {
-        caller,
+        caller: Arc::new(caller),
         secret: key.secret.clone(),
     }
 }
@@ -163,12 +191,15 @@ fn resolve_session(
             let Some(token_key) = sessions::token_key_id(token).and_then(|id| lookup(&id)) else {
                 return Resolved::Refused;
             };
+            let session = Arc::new(open_session(snapshot, claims));
             let opened = Arc::new(OpenedToken {
-                session: Arc::new(open_session(snapshot, claims)),
+                token: Box::from(token),
+                caller: Arc::new(caller_of(Arc::clone(&session))),
+                session,
                 token_key,
                 secret,
             });
-            cache.put(token, Arc::clone(&opened));
+            cache.put(Arc::clone(&opened));
             opened
         }
     };
@@ -191,7 +222,7 @@ fn resolve_session(
         return Resolved::Refused;
     }
     Resolved::Key {
-        caller: caller_of(Arc::clone(&opened.session)),
+        caller: Arc::clone(&opened.caller),
         secret: opened.secret.clone(),
     }
 }

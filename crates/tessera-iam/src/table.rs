@@ -12,7 +12,25 @@ use crate::records::{self, Body, Entity, Ns};
 
 /// The name-index key of `name` of `kind` in `account`.
 pub fn name_key(kind: EntityKind, account: &str, name: &str) -> String {
-    format!("{}|{account}|{}", kind.index_tag(), name.to_lowercase())
+    // Built in one allocation: every lookup by name (an authorization
+    // target, then the operation) builds one.
+    let tag = kind.index_tag();
+    let mut key = String::with_capacity(tag.len() + account.len() + name.len() + 2);
+    key.push_str(tag);
+    key.push('|');
+    key.push_str(account);
+    key.push('|');
+    if name.is_ascii() {
+        let start = key.len();
+        key.push_str(name);
+        if let Some(lowered) = key.get_mut(start..) {
+            lowered.make_ascii_lowercase();
+        }
+    } else {
+        // `str::to_lowercase` (a final sigma lowercases differently).
+        key.push_str(&name.to_lowercase());
+    }
+    key
 }
 
 /// The name-index prefix of every entity of `kind` in `account`.
@@ -122,5 +140,31 @@ impl<B: Body> Table<B> {
         tx.delete(Ns::Names.as_str(), &key)?;
         tx.delete(Self::ns(), &entity.core.id)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_keys_lowercase_names_as_str_to_lowercase_does() {
+        for name in [
+            "Alice",
+            "bob-Builder_2+=,.@",
+            "ΟΔΥΣΣΕΥΣ",
+            "Straße",
+            "İstanbul",
+            "",
+        ] {
+            assert_eq!(
+                name_key(EntityKind::User, "123456789012", name),
+                format!("u|123456789012|{}", name.to_lowercase()),
+                "{name}"
+            );
+        }
+        assert!(
+            name_key(EntityKind::Role, "1", "A").starts_with(&name_prefix(EntityKind::Role, "1"))
+        );
     }
 }

@@ -149,6 +149,9 @@ fn a_role_session_is_resolved_and_served_without_the_store() {
         credentials::resolve(&snapshot, &expired, &cache),
         Resolved::Expired
     ));
+    // Changed far from its end, the tampered token has the cached token's
+    // map key (its last characters): only the whole-text comparison tells
+    // them apart.
     let mut bad = token.to_string();
     bad.replace_range(20..21, if &token[20..21] == "A" { "B" } else { "A" });
     let tampered = Presented {

@@ -311,7 +311,7 @@ async fn process(
         ops::federated_caller(operation, &snapshot, &input, to_offset(now))
     };
     let caller = match (federated, signer) {
-        (Some(Ok(federated)), _) => federated,
+        (Some(Ok(federated)), _) => Arc::new(federated),
         (Some(Err(e)), _) => {
             return Err(Failure {
                 model,
@@ -484,7 +484,7 @@ fn authenticate(
     signed: tessera_sigv4::SignedRequest,
     parts: &RequestParts<'_>,
     now: SystemTime,
-) -> Result<(VerifiedRequest, Caller), ApiError> {
+) -> Result<(VerifiedRequest, Arc<Caller>), ApiError> {
     let presented = credentials::Presented {
         access_key_id: signed.access_key_id(),
         region: signed.region(),
@@ -513,7 +513,10 @@ fn authenticate(
             let verified = tessera_sigv4::accept_unverified_in_emulator_mode(signed);
             Ok((
                 verified,
-                credentials::emulator_caller(snapshot, &state.default_account),
+                Arc::new(credentials::emulator_caller(
+                    snapshot,
+                    &state.default_account,
+                )),
             ))
         }
         credentials::Resolved::Expired => Err(tessera_wire::common_error(

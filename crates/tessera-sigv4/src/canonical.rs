@@ -217,7 +217,15 @@ pub(crate) fn canonical_headers<'n>(
     headers: &[(&str, &str)],
     signed_headers: impl IntoIterator<Item = &'n str>,
 ) -> String {
-    let mut out = String::with_capacity(256);
+    // Sized for every header received (names, values, `:` and newline):
+    // trimming only shortens values, so a session token's ~700 characters
+    // do not make the buffer grow and copy itself twice (only a signed
+    // header the request lacks, or a repeated one, adds to it).
+    let received: usize = headers
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 2)
+        .sum();
+    let mut out = String::with_capacity(received);
     for name in signed_headers {
         out.push_str(name);
         out.push(':');

@@ -29,7 +29,7 @@ pub(super) fn create_group(ctx: &OpContext<'_>, input: &Value) -> Result<Value, 
         body: GroupBody::default(),
     };
     ctx.write(|tx| Table::insert(tx, &group))?;
-    Ok(json!({ "Group": group_output(&group) }))
+    Ok(super::one_member("Group", group_output(&group)))
 }
 
 /// The members of a group, in name order.

@@ -97,7 +97,10 @@ pub(super) fn create_login_profile(ctx: &OpContext<'_>, input: &Value) -> Result
         Table::save(tx, &user)?;
         Ok((user, profile))
     })?;
-    Ok(json!({ "LoginProfile": profile_output(&user, &profile) }))
+    Ok(super::one_member(
+        "LoginProfile",
+        profile_output(&user, &profile),
+    ))
 }
 
 pub(super) fn get_login_profile(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
@@ -115,7 +118,10 @@ pub(super) fn get_login_profile(ctx: &OpContext<'_>, input: &Value) -> Result<Va
         .login_profile
         .as_ref()
         .ok_or_else(|| no_login_profile(&user.core.name))?;
-    Ok(json!({ "LoginProfile": profile_output(user, profile) }))
+    Ok(super::one_member(
+        "LoginProfile",
+        profile_output(user, profile),
+    ))
 }
 
 pub(super) fn update_login_profile(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
@@ -270,7 +276,7 @@ pub(super) fn get_account_password_policy(
                 ),
             )
         })?;
-    Ok(json!({ "PasswordPolicy": policy_output(policy) }))
+    Ok(super::one_member("PasswordPolicy", policy_output(policy)))
 }
 
 pub(super) fn delete_account_password_policy(

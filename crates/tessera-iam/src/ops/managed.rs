@@ -254,7 +254,7 @@ pub(super) fn create_policy(ctx: &OpContext<'_>, input: &Value) -> Result<Value,
 pub(super) fn get_policy(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let policy_arn = Input(input).required("PolicyArn")?;
     let view = resolve_in_snapshot(ctx, policy_arn)?;
-    Ok(json!({ "Policy": policy_output(ctx, &view, true) }))
+    Ok(super::one_member("Policy", policy_output(ctx, &view, true)))
 }
 
 /// `ListPolicies`: `Scope` (`All`, `AWS`, `Local`), `OnlyAttached`,
@@ -375,7 +375,10 @@ pub(super) fn create_policy_version(ctx: &OpContext<'_>, input: &Value) -> Resul
         Table::save(tx, &policy)?;
         Ok((version, policy.body.default_version))
     })?;
-    Ok(json!({ "PolicyVersion": version_output(&version, &default, false) }))
+    Ok(super::one_member(
+        "PolicyVersion",
+        version_output(&version, &default, false),
+    ))
 }
 
 /// A version of an AWS-managed policy, in the shape of a stored one.
@@ -427,7 +430,10 @@ pub(super) fn get_policy_version(ctx: &OpContext<'_>, input: &Value) -> Result<V
             p.body.default_version.clone(),
         ),
     };
-    Ok(json!({ "PolicyVersion": version_output(&version, &default, true) }))
+    Ok(super::one_member(
+        "PolicyVersion",
+        version_output(&version, &default, true),
+    ))
 }
 
 pub(super) fn list_policy_versions(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {

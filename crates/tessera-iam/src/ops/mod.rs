@@ -705,6 +705,15 @@ pub fn all() -> impl Iterator<Item = &'static Operation> {
     Op::ALL.iter().map(|op| op.operation())
 }
 
+/// An output of one member, `{name: value}`, taking `value` as it is:
+/// `json!({"User": value})` would serialize a copy of the whole value
+/// (every member's text again) and drop the original.
+pub(crate) fn one_member(name: &str, value: impl Into<Value>) -> Value {
+    let mut out = serde_json::Map::with_capacity(1);
+    out.insert(name.to_owned(), value.into());
+    Value::Object(out)
+}
+
 /// An ISO 8601 timestamp as IAM writes it: `2024-05-01T12:34:56Z`.
 pub fn iso8601(seconds: i64) -> String {
     utc_timestamp(seconds, "Z")

@@ -57,13 +57,19 @@ pub(super) fn create_instance_profile(
     };
     ctx.write(|tx| Table::insert(tx, &profile))?;
     let with_tags = !profile.core.tags.is_empty();
-    Ok(json!({ "InstanceProfile": profile_output(ctx, &profile, with_tags) }))
+    Ok(super::one_member(
+        "InstanceProfile",
+        profile_output(ctx, &profile, with_tags),
+    ))
 }
 
 pub(super) fn get_instance_profile(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let name = Input(input).required("InstanceProfileName")?;
     let profile = ctx.require::<InstanceProfileBody>(name)?;
-    Ok(json!({ "InstanceProfile": profile_output(ctx, profile, true) }))
+    Ok(super::one_member(
+        "InstanceProfile",
+        profile_output(ctx, profile, true),
+    ))
 }
 
 pub(super) fn list_instance_profiles(

@@ -132,13 +132,16 @@ pub(super) fn create_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         Table::insert(tx, &role)?;
         boundaries::link_boundary(tx, &role.core.id, boundary)
     })?;
-    Ok(json!({ "Role": role_output(&role, RoleView::Created) }))
+    Ok(super::one_member(
+        "Role",
+        role_output(&role, RoleView::Created),
+    ))
 }
 
 pub(super) fn get_role(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
     let name = Input(input).required("RoleName")?;
     let role = ctx.require::<RoleBody>(name)?;
-    Ok(json!({ "Role": role_output(role, RoleView::Full) }))
+    Ok(super::one_member("Role", role_output(role, RoleView::Full)))
 }
 
 pub(super) fn list_roles(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
@@ -186,7 +189,10 @@ pub(super) fn update_role_description(
         Table::save(tx, &role)?;
         Ok(role)
     })?;
-    Ok(json!({ "Role": role_output(&role, RoleView::DescriptionUpdated) }))
+    Ok(super::one_member(
+        "Role",
+        role_output(&role, RoleView::DescriptionUpdated),
+    ))
 }
 
 pub(super) fn update_assume_role_policy(
@@ -321,7 +327,10 @@ pub(super) fn create_service_linked_role(
         }
         Ok(())
     })?;
-    Ok(json!({ "Role": role_output(&role, RoleView::Full) }))
+    Ok(super::one_member(
+        "Role",
+        role_output(&role, RoleView::Full),
+    ))
 }
 
 /// The `meta` key of a service-linked-role deletion task.

@@ -386,7 +386,10 @@ pub(super) fn get_session_token(ctx: &OpContext<'_>, input: &Value) -> Result<Va
         )
     };
     let minted = sessions::mint(&*newest_key(ctx)?, claims, ctx.random)?;
-    Ok(json!({ "Credentials": credentials_output(&minted, now + duration) }))
+    Ok(super::one_member(
+        "Credentials",
+        credentials_output(&minted, now + duration),
+    ))
 }
 
 /// `GetFederationToken`: a federated-user session whose permissions are

@@ -303,7 +303,10 @@ pub(super) fn upload_ssh_public_key(ctx: &OpContext<'_>, input: &Value) -> Resul
         ("PublicKeysPerUser", 5),
     )?;
     let body = stored_ssh_body(&record);
-    Ok(json!({ "SSHPublicKey": ssh_output(&record, &user_name, Some(body)) }))
+    Ok(super::one_member(
+        "SSHPublicKey",
+        ssh_output(&record, &user_name, Some(body)),
+    ))
 }
 
 fn stored_ssh_body(record: &UserCredentialRecord) -> String {
@@ -335,7 +338,10 @@ pub(super) fn get_ssh_public_key(ctx: &OpContext<'_>, input: &Value) -> Result<V
             ))
         }
     };
-    Ok(json!({ "SSHPublicKey": ssh_output(&record, &user_name, Some(body)) }))
+    Ok(super::one_member(
+        "SSHPublicKey",
+        ssh_output(&record, &user_name, Some(body)),
+    ))
 }
 
 pub(super) fn list_ssh_public_keys(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
@@ -406,7 +412,10 @@ pub(super) fn upload_signing_certificate(
         },
         ("CertificatesPerUser", 2),
     )?;
-    Ok(json!({ "Certificate": certificate_output(&record, &user_name) }))
+    Ok(super::one_member(
+        "Certificate",
+        certificate_output(&record, &user_name),
+    ))
 }
 
 pub(super) fn list_signing_certificates(

@@ -30,7 +30,9 @@ pub(super) fn core_output(
     kind: crate::kind::EntityKind,
     id_member: &str,
 ) -> Map<String, Value> {
-    let mut out = Map::new();
+    // Room for the five members, and the two (boundary, tags) a full
+    // output may add, so the map is never grown and rehashed.
+    let mut out = Map::with_capacity(7);
     out.insert("Path".into(), json!(core.path));
     out.insert(kind.name_member().into(), json!(core.name));
     out.insert(id_member.into(), json!(core.id));
@@ -95,7 +97,7 @@ pub(super) fn create_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         Table::insert(tx, &user)?;
         boundaries::link_boundary(tx, &user.core.id, boundary)
     })?;
-    Ok(json!({ "User": user_output(&user, true) }))
+    Ok(super::one_member("User", user_output(&user, true)))
 }
 
 pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
@@ -135,7 +137,7 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
             return Err(non_user_credentials());
         }
     };
-    Ok(json!({ "User": user_output(user, true) }))
+    Ok(super::one_member("User", user_output(user, true)))
 }
 
 /// IAM's answer when an operation that defaults to "the calling user" is
