@@ -65,10 +65,11 @@ pub enum Resolved {
 /// still present and accepting, the access key id, the expiry) is checked
 /// again on every hit.
 ///
-/// The map is keyed by the token's last 24 characters, not its whole text: they encode the AEAD tag, which is
-/// random for every token, so hashing them finds the entry as surely as
-/// hashing the ~700 characters before them, for a fraction of the work.
-/// The entry keeps the whole text, compared on every hit.
+/// The map is keyed by the token's last 24 characters, not its whole
+/// text: they encode the AEAD tag, which is random for every token, so
+/// hashing them finds the entry as surely as hashing the ~700 characters
+/// before them, for a fraction of the work. The entry keeps the whole
+/// text, compared on every hit.
 #[derive(Default)]
 pub struct SessionCache {
     sessions: Mutex<HashMap<Box<str>, Arc<OpenedToken>>>,
