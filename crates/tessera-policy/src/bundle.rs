@@ -295,12 +295,16 @@ fn touch(value: Option<u64>) {
 
 /// Loads the first and last fields of a statement record, so that every
 /// cache line it spans is fetched (the record is under three lines: the
-/// middle one, if any, is reached through `resources`).
+/// middle one, if any, is reached through `resources`), and what its
+/// resource patterns point at: a general pattern's pieces
+/// (`arn:aws:dynamodb:*:…:table/app-*`) and a long literal are a further
+/// allocation, which matching would otherwise reach one candidate after
+/// another.
 fn touch_record(statement: &BundleStatement) {
     let middle = statement
         .resources
         .as_ref()
-        .map_or(0, |r| u64::from(r.is_negated()));
+        .map_or(0, ResourceMatcher::touch);
     touch(Some(
         u64::from(statement.policy) ^ middle ^ statement.effect as u64,
     ));

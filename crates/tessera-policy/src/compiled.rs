@@ -703,9 +703,12 @@ impl ResourceMatcher {
         self.patterns.as_slice()
     }
 
-    /// True for `NotResource`.
-    pub(crate) fn is_negated(&self) -> bool {
-        self.negated
+    /// Reads what matching would read behind the patterns' pointers (see
+    /// [`Pattern::touch`]), so that it is fetched before it is needed.
+    pub(crate) fn touch(&self) -> u64 {
+        self.patterns
+            .iter()
+            .fold(u64::from(self.negated), |sum, p| sum ^ p.touch())
     }
 
     /// Whether the statement's Resource/NotResource admits the request.

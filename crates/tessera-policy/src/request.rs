@@ -5,6 +5,7 @@
 //! supplied by the caller; the engine never reads a clock.
 
 use crate::arn::{is_account_id, Arn};
+use crate::evaluate::ResourcePolicyKind;
 use crate::pattern::Resolve;
 use std::fmt;
 
@@ -369,6 +370,13 @@ pub struct Request {
     service_hash: u64,
     resource: String,
     resource_account: Option<String>,
+    /// What the action and resource imply about a resource policy
+    /// ([`ResourcePolicyKind::implied_by`]), and the account field of the
+    /// resource ARN (a byte range of `resource`, empty when it has none):
+    /// neither changes after the request is built, so the ARN is parsed
+    /// once here rather than on every decision.
+    implied_kind: ResourcePolicyKind,
+    arn_account: std::ops::Range<usize>,
     context: Context,
 }
 
@@ -413,6 +421,8 @@ impl Request {
             service_hash,
             resource: resource.to_string(),
             resource_account: None,
+            implied_kind: ResourcePolicyKind::implied_by(action, resource),
+            arn_account: arn_account_range(resource),
             principal,
             context,
         }
@@ -464,16 +474,38 @@ impl Request {
         &self.context
     }
 
+    /// The kind of resource policy the action and resource imply
+    /// ([`ResourcePolicyKind::implied_by`]), worked out when the request
+    /// was built.
+    pub(crate) fn implied_resource_kind(&self) -> ResourcePolicyKind {
+        self.implied_kind
+    }
+
     /// The account that owns the resource.
     pub fn resource_account(&self) -> Option<&str> {
         if let Some(a) = &self.resource_account {
             return Some(a);
         }
-        match Arn::parse(&self.resource) {
-            Some(arn) if !arn.account.is_empty() => Some(arn.account),
+        match self.resource.get(self.arn_account.clone()) {
+            Some(account) if !account.is_empty() => Some(account),
             _ => self.principal.account(),
         }
     }
+}
+
+/// The byte range of the account field of `resource` when it is an ARN
+/// (empty otherwise, or when the field is).
+fn arn_account_range(resource: &str) -> std::ops::Range<usize> {
+    let Some(arn) = Arn::parse(resource) else {
+        return 0..0;
+    };
+    // `arn:PARTITION:SERVICE:REGION:ACCOUNT:…`: the account follows four
+    // fields, each ended by one colon.
+    let start = ["arn", arn.partition, arn.service, arn.region]
+        .iter()
+        .map(|field| field.len() + 1)
+        .sum::<usize>();
+    start..start.saturating_add(arn.account.len())
 }
 
 /// FNV-1a over a service prefix: lets the action index and the action
@@ -530,6 +562,31 @@ mod tests {
         );
         let s = Principal::role_session("arn:aws:iam::123456789012:role/path/Admin", "s1").unwrap();
         assert_eq!(s.arn(), "arn:aws:sts::123456789012:assumed-role/Admin/s1");
+    }
+
+    #[test]
+    fn resource_account_and_policy_kind_come_from_the_resource_arn() {
+        let p = Principal::from_arn("arn:aws:iam::123456789012:user/bob").unwrap();
+        let key = Request::new(
+            p.clone(),
+            "kms:Decrypt",
+            "arn:aws:kms:us-east-1:210987654321:key/k1",
+        );
+        assert_eq!(key.resource_account(), Some("210987654321"));
+        assert_eq!(key.implied_resource_kind(), ResourcePolicyKind::KeyPolicy);
+        let role = Request::new(
+            p.clone(),
+            "STS:AssumeRole",
+            "arn:aws:iam::210987654321:role/r",
+        );
+        assert_eq!(role.implied_resource_kind(), ResourcePolicyKind::RoleTrust);
+        // No account in the ARN, or no ARN: the principal's account.
+        let bucket = Request::new(p.clone(), "s3:GetObject", "arn:aws:s3:::b/k");
+        assert_eq!(bucket.resource_account(), Some("123456789012"));
+        assert_eq!(bucket.implied_resource_kind(), ResourcePolicyKind::Standard);
+        let star = Request::new(p, "ec2:DescribeInstances", "*");
+        assert_eq!(star.resource_account(), Some("123456789012"));
+        assert_eq!(star.implied_resource_kind(), ResourcePolicyKind::Standard);
     }
 
     #[test]
