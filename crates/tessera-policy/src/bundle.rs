@@ -41,6 +41,7 @@ use crate::compiled::{
 use crate::condition::{Operator, Values};
 use crate::document::Effect;
 use crate::evaluate::StatementParts;
+use crate::pattern::{glob, Case, Pattern, Piece};
 use crate::request::{ContextValue, Principal, Request};
 
 /// A caller's identity policies compiled together for fast evaluation.
@@ -93,6 +94,14 @@ pub struct PolicyBundle {
     /// the end of the last: statement `s` and its conditions are
     /// `records[statement_at[s]..statement_at[s + 1]]`.
     statement_at: Box<[u32]>,
+    /// The pieces of every general resource pattern
+    /// (`arn:aws:dynamodb:*:…:table/app-*`), in statement order: held by
+    /// the bundle rather than each pattern behind its own pointer, so that
+    /// a candidate's are fetched together with its record.
+    pieces: Box<[Piece]>,
+    /// For a small bundle, where each statement's pieces start in
+    /// `pieces`, and the end of the last (as `inline_statement_at`).
+    inline_pieces_at: Option<[u16; STATEMENT_AT]>,
     /// Every distinct condition key, lowercased, once.
     keys: KeyTable,
     /// Statements written with `NotAction`, ascending.
@@ -147,8 +156,91 @@ struct BundleStatement {
     /// For `NotAction`, its patterns (a span of `ids`).
     not_action: Span,
     principal: Option<Box<PrincipalMatcher>>,
-    resources: Option<ResourceMatcher>,
+    resources: Option<BundleResources>,
     effect: Effect,
+}
+
+/// A statement's `Resource` or `NotResource` as the bundle holds it: the
+/// rule of [`ResourceMatcher::admits`], with each general pattern's pieces
+/// in [`PolicyBundle::pieces`] instead of an allocation of their own.
+#[derive(Clone, Debug)]
+struct BundleResources {
+    negated: bool,
+    any: bool,
+    patterns: Few<BundleResource>,
+}
+
+#[derive(Clone, Debug)]
+enum BundleResource {
+    /// A fast-path pattern (exact, prefix, substring), matched as compiled.
+    Pattern(Pattern),
+    /// A general pattern: its pieces, a span of [`PolicyBundle::pieces`].
+    Pieces(Span),
+}
+
+impl BundleResources {
+    /// `matcher`, its general patterns' pieces appended to `pieces`.
+    fn new(matcher: &ResourceMatcher, pieces: &mut Vec<Piece>) -> BundleResources {
+        let patterns = matcher
+            .patterns()
+            .iter()
+            .map(|pattern| match pattern.general_pieces() {
+                Some(own) => {
+                    let start = to_u32(pieces.len());
+                    pieces.extend_from_slice(own);
+                    BundleResource::Pieces(Span {
+                        start,
+                        len: to_u32(own.len()),
+                    })
+                }
+                None => BundleResource::Pattern(pattern.clone()),
+            })
+            .collect();
+        BundleResources {
+            negated: matcher.negated(),
+            any: matcher.any(),
+            patterns,
+        }
+    }
+
+    /// What [`ResourceMatcher::admits`] says of the matcher it was made
+    /// from: the general matcher decides the pieces as it decides the
+    /// pattern that held them.
+    fn admits(&self, pieces: &[Piece], request: &Request) -> bool {
+        if self.any {
+            return !self.negated;
+        }
+        let resource = request.resource();
+        let matched = self.patterns.iter().any(|pattern| match pattern {
+            BundleResource::Pattern(p) => p.matches(resource, Case::Sensitive, request),
+            BundleResource::Pieces(span) => {
+                glob(Span::of(pieces, *span), resource, Case::Sensitive, request)
+            }
+        });
+        matched != self.negated
+    }
+
+    /// Reads what matching reads behind a pointer: long literals, and for
+    /// a bundle whose pieces are not fetched by statement, the pieces.
+    fn touch(&self, pieces: Option<&[Piece]>) -> u64 {
+        self.patterns
+            .iter()
+            .fold(u64::from(self.negated), |sum, pattern| {
+                sum ^ match (pattern, pieces) {
+                    (BundleResource::Pattern(p), _) => p.touch(),
+                    (BundleResource::Pieces(span), Some(pieces)) => {
+                        touch_pieces(Span::of(pieces, *span))
+                    }
+                    (BundleResource::Pieces(_), None) => 0,
+                }
+            })
+    }
+}
+
+/// Reads every piece (each under a cache line), so that matching finds
+/// them in cache.
+fn touch_pieces(pieces: &[Piece]) -> u64 {
+    pieces.iter().fold(0, |sum, piece| sum ^ piece.touch())
 }
 
 /// One entry of [`PolicyBundle::records`].
@@ -296,15 +388,12 @@ fn touch(value: Option<u64>) {
 /// Loads the first and last fields of a statement record, so that every
 /// cache line it spans is fetched (the record is under three lines: the
 /// middle one, if any, is reached through `resources`), and what its
-/// resource patterns point at: a general pattern's pieces
-/// (`arn:aws:dynamodb:*:…:table/app-*`) and a long literal are a further
-/// allocation, which matching would otherwise reach one candidate after
-/// another.
-fn touch_record(statement: &BundleStatement) {
-    let middle = statement
-        .resources
-        .as_ref()
-        .map_or(0, ResourceMatcher::touch);
+/// resource patterns point at: a long literal is a further allocation,
+/// and so are the pieces when `pieces` is given (a bundle that cannot
+/// find them by statement), which matching would otherwise reach one
+/// candidate after another.
+fn touch_record(statement: &BundleStatement, pieces: Option<&[Piece]>) {
+    let middle = statement.resources.as_ref().map_or(0, |r| r.touch(pieces));
     touch(Some(
         u64::from(statement.policy) ^ middle ^ statement.effect as u64,
     ));
@@ -317,6 +406,21 @@ fn touch_condition(c: &BundleCondition) {
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `offsets` (ascending, at most [`STATEMENT_AT`], the last the end) as
+/// the bundle holds them inline, padded with the end; `None` when one does
+/// not fit 16 bits.
+fn inline_offsets(offsets: &[u32]) -> Option<[u16; STATEMENT_AT]> {
+    let mut inline = [0u16; STATEMENT_AT];
+    let end = offsets.last().copied().unwrap_or(0);
+    for (slot, at) in inline
+        .iter_mut()
+        .zip(offsets.iter().copied().chain(std::iter::repeat(end)))
+    {
+        *slot = u16::try_from(at).ok()?;
+    }
+    Some(inline)
 }
 
 /// Appends `items` to `ids` and returns their span.
@@ -345,6 +449,8 @@ impl PolicyBundle {
         let mut key_text = String::new();
         let mut key_spans: Vec<Span> = Vec::new();
         let mut not_action = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut pieces_at: Vec<u32> = Vec::new();
         for (policy_at, policy) in policies.iter().enumerate() {
             for (index, statement) in policy.statements().iter().enumerate() {
                 let id = to_u32(statements.len());
@@ -404,7 +510,13 @@ impl PolicyBundle {
                         start,
                         len: to_u32(statement.conditions.len()),
                     },
-                    resources: statement.resources.clone(),
+                    resources: {
+                        pieces_at.push(to_u32(pieces.len()));
+                        statement
+                            .resources
+                            .as_ref()
+                            .map(|r| BundleResources::new(r, &mut pieces))
+                    },
                     principal: statement.principal.clone(),
                 });
             }
@@ -529,22 +641,11 @@ impl PolicyBundle {
             records.extend(conditions.by_ref().take(count).map(Record::Condition));
         }
         statement_at.push(to_u32(records.len()));
-        let inline_statement_at = if small {
-            let mut inline = [0u16; STATEMENT_AT];
-            let end = statement_at.last().copied().unwrap_or(0);
-            let mut fits = true;
-            for (slot, at) in inline
-                .iter_mut()
-                .zip(statement_at.iter().copied().chain(std::iter::repeat(end)))
-            {
-                match u16::try_from(at) {
-                    Ok(at) => *slot = at,
-                    Err(_) => fits = false,
-                }
-            }
-            fits.then_some(inline)
+        pieces_at.push(to_u32(pieces.len()));
+        let (inline_statement_at, inline_pieces_at) = if small {
+            (inline_offsets(&statement_at), inline_offsets(&pieces_at))
         } else {
-            None
+            (None, None)
         };
         PolicyBundle {
             inline_statement_at,
@@ -565,6 +666,8 @@ impl PolicyBundle {
                 spans: key_spans.into_boxed_slice(),
             },
             not_action: not_action.into_boxed_slice(),
+            pieces: pieces.into_boxed_slice(),
+            inline_pieces_at,
             policies: policies.into(),
         }
     }
@@ -610,7 +713,7 @@ impl PolicyBundle {
 
     /// Loads a statement record and its conditions.
     fn touch_statement(&self, statement: &BundleStatement) {
-        touch_record(statement);
+        touch_record(statement, Some(&self.pieces));
         for c in self.conditions_of(statement) {
             touch_condition(c);
         }
@@ -704,9 +807,23 @@ impl PolicyBundle {
                             .unwrap_or(&[])
                         {
                             match record {
-                                Record::Statement(statement) => touch_record(statement),
+                                Record::Statement(statement) => touch_record(
+                                    statement,
+                                    self.inline_pieces_at.is_none().then_some(&*self.pieces),
+                                ),
                                 Record::Condition(c) => touch_condition(c),
                             }
+                        }
+                        // Its resource patterns' pieces, found from the
+                        // bundle itself too.
+                        if let Some(at) = &self.inline_pieces_at {
+                            let start = at.get(s).copied().unwrap_or(0);
+                            let end = at.get(s + 1).copied().unwrap_or(0);
+                            touch(Some(touch_pieces(
+                                self.pieces
+                                    .get(usize::from(start)..usize::from(end))
+                                    .unwrap_or(&[]),
+                            )));
                         }
                     }
                     None => {
@@ -773,12 +890,18 @@ impl PolicyBundle {
             let Some(policy) = self.policies.get(statement.policy as usize) else {
                 return;
             };
-            // The conditions are checked here rather than by `applies`, so
+            if let Some(resources) = &statement.resources {
+                if !resources.admits(&self.pieces, request) {
+                    return;
+                }
+            }
+            // The resources are checked above, against the bundle's
+            // pieces, and the conditions below rather than by `applies`, so
             // that each key is looked up in the request once per decision.
             let parts = StatementParts {
                 effect: statement.effect,
                 principal: statement.principal.as_deref(),
-                resources: statement.resources.as_ref(),
+                resources: None,
                 conditions: &[],
             };
             let Some(naming) = parts.applies(request, principal, has_boundary) else {

@@ -703,12 +703,14 @@ impl ResourceMatcher {
         self.patterns.as_slice()
     }
 
-    /// Reads what matching would read behind the patterns' pointers (see
-    /// [`Pattern::touch`]), so that it is fetched before it is needed.
-    pub(crate) fn touch(&self) -> u64 {
-        self.patterns
-            .iter()
-            .fold(u64::from(self.negated), |sum, p| sum ^ p.touch())
+    /// True for `NotResource`.
+    pub(crate) fn negated(&self) -> bool {
+        self.negated
+    }
+
+    /// True for `Resource: "*"` (or `NotResource: "*"`): no pattern is read.
+    pub(crate) fn any(&self) -> bool {
+        self.any
     }
 
     /// Whether the statement's Resource/NotResource admits the request.

@@ -42,6 +42,20 @@ pub(crate) enum Piece {
     Variable(Variable),
 }
 
+impl Piece {
+    /// Reads the piece and what it points at, so that it is in cache when
+    /// matching reaches it.
+    pub(crate) fn touch(&self) -> u64 {
+        match self {
+            Piece::Text(l) => l.touch(),
+            Piece::Literal(text) => text.len() as u64,
+            Piece::Star => 1,
+            Piece::Question => 2,
+            Piece::Variable(v) => v.key.len() as u64,
+        }
+    }
+}
+
 /// How `*` and `?` are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wildcards {
@@ -131,6 +145,14 @@ impl Literal {
         match self {
             Literal::Inline { len, .. } => usize::from(*len),
             Literal::Heap(text) => text.chars().count(),
+        }
+    }
+
+    /// Reads the literal's first byte (its length when inline).
+    fn touch(&self) -> u64 {
+        match self {
+            Literal::Inline { len, .. } => u64::from(*len),
+            Literal::Heap(text) => text.as_bytes().first().map_or(0, |&b| u64::from(b)),
         }
     }
 
@@ -258,6 +280,17 @@ impl Pattern {
         self.shape == Shape::AnyText
     }
 
+    /// The pieces of a pattern the general matcher ([`glob`]) decides,
+    /// `None` for the fast-path shapes: a caller may keep them elsewhere
+    /// (a [`crate::PolicyBundle`] keeps them next to its other records) and
+    /// match them with [`glob`] to the same result.
+    pub(crate) fn general_pieces(&self) -> Option<&[Piece]> {
+        match &self.shape {
+            Shape::General(pieces) => Some(pieces),
+            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) | Shape::Contains(_) => None,
+        }
+    }
+
     /// Reads what matching reads first behind a pointer (a heap literal's
     /// first byte, every piece of a general pattern), so that a caller can
     /// fetch it into cache before matching: across a population a
@@ -265,22 +298,10 @@ impl Pattern {
     /// does other work their miss costs less than when matching reaches
     /// them one statement after another.
     pub(crate) fn touch(&self) -> u64 {
-        let literal = |l: &Literal| match l {
-            Literal::Inline { len, .. } => u64::from(*len),
-            Literal::Heap(text) => text.as_bytes().first().map_or(0, |&b| u64::from(b)),
-        };
         match &self.shape {
             Shape::AnyText => 0,
-            Shape::Exact(l) | Shape::Prefix(l) | Shape::Contains(l) => literal(l),
-            Shape::General(pieces) => pieces.iter().fold(0, |sum, piece| {
-                sum ^ match piece {
-                    Piece::Text(l) => literal(l),
-                    Piece::Literal(text) => text.len() as u64,
-                    Piece::Star => 1,
-                    Piece::Question => 2,
-                    Piece::Variable(v) => v.key.len() as u64,
-                }
-            }),
+            Shape::Exact(l) | Shape::Prefix(l) | Shape::Contains(l) => l.touch(),
+            Shape::General(pieces) => pieces.iter().fold(0, |sum, piece| sum ^ piece.touch()),
         }
     }
 
@@ -444,7 +465,12 @@ fn chars_equal_ignoring_case(a: char, b: char) -> bool {
 /// anchored at the start, the last at the end, and each middle one is found
 /// once, never retried. False as soon as it meets a variable without a
 /// value: every match passes through every piece.
-fn glob<R: Resolve + ?Sized>(pieces: &[Piece], text: &str, case: Case, resolver: &R) -> bool {
+pub(crate) fn glob<R: Resolve + ?Sized>(
+    pieces: &[Piece],
+    text: &str,
+    case: Case,
+    resolver: &R,
+) -> bool {
     let mut segments = pieces.split(|piece| matches!(piece, Piece::Star));
     let first = segments.next().unwrap_or(&[]);
     let Some(mut at) = match_here(first, text, case, resolver) else {
