@@ -82,6 +82,12 @@ pub struct PolicyBundle {
     /// Whether every statement fits one word of a bit set: patterns then
     /// name their statements by [`BundlePattern::mask`].
     small: bool,
+    /// For a small bundle, what the request's resource must hold for each
+    /// statement to apply (see [`ResourceTail`]): tested from the bundle
+    /// alone, so the records of candidates whose resources cannot match
+    /// (another principal's bucket, another team's path) are never
+    /// fetched.
+    resource_tails: [ResourceTail; 64],
     patterns: Box<[BundlePattern]>,
     /// The index lists: pattern ids for `services`, `always` and `NotAction`
     /// statements, statement ids for patterns.
@@ -158,6 +164,60 @@ struct BundleStatement {
     principal: Option<Box<PrincipalMatcher>>,
     resources: Option<BundleResources>,
     effect: Effect,
+}
+
+/// Four bytes, and where they are, that every resource a statement's
+/// `Resource` patterns match holds: the last four of the literal text all
+/// of its patterns start with (`t-17` of `arn:aws:s3:::bucket-17/*` and
+/// `arn:aws:s3:::bucket-17`), the part that tells one principal's
+/// resources from another's. A statement whose patterns share no literal
+/// start of four bytes (`*`, `NotResource`, a pattern starting with a
+/// wildcard or a variable) admits every resource here.
+#[derive(Clone, Copy, Debug, Default)]
+struct ResourceTail {
+    /// The bytes' offset in the resource, plus one; 0 for no test.
+    at: u8,
+    bytes: [u8; 4],
+}
+
+impl ResourceTail {
+    /// The test for a statement's resources, when they have one.
+    fn of(resources: Option<&ResourceMatcher>) -> ResourceTail {
+        let Some(matcher) = resources else {
+            return ResourceTail::default();
+        };
+        if matcher.any() || matcher.negated() {
+            return ResourceTail::default();
+        }
+        let mut starts = matcher.patterns().iter().map(Pattern::literal_start);
+        let Some(first) = starts.next() else {
+            return ResourceTail::default();
+        };
+        let common = starts.fold(first, |common, start| {
+            let same = common.iter().zip(start).take_while(|(a, b)| a == b).count();
+            common.get(..same).unwrap_or(&[])
+        });
+        let Some(start) = common.len().checked_sub(4) else {
+            return ResourceTail::default();
+        };
+        match (
+            u8::try_from(start + 1),
+            common
+                .get(start..)
+                .and_then(|t| <[u8; 4]>::try_from(t).ok()),
+        ) {
+            (Ok(at), Some(bytes)) if at < u8::MAX => ResourceTail { at, bytes },
+            _ => ResourceTail::default(),
+        }
+    }
+
+    /// False only when no resource the statement names can be `resource`.
+    fn admits(&self, resource: &[u8]) -> bool {
+        let Some(start) = usize::from(self.at).checked_sub(1) else {
+            return true;
+        };
+        resource.get(start..start + 4) == Some(&self.bytes[..])
+    }
 }
 
 /// A statement's `Resource` or `NotResource` as the bundle holds it: the
@@ -451,9 +511,13 @@ impl PolicyBundle {
         let mut not_action = Vec::new();
         let mut pieces: Vec<Piece> = Vec::new();
         let mut pieces_at: Vec<u32> = Vec::new();
+        let mut resource_tails = [ResourceTail::default(); 64];
         for (policy_at, policy) in policies.iter().enumerate() {
             for (index, statement) in policy.statements().iter().enumerate() {
                 let id = to_u32(statements.len());
+                if let Some(slot) = resource_tails.get_mut(id as usize) {
+                    *slot = ResourceTail::of(statement.resources.as_ref());
+                }
                 let negated = statement.actions.negated();
                 let mut own = Vec::new();
                 for pattern in statement.actions.patterns() {
@@ -657,6 +721,7 @@ impl PolicyBundle {
             services,
             always,
             small,
+            resource_tails,
             patterns,
             ids: ids.into_boxed_slice(),
             records: records.into_boxed_slice(),
@@ -791,8 +856,23 @@ impl PolicyBundle {
                 .first()
                 .map(|p| Arc::as_ptr(p) as usize as u64),
         );
+        // Statements whose resources cannot match the request, among those
+        // that could be candidates: never fetched, never checked.
+        let mut excluded = 0u64;
         if self.small {
+            let resource = request.resource().as_bytes();
             let mut bits = reach | mask | self.always_reach;
+            let mut maybe = bits;
+            while maybe != 0 {
+                let s = maybe.trailing_zeros();
+                if let Some(tail) = self.resource_tails.get(s as usize) {
+                    if !tail.admits(resource) {
+                        excluded |= 1u64 << s;
+                    }
+                }
+                maybe &= maybe - 1;
+            }
+            bits &= !excluded;
             while bits != 0 {
                 let s = bits.trailing_zeros() as usize;
                 match &self.inline_statement_at {
@@ -861,16 +941,19 @@ impl PolicyBundle {
             }
         }
         if let Some(word) = candidates.words_mut().first_mut() {
-            *word |= mask;
+            *word = (*word | mask) & !excluded;
         }
         for &s in self.not_action.iter() {
+            if excluded & 1u64.checked_shl(s).unwrap_or(0) != 0 {
+                continue;
+            }
             let Some(statement) = self.statement(s as usize) else {
                 continue;
             };
-            let excluded = Span::of(&self.ids, statement.not_action)
+            let named = Span::of(&self.ids, statement.not_action)
                 .iter()
                 .any(|&p| matched.get(p));
-            if !excluded {
+            if !named {
                 candidates.set(s);
             }
         }

@@ -291,6 +291,22 @@ impl Pattern {
         }
     }
 
+    /// The literal text every match starts with (case-sensitive): an
+    /// exact or prefix pattern's literal, a general pattern's first piece
+    /// when it is text; empty when the pattern starts with a wildcard or a
+    /// variable.
+    pub(crate) fn literal_start(&self) -> &[u8] {
+        match &self.shape {
+            Shape::Exact(l) | Shape::Prefix(l) => l.as_bytes(),
+            Shape::General(pieces) => match pieces.first() {
+                Some(Piece::Text(l)) => l.as_bytes(),
+                Some(Piece::Literal(text)) => text.as_bytes(),
+                _ => &[],
+            },
+            Shape::AnyText | Shape::Contains(_) => &[],
+        }
+    }
+
     /// Reads what matching reads first behind a pointer (a heap literal's
     /// first byte, every piece of a general pattern), so that a caller can
     /// fetch it into cache before matching: across a population a
