@@ -42,7 +42,7 @@ use crate::condition::{Operator, Values};
 use crate::document::Effect;
 use crate::evaluate::StatementParts;
 use crate::pattern::{glob, Case, Pattern, Piece};
-use crate::request::{ContextValue, Principal, Request};
+use crate::request::{key_hash, ContextValue, Principal, Request};
 
 /// A caller's identity policies compiled together for fast evaluation.
 /// Immutable; share it with `Arc`. Build it once per principal (when its
@@ -324,19 +324,24 @@ struct BundleCondition {
 #[derive(Clone, Debug, Default)]
 struct KeyTable {
     text: Box<str>,
-    /// Byte ranges of `text`, by key id.
-    spans: Box<[Span]>,
+    /// Byte ranges of `text`, by key id, each with the key's hash, so a
+    /// decision finds the key in the request's context by comparing
+    /// integers.
+    spans: Box<[(Span, u64)]>,
 }
 
 impl KeyTable {
-    fn key(&self, id: u32) -> &str {
-        let Some(span) = self.spans.get(id as usize) else {
-            return "";
+    /// Key `id` and its hash.
+    fn key(&self, id: u32) -> (&str, u64) {
+        let Some((span, hash)) = self.spans.get(id as usize) else {
+            return ("", key_hash(""));
         };
         let start = span.start as usize;
-        self.text
+        let text = self
+            .text
             .get(start..start.saturating_add(span.len as usize))
-            .unwrap_or("")
+            .unwrap_or("");
+        (text, *hash)
     }
 }
 
@@ -361,7 +366,10 @@ impl<'r> ResolvedKeys<'r> {
     }
 
     fn get(&mut self, id: u32, keys: &KeyTable, request: &'r Request) -> Option<&'r ContextValue> {
-        let look_up = || request.context().get_lower(keys.key(id));
+        let look_up = || {
+            let (key, hash) = keys.key(id);
+            request.context().get_hashed(key, hash)
+        };
         let Some(slot) = self.values.get_mut(id as usize) else {
             return look_up();
         };
@@ -507,7 +515,7 @@ impl PolicyBundle {
         let mut conditions: Vec<BundleCondition> = Vec::new();
         let mut key_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         let mut key_text = String::new();
-        let mut key_spans: Vec<Span> = Vec::new();
+        let mut key_spans: Vec<(Span, u64)> = Vec::new();
         let mut not_action = Vec::new();
         let mut pieces: Vec<Piece> = Vec::new();
         let mut pieces_at: Vec<u32> = Vec::new();
@@ -552,10 +560,13 @@ impl PolicyBundle {
                 for test in statement.conditions.iter() {
                     let lower: &str = &test.key_lower;
                     let key = *key_ids.entry(lower).or_insert_with(|| {
-                        key_spans.push(Span {
-                            start: to_u32(key_text.len()),
-                            len: to_u32(lower.len()),
-                        });
+                        key_spans.push((
+                            Span {
+                                start: to_u32(key_text.len()),
+                                len: to_u32(lower.len()),
+                            },
+                            key_hash(lower),
+                        ));
                         key_text.push_str(lower);
                         to_u32(key_spans.len() - 1)
                     });
@@ -850,7 +861,7 @@ impl PolicyBundle {
         }
         touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
         touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
-        touch(self.keys.spans.first().map(|s| u64::from(s.len)));
+        touch(self.keys.spans.first().map(|(s, _)| u64::from(s.len)));
         touch(
             self.policies
                 .first()

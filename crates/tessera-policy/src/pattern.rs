@@ -378,9 +378,11 @@ impl Pattern {
                 Case::Insensitive => literal.prefix_of(text, case) == Some(text.len()),
             },
             Shape::Prefix(literal) => literal.prefix_of(text, case).is_some(),
-            Shape::Contains(literal) => match (case, literal.as_str()) {
-                (Case::Sensitive, Some(needle)) => find_literal(text, needle.as_bytes()).is_some(),
-                _ => glob(
+            // A literal's bytes are always UTF-8 (ASCII inline, `str` on
+            // the heap): no check needed before the search.
+            Shape::Contains(literal) => match case {
+                Case::Sensitive => find_literal(text, literal.as_bytes()).is_some(),
+                Case::Insensitive => glob(
                     &[Piece::Star, Piece::Text(literal.clone()), Piece::Star],
                     text,
                     case,

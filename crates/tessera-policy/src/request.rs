@@ -311,6 +311,10 @@ impl From<Vec<String>> for ContextValue {
 pub struct Context {
     /// Sorted by lowercased key.
     entries: Vec<(Box<str>, ContextValue)>,
+    /// The hash ([`key_hash`]) of each entry's key, in the same order: a
+    /// caller that knows its key's hash finds the entry by comparing
+    /// integers, and compares text once.
+    hashes: Vec<u64>,
 }
 
 impl Context {
@@ -332,7 +336,10 @@ impl Context {
                     slot.1 = value;
                 }
             }
-            Err(at) => self.entries.insert(at, (lower.into_boxed_str(), value)),
+            Err(at) => {
+                self.hashes.insert(at, key_hash(&lower));
+                self.entries.insert(at, (lower.into_boxed_str(), value));
+            }
         }
     }
 
@@ -347,6 +354,18 @@ impl Context {
             .binary_search_by(|(k, _)| (**k).cmp(lower_key))
             .ok()?;
         self.entries.get(at).map(|(_, v)| v)
+    }
+
+    /// The value of `lower_key` (lowercased), whose [`key_hash`] is
+    /// `hash`: the same answer as [`Context::get_lower`], found by
+    /// comparing hashes; a colliding hash falls back to the search by
+    /// text.
+    pub(crate) fn get_hashed(&self, lower_key: &str, hash: u64) -> Option<&ContextValue> {
+        let at = self.hashes.iter().position(|&h| h == hash)?;
+        match self.entries.get(at) {
+            Some((key, value)) if **key == *lower_key => Some(value),
+            _ => self.get_lower(lower_key),
+        }
     }
 
     /// True when `key` has a value.
@@ -508,6 +527,12 @@ fn arn_account_range(resource: &str) -> std::ops::Range<usize> {
     start..start.saturating_add(arn.account.len())
 }
 
+/// The hash [`Context::get_hashed`] compares: FNV-1a over a lowercased
+/// key.
+pub(crate) fn key_hash(lower_key: &str) -> u64 {
+    service_hash(lower_key)
+}
+
 /// FNV-1a over a service prefix: lets the action index and the action
 /// matchers compare one integer before they compare text.
 pub(crate) fn service_hash(service: &str) -> u64 {
@@ -587,6 +612,33 @@ mod tests {
         let star = Request::new(p, "ec2:DescribeInstances", "*");
         assert_eq!(star.resource_account(), Some("123456789012"));
         assert_eq!(star.implied_resource_kind(), ResourcePolicyKind::Standard);
+    }
+
+    #[test]
+    fn context_finds_a_key_by_its_hash_as_by_its_text() {
+        let mut context = Context::new();
+        context.insert("aws:SourceIp", "192.0.2.7");
+        context.insert("aws:TagKeys", vec!["env".to_string()]);
+        context.insert("AWS:sourceip", "192.0.2.8");
+        for key in ["aws:sourceip", "aws:tagkeys", "aws:username"] {
+            assert_eq!(
+                context.get_hashed(key, key_hash(key)),
+                context.get_lower(key)
+            );
+        }
+        assert_eq!(
+            context.get_hashed("aws:sourceip", key_hash("aws:sourceip")),
+            Some(&ContextValue::Single("192.0.2.8".into()))
+        );
+        // A hash that belongs to another key is checked against the text.
+        assert_eq!(
+            context.get_hashed("aws:username", key_hash("aws:sourceip")),
+            None
+        );
+        assert_eq!(
+            context.get_hashed("aws:tagkeys", key_hash("aws:sourceip")),
+            context.get_lower("aws:tagkeys")
+        );
     }
 
     #[test]
