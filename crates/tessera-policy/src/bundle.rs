@@ -148,15 +148,16 @@ const STATEMENT_AT: usize = 65;
 /// Service prefixes whose index entries the bundle holds inline.
 const INLINE_SERVICES: usize = 8;
 
-// `repr(C)`: the fields a decision reads first (`policy`, `conditions`)
+// `repr(C)`: the fields a decision reads first (`index`, `conditions`)
 // open the record and `effect` closes it, so touching both fetches every
 // cache line the record spans.
 #[derive(Clone, Debug)]
 #[repr(C)]
 struct BundleStatement {
-    /// The policy (in [`PolicyBundle::policies`]) and the statement's
-    /// position in it.
-    policy: u32,
+    /// The policy and the statement's position in it. The policy itself,
+    /// not its position in [`PolicyBundle::policies`]: a matched statement
+    /// names its policy without the decision reading that list.
+    policy: Arc<CompiledPolicy>,
     index: u32,
     conditions: Span,
     /// For `NotAction`, its patterns (a span of `ids`).
@@ -463,7 +464,7 @@ fn touch(value: Option<u64>) {
 fn touch_record(statement: &BundleStatement, pieces: Option<&[Piece]>) {
     let middle = statement.resources.as_ref().map_or(0, |r| r.touch(pieces));
     touch(Some(
-        u64::from(statement.policy) ^ middle ^ statement.effect as u64,
+        u64::from(statement.index) ^ middle ^ statement.effect as u64,
     ));
 }
 
@@ -520,7 +521,7 @@ impl PolicyBundle {
         let mut pieces: Vec<Piece> = Vec::new();
         let mut pieces_at: Vec<u32> = Vec::new();
         let mut resource_tails = [ResourceTail::default(); 64];
-        for (policy_at, policy) in policies.iter().enumerate() {
+        for policy in policies {
             for (index, statement) in policy.statements().iter().enumerate() {
                 let id = to_u32(statements.len());
                 if let Some(slot) = resource_tails.get_mut(id as usize) {
@@ -578,7 +579,7 @@ impl PolicyBundle {
                 }
                 statements.push(BundleStatement {
                     effect: statement.effect,
-                    policy: to_u32(policy_at),
+                    policy: Arc::clone(policy),
                     index: to_u32(index),
                     not_action: Span::default(),
                     conditions: Span {
@@ -862,11 +863,6 @@ impl PolicyBundle {
         touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
         touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
         touch(self.keys.spans.first().map(|(s, _)| u64::from(s.len)));
-        touch(
-            self.policies
-                .first()
-                .map(|p| Arc::as_ptr(p) as usize as u64),
-        );
         // Statements whose resources cannot match the request, among those
         // that could be candidates: never fetched, never checked.
         let mut excluded = 0u64;
@@ -981,9 +977,7 @@ impl PolicyBundle {
             let Some(statement) = self.statement(s as usize) else {
                 return;
             };
-            let Some(policy) = self.policies.get(statement.policy as usize) else {
-                return;
-            };
+            let policy: &'b CompiledPolicy = &statement.policy;
             if let Some(resources) = &statement.resources {
                 if !resources.admits(&self.pieces, request) {
                     return;
