@@ -860,16 +860,12 @@ impl PolicyBundle {
                 }
             }
         }
-        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
-        touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
-        touch(self.keys.spans.first().map(|(s, _)| u64::from(s.len)));
         // Statements whose resources cannot match the request, among those
         // that could be candidates: never fetched, never checked.
         let mut excluded = 0u64;
         if self.small {
             let resource = request.resource().as_bytes();
-            let mut bits = reach | mask | self.always_reach;
-            let mut maybe = bits;
+            let mut maybe = reach | mask | self.always_reach;
             while maybe != 0 {
                 let s = maybe.trailing_zeros();
                 if let Some(tail) = self.resource_tails.get(s as usize) {
@@ -879,7 +875,27 @@ impl PolicyBundle {
                 }
                 maybe &= maybe - 1;
             }
-            bits &= !excluded;
+        }
+        // When every statement the service's patterns can name is passed
+        // over (another principal's bucket), those patterns need not be
+        // read at all, unless a `NotAction` statement needs to know which
+        // of them match.
+        let specific = if self.small && !track && reach & !excluded == 0 {
+            Span::default()
+        } else {
+            specific
+        };
+        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
+        // A load that `touch` forces is waited for even when nothing uses
+        // it: the key table is read only when some statement may still be
+        // checked.
+        let live = (reach | mask | self.always_reach) & !excluded;
+        if !self.small || live != 0 {
+            touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
+            touch(self.keys.spans.first().map(|(s, _)| u64::from(s.len)));
+        }
+        if self.small {
+            let mut bits = live;
             while bits != 0 {
                 let s = bits.trailing_zeros() as usize;
                 match &self.inline_statement_at {
