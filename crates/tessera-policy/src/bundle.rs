@@ -48,70 +48,76 @@ use crate::request::{key_hash, ContextValue, Principal, Request};
 /// Immutable; share it with `Arc`. Build it once per principal (when its
 /// policies change) and pass it as [`crate::PolicySet::identity_bundle`].
 #[derive(Clone, Debug)]
+// `repr(C)`, in this order: what every decision reads first (the flags,
+// the arrays' pointers and lengths) shares the first cache lines; the
+// inline tables follow, of which a decision reads only the entries of its
+// service and candidates; the policies, which only `policies()` reads,
+// come last.
+#[repr(C)]
 pub struct PolicyBundle {
-    /// The first [`INLINE_SERVICES`] entries of `services`, held in the
-    /// bundle itself so that the lookup reads no other memory.
-    inline_hashes: [u64; INLINE_SERVICES],
-    inline_spans: [Span; INLINE_SERVICES],
-    /// Service prefix hash → the patterns with that prefix (a span of
-    /// `patterns`, which holds each service's patterns together), sorted
-    /// by hash; read only when there are more than [`INLINE_SERVICES`].
-    services: Box<[(u64, Span)]>,
-    /// For a small bundle, the statements the patterns of the service at
-    /// the same position in `inline_hashes` can name: read together with
-    /// the hash, so the candidate statements can be fetched before any
-    /// pattern is tested.
-    inline_reach: [u64; INLINE_SERVICES],
+    /// Whether every statement fits one word of a bit set: patterns then
+    /// name their statements by [`BundlePattern::mask`].
+    small: bool,
+    /// Patterns without a literal service prefix (`*`, `*:List*`), a span
+    /// of `patterns` (its start).
+    always: Span,
     /// For a small bundle, the statements that may be candidates whatever
     /// the service and are not found through `header_always`: the
     /// `NotAction` ones, and those the service-independent patterns name
     /// when they are not in `header_always`.
     always_reach: u64,
+    /// Service prefix hash → the patterns with that prefix (a span of
+    /// `patterns`, which holds each service's patterns together), sorted
+    /// by hash; read only when there are more than [`INLINE_SERVICES`].
+    services: Box<[(u64, Span)]>,
+    patterns: Box<[BundlePattern]>,
+    /// Every statement followed by its conditions, in (policy, statement)
+    /// order: one allocation, so a statement and its conditions share
+    /// cache lines and pages.
+    records: Box<[Record]>,
+    /// The pieces of every general resource pattern
+    /// (`arn:aws:dynamodb:*:…:table/app-*`), in statement order: held by
+    /// the bundle rather than each pattern behind its own pointer, so that
+    /// a candidate's are fetched together with its record.
+    pieces: Box<[Piece]>,
+    /// Every distinct condition key, lowercased, once.
+    keys: KeyTable,
+    /// Statements written with `NotAction`, ascending.
+    not_action: Box<[u32]>,
+    /// Where each statement's record is in `records`, by statement id, and
+    /// the end of the last: statement `s` and its conditions are
+    /// `records[statement_at[s]..statement_at[s + 1]]`.
+    statement_at: Box<[u32]>,
+    /// The index lists: pattern ids for `services`, `always` and `NotAction`
+    /// statements, statement ids for patterns.
+    ids: Box<[u32]>,
+    /// The first [`INLINE_SERVICES`] entries of `services`, held in the
+    /// bundle itself so that the lookup reads no other memory.
+    inline_hashes: [u64; INLINE_SERVICES],
+    inline_spans: [Span; INLINE_SERVICES],
+    /// For a small bundle, the statements the patterns of the service at
+    /// the same position in `inline_hashes` can name: read together with
+    /// the hash, so the candidate statements can be fetched before any
+    /// pattern is tested.
+    inline_reach: [u64; INLINE_SERVICES],
     /// For a small bundle with at most two service-independent patterns
     /// (`*:List*` written in every policy is one), those patterns, held in
     /// the bundle itself: they are tested before any other memory is read,
     /// so the statements they cannot name are never fetched.
     header_always: Few<BundlePattern>,
-    /// Patterns without a literal service prefix (`*`, `*:List*`), a span
-    /// of `patterns` (its start).
-    always: Span,
     /// For a small bundle, `statement_at` held in the bundle itself, so a
     /// candidate's record and its conditions (the records up to the next
     /// statement's) are fetched without reading other memory first.
     inline_statement_at: Option<[u16; STATEMENT_AT]>,
-    /// Whether every statement fits one word of a bit set: patterns then
-    /// name their statements by [`BundlePattern::mask`].
-    small: bool,
+    /// For a small bundle, where each statement's pieces start in
+    /// `pieces`, and the end of the last (as `inline_statement_at`).
+    inline_pieces_at: Option<[u16; STATEMENT_AT]>,
     /// For a small bundle, what the request's resource must hold for each
     /// statement to apply (see [`ResourceTail`]): tested from the bundle
     /// alone, so the records of candidates whose resources cannot match
     /// (another principal's bucket, another team's path) are never
     /// fetched.
     resource_tails: [ResourceTail; 64],
-    patterns: Box<[BundlePattern]>,
-    /// The index lists: pattern ids for `services`, `always` and `NotAction`
-    /// statements, statement ids for patterns.
-    ids: Box<[u32]>,
-    /// Every statement followed by its conditions, in (policy, statement)
-    /// order: one allocation, so a statement and its conditions share
-    /// cache lines and pages.
-    records: Box<[Record]>,
-    /// Where each statement's record is in `records`, by statement id, and
-    /// the end of the last: statement `s` and its conditions are
-    /// `records[statement_at[s]..statement_at[s + 1]]`.
-    statement_at: Box<[u32]>,
-    /// The pieces of every general resource pattern
-    /// (`arn:aws:dynamodb:*:…:table/app-*`), in statement order: held by
-    /// the bundle rather than each pattern behind its own pointer, so that
-    /// a candidate's are fetched together with its record.
-    pieces: Box<[Piece]>,
-    /// For a small bundle, where each statement's pieces start in
-    /// `pieces`, and the end of the last (as `inline_statement_at`).
-    inline_pieces_at: Option<[u16; STATEMENT_AT]>,
-    /// Every distinct condition key, lowercased, once.
-    keys: KeyTable,
-    /// Statements written with `NotAction`, ascending.
-    not_action: Box<[u32]>,
     policies: Box<[Arc<CompiledPolicy>]>,
 }
 
