@@ -14,16 +14,22 @@
 //!   match it and, for up to 64 statements, the statements those patterns
 //!   can name, plus the patterns that can match any service (up to two of
 //!   them held in the bundle itself);
-//! - the statements' other elements (effect, resources, principal) in one
-//!   array in (policy, statement) order, each followed by its conditions,
-//!   with up to two values of each condition inline and its key as an id
-//!   into one table of the distinct keys.
+//! - the statements' other elements (effect, resources, principal, the
+//!   policy itself) in one array in (policy, statement) order, each
+//!   followed by its conditions, with up to two values of each condition
+//!   inline and its key as an id into one table of the distinct keys
+//!   (with their hashes, so a key is found in the request by integer);
+//! - the pieces of every general resource pattern in one array, and for
+//!   each statement four bytes every resource it names holds, and where
+//!   (the end of its patterns' common literal start).
 //!
 //! A decision first reads only the bundle itself: the service's entry and
 //! the inline service-independent patterns say which statements can be
-//! candidates, and where their records are, so all of those records are
-//! fetched at once, their cache misses overlapping, before any of them is
-//! checked. It then tests the request's service's patterns and the
+//! candidates, and the four resource bytes which of those can name the
+//! request's resource (another principal's bucket cannot), so only the
+//! records, conditions and pattern pieces of the remaining ones are
+//! fetched, all at once, their cache misses overlapping, before any of them
+//! is checked. It then tests the request's service's patterns and the
 //! service-independent ones, marks the statements they name in a bit set,
 //! adds the `NotAction` statements none of whose patterns matched, and
 //! checks the marked statements in order. The statements checked, their
