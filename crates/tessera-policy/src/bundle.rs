@@ -14,16 +14,22 @@
 //!   match it and, for up to 64 statements, the statements those patterns
 //!   can name, plus the patterns that can match any service (up to two of
 //!   them held in the bundle itself);
-//! - the statements' other elements (effect, resources, principal) in one
-//!   array in (policy, statement) order, each followed by its conditions,
-//!   with up to two values of each condition inline and its key as an id
-//!   into one table of the distinct keys.
+//! - the statements' other elements (effect, resources, principal, the
+//!   policy itself) in one array in (policy, statement) order, each
+//!   followed by its conditions, with up to two values of each condition
+//!   inline and its key as an id into one table of the distinct keys
+//!   (with their hashes, so a key is found in the request by integer);
+//! - the pieces of every general resource pattern in one array, and for
+//!   each statement four bytes every resource it names holds, and where
+//!   (the end of its patterns' common literal start).
 //!
 //! A decision first reads only the bundle itself: the service's entry and
 //! the inline service-independent patterns say which statements can be
-//! candidates, and where their records are, so all of those records are
-//! fetched at once, their cache misses overlapping, before any of them is
-//! checked. It then tests the request's service's patterns and the
+//! candidates, and the four resource bytes which of those can name the
+//! request's resource (another principal's bucket cannot), so only the
+//! records, conditions and pattern pieces of the remaining ones are
+//! fetched, all at once, their cache misses overlapping, before any of them
+//! is checked. It then tests the request's service's patterns and the
 //! service-independent ones, marks the statements they name in a bit set,
 //! adds the `NotAction` statements none of whose patterns matched, and
 //! checks the marked statements in order. The statements checked, their
@@ -41,62 +47,83 @@ use crate::compiled::{
 use crate::condition::{Operator, Values};
 use crate::document::Effect;
 use crate::evaluate::StatementParts;
-use crate::request::{ContextValue, Principal, Request};
+use crate::pattern::{glob, Case, Pattern, Piece};
+use crate::request::{key_hash, ContextValue, Principal, Request};
 
 /// A caller's identity policies compiled together for fast evaluation.
 /// Immutable; share it with `Arc`. Build it once per principal (when its
 /// policies change) and pass it as [`crate::PolicySet::identity_bundle`].
 #[derive(Clone, Debug)]
+// `repr(C)`, in this order: what every decision reads first (the flags,
+// the arrays' pointers and lengths) shares the first cache lines; the
+// inline tables follow, of which a decision reads only the entries of its
+// service and candidates; the policies, which only `policies()` reads,
+// come last.
+#[repr(C)]
 pub struct PolicyBundle {
-    /// The first [`INLINE_SERVICES`] entries of `services`, held in the
-    /// bundle itself so that the lookup reads no other memory.
-    inline_hashes: [u64; INLINE_SERVICES],
-    inline_spans: [Span; INLINE_SERVICES],
-    /// Service prefix hash → the patterns with that prefix (a span of
-    /// `patterns`, which holds each service's patterns together), sorted
-    /// by hash; read only when there are more than [`INLINE_SERVICES`].
-    services: Box<[(u64, Span)]>,
-    /// For a small bundle, the statements the patterns of the service at
-    /// the same position in `inline_hashes` can name: read together with
-    /// the hash, so the candidate statements can be fetched before any
-    /// pattern is tested.
-    inline_reach: [u64; INLINE_SERVICES],
+    /// Whether every statement fits one word of a bit set: patterns then
+    /// name their statements by [`BundlePattern::mask`].
+    small: bool,
+    /// Patterns without a literal service prefix (`*`, `*:List*`), a span
+    /// of `patterns` (its start).
+    always: Span,
     /// For a small bundle, the statements that may be candidates whatever
     /// the service and are not found through `header_always`: the
     /// `NotAction` ones, and those the service-independent patterns name
     /// when they are not in `header_always`.
     always_reach: u64,
+    /// Service prefix hash → the patterns with that prefix (a span of
+    /// `patterns`, which holds each service's patterns together), sorted
+    /// by hash; read only when there are more than [`INLINE_SERVICES`].
+    services: Box<[(u64, Span)]>,
+    patterns: Box<[BundlePattern]>,
+    /// Every statement followed by its conditions, in (policy, statement)
+    /// order: one allocation, so a statement and its conditions share
+    /// cache lines and pages.
+    records: Box<[Record]>,
+    /// The pieces of every general resource pattern
+    /// (`arn:aws:dynamodb:*:…:table/app-*`), in statement order: held by
+    /// the bundle rather than each pattern behind its own pointer, so that
+    /// a candidate's are fetched together with its record.
+    pieces: Box<[Piece]>,
+    /// Every distinct condition key, lowercased, once.
+    keys: KeyTable,
+    /// Statements written with `NotAction`, ascending.
+    not_action: Box<[u32]>,
+    /// Where each statement's record is in `records`, by statement id, and
+    /// the end of the last: statement `s` and its conditions are
+    /// `records[statement_at[s]..statement_at[s + 1]]`.
+    statement_at: Box<[u32]>,
+    /// The index lists: pattern ids for `services`, `always` and `NotAction`
+    /// statements, statement ids for patterns.
+    ids: Box<[u32]>,
+    /// The first [`INLINE_SERVICES`] entries of `services`, held in the
+    /// bundle itself so that the lookup reads no other memory.
+    inline_hashes: [u64; INLINE_SERVICES],
+    inline_spans: [Span; INLINE_SERVICES],
+    /// For a small bundle, the statements the patterns of the service at
+    /// the same position in `inline_hashes` can name: read together with
+    /// the hash, so the candidate statements can be fetched before any
+    /// pattern is tested.
+    inline_reach: [u64; INLINE_SERVICES],
     /// For a small bundle with at most two service-independent patterns
     /// (`*:List*` written in every policy is one), those patterns, held in
     /// the bundle itself: they are tested before any other memory is read,
     /// so the statements they cannot name are never fetched.
     header_always: Few<BundlePattern>,
-    /// Patterns without a literal service prefix (`*`, `*:List*`), a span
-    /// of `patterns` (its start).
-    always: Span,
     /// For a small bundle, `statement_at` held in the bundle itself, so a
     /// candidate's record and its conditions (the records up to the next
     /// statement's) are fetched without reading other memory first.
     inline_statement_at: Option<[u16; STATEMENT_AT]>,
-    /// Whether every statement fits one word of a bit set: patterns then
-    /// name their statements by [`BundlePattern::mask`].
-    small: bool,
-    patterns: Box<[BundlePattern]>,
-    /// The index lists: pattern ids for `services`, `always` and `NotAction`
-    /// statements, statement ids for patterns.
-    ids: Box<[u32]>,
-    /// Every statement followed by its conditions, in (policy, statement)
-    /// order: one allocation, so a statement and its conditions share
-    /// cache lines and pages.
-    records: Box<[Record]>,
-    /// Where each statement's record is in `records`, by statement id, and
-    /// the end of the last: statement `s` and its conditions are
-    /// `records[statement_at[s]..statement_at[s + 1]]`.
-    statement_at: Box<[u32]>,
-    /// Every distinct condition key, lowercased, once.
-    keys: KeyTable,
-    /// Statements written with `NotAction`, ascending.
-    not_action: Box<[u32]>,
+    /// For a small bundle, where each statement's pieces start in
+    /// `pieces`, and the end of the last (as `inline_statement_at`).
+    inline_pieces_at: Option<[u16; STATEMENT_AT]>,
+    /// For a small bundle, what the request's resource must hold for each
+    /// statement to apply (see [`ResourceTail`]): tested from the bundle
+    /// alone, so the records of candidates whose resources cannot match
+    /// (another principal's bucket, another team's path) are never
+    /// fetched.
+    resource_tails: [ResourceTail; 64],
     policies: Box<[Arc<CompiledPolicy>]>,
 }
 
@@ -133,22 +160,160 @@ const STATEMENT_AT: usize = 65;
 /// Service prefixes whose index entries the bundle holds inline.
 const INLINE_SERVICES: usize = 8;
 
-// `repr(C)`: the fields a decision reads first (`policy`, `conditions`)
+// `repr(C)`: the fields a decision reads first (`index`, `conditions`)
 // open the record and `effect` closes it, so touching both fetches every
 // cache line the record spans.
 #[derive(Clone, Debug)]
 #[repr(C)]
 struct BundleStatement {
-    /// The policy (in [`PolicyBundle::policies`]) and the statement's
-    /// position in it.
-    policy: u32,
+    /// The policy and the statement's position in it. The policy itself,
+    /// not its position in [`PolicyBundle::policies`]: a matched statement
+    /// names its policy without the decision reading that list.
+    policy: Arc<CompiledPolicy>,
     index: u32,
     conditions: Span,
     /// For `NotAction`, its patterns (a span of `ids`).
     not_action: Span,
     principal: Option<Box<PrincipalMatcher>>,
-    resources: Option<ResourceMatcher>,
+    resources: Option<BundleResources>,
     effect: Effect,
+}
+
+/// Four bytes, and where they are, that every resource a statement's
+/// `Resource` patterns match holds: the last four of the literal text all
+/// of its patterns start with (`t-17` of `arn:aws:s3:::bucket-17/*` and
+/// `arn:aws:s3:::bucket-17`), the part that tells one principal's
+/// resources from another's. A statement whose patterns share no literal
+/// start of four bytes (`*`, `NotResource`, a pattern starting with a
+/// wildcard or a variable) admits every resource here.
+#[derive(Clone, Copy, Debug, Default)]
+struct ResourceTail {
+    /// The bytes' offset in the resource, plus one; 0 for no test.
+    at: u8,
+    bytes: [u8; 4],
+}
+
+impl ResourceTail {
+    /// The test for a statement's resources, when they have one.
+    fn of(resources: Option<&ResourceMatcher>) -> ResourceTail {
+        let Some(matcher) = resources else {
+            return ResourceTail::default();
+        };
+        if matcher.any() || matcher.negated() {
+            return ResourceTail::default();
+        }
+        let mut starts = matcher.patterns().iter().map(Pattern::literal_start);
+        let Some(first) = starts.next() else {
+            return ResourceTail::default();
+        };
+        let common = starts.fold(first, |common, start| {
+            let same = common.iter().zip(start).take_while(|(a, b)| a == b).count();
+            common.get(..same).unwrap_or(&[])
+        });
+        let Some(start) = common.len().checked_sub(4) else {
+            return ResourceTail::default();
+        };
+        match (
+            u8::try_from(start + 1),
+            common
+                .get(start..)
+                .and_then(|t| <[u8; 4]>::try_from(t).ok()),
+        ) {
+            (Ok(at), Some(bytes)) if at < u8::MAX => ResourceTail { at, bytes },
+            _ => ResourceTail::default(),
+        }
+    }
+
+    /// False only when no resource the statement names can be `resource`.
+    fn admits(&self, resource: &[u8]) -> bool {
+        let Some(start) = usize::from(self.at).checked_sub(1) else {
+            return true;
+        };
+        resource.get(start..start + 4) == Some(&self.bytes[..])
+    }
+}
+
+/// A statement's `Resource` or `NotResource` as the bundle holds it: the
+/// rule of [`ResourceMatcher::admits`], with each general pattern's pieces
+/// in [`PolicyBundle::pieces`] instead of an allocation of their own.
+#[derive(Clone, Debug)]
+struct BundleResources {
+    negated: bool,
+    any: bool,
+    patterns: Few<BundleResource>,
+}
+
+#[derive(Clone, Debug)]
+enum BundleResource {
+    /// A fast-path pattern (exact, prefix, substring), matched as compiled.
+    Pattern(Pattern),
+    /// A general pattern: its pieces, a span of [`PolicyBundle::pieces`].
+    Pieces(Span),
+}
+
+impl BundleResources {
+    /// `matcher`, its general patterns' pieces appended to `pieces`.
+    fn new(matcher: &ResourceMatcher, pieces: &mut Vec<Piece>) -> BundleResources {
+        let patterns = matcher
+            .patterns()
+            .iter()
+            .map(|pattern| match pattern.general_pieces() {
+                Some(own) => {
+                    let start = to_u32(pieces.len());
+                    pieces.extend_from_slice(own);
+                    BundleResource::Pieces(Span {
+                        start,
+                        len: to_u32(own.len()),
+                    })
+                }
+                None => BundleResource::Pattern(pattern.clone()),
+            })
+            .collect();
+        BundleResources {
+            negated: matcher.negated(),
+            any: matcher.any(),
+            patterns,
+        }
+    }
+
+    /// What [`ResourceMatcher::admits`] says of the matcher it was made
+    /// from: the general matcher decides the pieces as it decides the
+    /// pattern that held them.
+    fn admits(&self, pieces: &[Piece], request: &Request) -> bool {
+        if self.any {
+            return !self.negated;
+        }
+        let resource = request.resource();
+        let matched = self.patterns.iter().any(|pattern| match pattern {
+            BundleResource::Pattern(p) => p.matches(resource, Case::Sensitive, request),
+            BundleResource::Pieces(span) => {
+                glob(Span::of(pieces, *span), resource, Case::Sensitive, request)
+            }
+        });
+        matched != self.negated
+    }
+
+    /// Reads what matching reads behind a pointer: long literals, and for
+    /// a bundle whose pieces are not fetched by statement, the pieces.
+    fn touch(&self, pieces: Option<&[Piece]>) -> u64 {
+        self.patterns
+            .iter()
+            .fold(u64::from(self.negated), |sum, pattern| {
+                sum ^ match (pattern, pieces) {
+                    (BundleResource::Pattern(p), _) => p.touch(),
+                    (BundleResource::Pieces(span), Some(pieces)) => {
+                        touch_pieces(Span::of(pieces, *span))
+                    }
+                    (BundleResource::Pieces(_), None) => 0,
+                }
+            })
+    }
+}
+
+/// Reads every piece (each under a cache line), so that matching finds
+/// them in cache.
+fn touch_pieces(pieces: &[Piece]) -> u64 {
+    pieces.iter().fold(0, |sum, piece| sum ^ piece.touch())
 }
 
 /// One entry of [`PolicyBundle::records`].
@@ -172,19 +337,24 @@ struct BundleCondition {
 #[derive(Clone, Debug, Default)]
 struct KeyTable {
     text: Box<str>,
-    /// Byte ranges of `text`, by key id.
-    spans: Box<[Span]>,
+    /// Byte ranges of `text`, by key id, each with the key's hash, so a
+    /// decision finds the key in the request's context by comparing
+    /// integers.
+    spans: Box<[(Span, u64)]>,
 }
 
 impl KeyTable {
-    fn key(&self, id: u32) -> &str {
-        let Some(span) = self.spans.get(id as usize) else {
-            return "";
+    /// Key `id` and its hash.
+    fn key(&self, id: u32) -> (&str, u64) {
+        let Some((span, hash)) = self.spans.get(id as usize) else {
+            return ("", key_hash(""));
         };
         let start = span.start as usize;
-        self.text
+        let text = self
+            .text
             .get(start..start.saturating_add(span.len as usize))
-            .unwrap_or("")
+            .unwrap_or("");
+        (text, *hash)
     }
 }
 
@@ -209,7 +379,10 @@ impl<'r> ResolvedKeys<'r> {
     }
 
     fn get(&mut self, id: u32, keys: &KeyTable, request: &'r Request) -> Option<&'r ContextValue> {
-        let look_up = || request.context().get_lower(keys.key(id));
+        let look_up = || {
+            let (key, hash) = keys.key(id);
+            request.context().get_hashed(key, hash)
+        };
         let Some(slot) = self.values.get_mut(id as usize) else {
             return look_up();
         };
@@ -295,14 +468,15 @@ fn touch(value: Option<u64>) {
 
 /// Loads the first and last fields of a statement record, so that every
 /// cache line it spans is fetched (the record is under three lines: the
-/// middle one, if any, is reached through `resources`).
-fn touch_record(statement: &BundleStatement) {
-    let middle = statement
-        .resources
-        .as_ref()
-        .map_or(0, |r| u64::from(r.is_negated()));
+/// middle one, if any, is reached through `resources`), and what its
+/// resource patterns point at: a long literal is a further allocation,
+/// and so are the pieces when `pieces` is given (a bundle that cannot
+/// find them by statement), which matching would otherwise reach one
+/// candidate after another.
+fn touch_record(statement: &BundleStatement, pieces: Option<&[Piece]>) {
+    let middle = statement.resources.as_ref().map_or(0, |r| r.touch(pieces));
     touch(Some(
-        u64::from(statement.policy) ^ middle ^ statement.effect as u64,
+        u64::from(statement.index) ^ middle ^ statement.effect as u64,
     ));
 }
 
@@ -313,6 +487,21 @@ fn touch_condition(c: &BundleCondition) {
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `offsets` (ascending, at most [`STATEMENT_AT`], the last the end) as
+/// the bundle holds them inline, padded with the end; `None` when one does
+/// not fit 16 bits.
+fn inline_offsets(offsets: &[u32]) -> Option<[u16; STATEMENT_AT]> {
+    let mut inline = [0u16; STATEMENT_AT];
+    let end = offsets.last().copied().unwrap_or(0);
+    for (slot, at) in inline
+        .iter_mut()
+        .zip(offsets.iter().copied().chain(std::iter::repeat(end)))
+    {
+        *slot = u16::try_from(at).ok()?;
+    }
+    Some(inline)
 }
 
 /// Appends `items` to `ids` and returns their span.
@@ -339,11 +528,17 @@ impl PolicyBundle {
         let mut conditions: Vec<BundleCondition> = Vec::new();
         let mut key_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         let mut key_text = String::new();
-        let mut key_spans: Vec<Span> = Vec::new();
+        let mut key_spans: Vec<(Span, u64)> = Vec::new();
         let mut not_action = Vec::new();
-        for (policy_at, policy) in policies.iter().enumerate() {
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut pieces_at: Vec<u32> = Vec::new();
+        let mut resource_tails = [ResourceTail::default(); 64];
+        for policy in policies {
             for (index, statement) in policy.statements().iter().enumerate() {
                 let id = to_u32(statements.len());
+                if let Some(slot) = resource_tails.get_mut(id as usize) {
+                    *slot = ResourceTail::of(statement.resources.as_ref());
+                }
                 let negated = statement.actions.negated();
                 let mut own = Vec::new();
                 for pattern in statement.actions.patterns() {
@@ -378,10 +573,13 @@ impl PolicyBundle {
                 for test in statement.conditions.iter() {
                     let lower: &str = &test.key_lower;
                     let key = *key_ids.entry(lower).or_insert_with(|| {
-                        key_spans.push(Span {
-                            start: to_u32(key_text.len()),
-                            len: to_u32(lower.len()),
-                        });
+                        key_spans.push((
+                            Span {
+                                start: to_u32(key_text.len()),
+                                len: to_u32(lower.len()),
+                            },
+                            key_hash(lower),
+                        ));
                         key_text.push_str(lower);
                         to_u32(key_spans.len() - 1)
                     });
@@ -393,14 +591,20 @@ impl PolicyBundle {
                 }
                 statements.push(BundleStatement {
                     effect: statement.effect,
-                    policy: to_u32(policy_at),
+                    policy: Arc::clone(policy),
                     index: to_u32(index),
                     not_action: Span::default(),
                     conditions: Span {
                         start,
                         len: to_u32(statement.conditions.len()),
                     },
-                    resources: statement.resources.clone(),
+                    resources: {
+                        pieces_at.push(to_u32(pieces.len()));
+                        statement
+                            .resources
+                            .as_ref()
+                            .map(|r| BundleResources::new(r, &mut pieces))
+                    },
                     principal: statement.principal.clone(),
                 });
             }
@@ -525,22 +729,11 @@ impl PolicyBundle {
             records.extend(conditions.by_ref().take(count).map(Record::Condition));
         }
         statement_at.push(to_u32(records.len()));
-        let inline_statement_at = if small {
-            let mut inline = [0u16; STATEMENT_AT];
-            let end = statement_at.last().copied().unwrap_or(0);
-            let mut fits = true;
-            for (slot, at) in inline
-                .iter_mut()
-                .zip(statement_at.iter().copied().chain(std::iter::repeat(end)))
-            {
-                match u16::try_from(at) {
-                    Ok(at) => *slot = at,
-                    Err(_) => fits = false,
-                }
-            }
-            fits.then_some(inline)
+        pieces_at.push(to_u32(pieces.len()));
+        let (inline_statement_at, inline_pieces_at) = if small {
+            (inline_offsets(&statement_at), inline_offsets(&pieces_at))
         } else {
-            None
+            (None, None)
         };
         PolicyBundle {
             inline_statement_at,
@@ -552,6 +745,7 @@ impl PolicyBundle {
             services,
             always,
             small,
+            resource_tails,
             patterns,
             ids: ids.into_boxed_slice(),
             records: records.into_boxed_slice(),
@@ -561,6 +755,8 @@ impl PolicyBundle {
                 spans: key_spans.into_boxed_slice(),
             },
             not_action: not_action.into_boxed_slice(),
+            pieces: pieces.into_boxed_slice(),
+            inline_pieces_at,
             policies: policies.into(),
         }
     }
@@ -606,7 +802,7 @@ impl PolicyBundle {
 
     /// Loads a statement record and its conditions.
     fn touch_statement(&self, statement: &BundleStatement) {
-        touch_record(statement);
+        touch_record(statement, Some(&self.pieces));
         for c in self.conditions_of(statement) {
             touch_condition(c);
         }
@@ -676,16 +872,42 @@ impl PolicyBundle {
                 }
             }
         }
-        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
-        touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
-        touch(self.keys.spans.first().map(|s| u64::from(s.len)));
-        touch(
-            self.policies
-                .first()
-                .map(|p| Arc::as_ptr(p) as usize as u64),
-        );
+        // Statements whose resources cannot match the request, among those
+        // that could be candidates: never fetched, never checked.
+        let mut excluded = 0u64;
         if self.small {
-            let mut bits = reach | mask | self.always_reach;
+            let resource = request.resource().as_bytes();
+            let mut maybe = reach | mask | self.always_reach;
+            while maybe != 0 {
+                let s = maybe.trailing_zeros();
+                if let Some(tail) = self.resource_tails.get(s as usize) {
+                    if !tail.admits(resource) {
+                        excluded |= 1u64 << s;
+                    }
+                }
+                maybe &= maybe - 1;
+            }
+        }
+        // When every statement the service's patterns can name is passed
+        // over (another principal's bucket), those patterns need not be
+        // read at all, unless a `NotAction` statement needs to know which
+        // of them match.
+        let specific = if self.small && !track && reach & !excluded == 0 {
+            Span::default()
+        } else {
+            specific
+        };
+        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
+        // A load that `touch` forces is waited for even when nothing uses
+        // it: the key table is read only when some statement may still be
+        // checked.
+        let live = (reach | mask | self.always_reach) & !excluded;
+        if !self.small || live != 0 {
+            touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
+            touch(self.keys.spans.first().map(|(s, _)| u64::from(s.len)));
+        }
+        if self.small {
+            let mut bits = live;
             while bits != 0 {
                 let s = bits.trailing_zeros() as usize;
                 match &self.inline_statement_at {
@@ -700,9 +922,23 @@ impl PolicyBundle {
                             .unwrap_or(&[])
                         {
                             match record {
-                                Record::Statement(statement) => touch_record(statement),
+                                Record::Statement(statement) => touch_record(
+                                    statement,
+                                    self.inline_pieces_at.is_none().then_some(&*self.pieces),
+                                ),
                                 Record::Condition(c) => touch_condition(c),
                             }
+                        }
+                        // Its resource patterns' pieces, found from the
+                        // bundle itself too.
+                        if let Some(at) = &self.inline_pieces_at {
+                            let start = at.get(s).copied().unwrap_or(0);
+                            let end = at.get(s + 1).copied().unwrap_or(0);
+                            touch(Some(touch_pieces(
+                                self.pieces
+                                    .get(usize::from(start)..usize::from(end))
+                                    .unwrap_or(&[]),
+                            )));
                         }
                     }
                     None => {
@@ -740,16 +976,19 @@ impl PolicyBundle {
             }
         }
         if let Some(word) = candidates.words_mut().first_mut() {
-            *word |= mask;
+            *word = (*word | mask) & !excluded;
         }
         for &s in self.not_action.iter() {
+            if excluded & 1u64.checked_shl(s).unwrap_or(0) != 0 {
+                continue;
+            }
             let Some(statement) = self.statement(s as usize) else {
                 continue;
             };
-            let excluded = Span::of(&self.ids, statement.not_action)
+            let named = Span::of(&self.ids, statement.not_action)
                 .iter()
                 .any(|&p| matched.get(p));
-            if !excluded {
+            if !named {
                 candidates.set(s);
             }
         }
@@ -766,15 +1005,19 @@ impl PolicyBundle {
             let Some(statement) = self.statement(s as usize) else {
                 return;
             };
-            let Some(policy) = self.policies.get(statement.policy as usize) else {
-                return;
-            };
-            // The conditions are checked here rather than by `applies`, so
+            let policy: &'b CompiledPolicy = &statement.policy;
+            if let Some(resources) = &statement.resources {
+                if !resources.admits(&self.pieces, request) {
+                    return;
+                }
+            }
+            // The resources are checked above, against the bundle's
+            // pieces, and the conditions below rather than by `applies`, so
             // that each key is looked up in the request once per decision.
             let parts = StatementParts {
                 effect: statement.effect,
                 principal: statement.principal.as_deref(),
-                resources: statement.resources.as_ref(),
+                resources: None,
                 conditions: &[],
             };
             let Some(naming) = parts.applies(request, principal, has_boundary) else {

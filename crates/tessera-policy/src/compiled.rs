@@ -704,8 +704,13 @@ impl ResourceMatcher {
     }
 
     /// True for `NotResource`.
-    pub(crate) fn is_negated(&self) -> bool {
+    pub(crate) fn negated(&self) -> bool {
         self.negated
+    }
+
+    /// True for `Resource: "*"` (or `NotResource: "*"`): no pattern is read.
+    pub(crate) fn any(&self) -> bool {
+        self.any
     }
 
     /// Whether the statement's Resource/NotResource admits the request.

@@ -379,9 +379,7 @@ impl Values {
     /// fetch it into cache before evaluating.
     pub(crate) fn touch(&self) -> u64 {
         let value = match self {
-            Values::Strings(v) | Values::Bools(v) => {
-                v.first().map_or(0, |p| u64::from(p.is_exact()))
-            }
+            Values::Strings(v) | Values::Bools(v) => v.first().map_or(0, Pattern::touch),
             Values::Numbers(v) => v.first().map_or(0, |n| n.to_bits()),
             Values::Dates(v) => v.first().map_or(0, |d| *d as u64),
             Values::Binary(v) => v.first().map_or(0, |b| b.len() as u64),

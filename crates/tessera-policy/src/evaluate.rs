@@ -787,10 +787,11 @@ fn decide(
     } else {
         PrincipalMatch::None
     };
-    let must_allow = set
-        .resource_kind
-        .resolve(request.action(), request.resource())
-        .requires_explicit_allow();
+    let kind_of_resource_policy = match set.resource_kind {
+        ResourcePolicyKind::FromRequest => request.implied_resource_kind(),
+        other => other,
+    };
+    let must_allow = kind_of_resource_policy.requires_explicit_allow();
     let principal = request.principal();
     let same_account =
         principal.account().is_some() && principal.account() == request.resource_account();

@@ -42,6 +42,20 @@ pub(crate) enum Piece {
     Variable(Variable),
 }
 
+impl Piece {
+    /// Reads the piece and what it points at, so that it is in cache when
+    /// matching reaches it.
+    pub(crate) fn touch(&self) -> u64 {
+        match self {
+            Piece::Text(l) => l.touch(),
+            Piece::Literal(text) => text.len() as u64,
+            Piece::Star => 1,
+            Piece::Question => 2,
+            Piece::Variable(v) => v.key.len() as u64,
+        }
+    }
+}
+
 /// How `*` and `?` are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wildcards {
@@ -131,6 +145,14 @@ impl Literal {
         match self {
             Literal::Inline { len, .. } => usize::from(*len),
             Literal::Heap(text) => text.chars().count(),
+        }
+    }
+
+    /// Reads the literal's first byte (its length when inline).
+    fn touch(&self) -> u64 {
+        match self {
+            Literal::Inline { len, .. } => u64::from(*len),
+            Literal::Heap(text) => text.as_bytes().first().map_or(0, |&b| u64::from(b)),
         }
     }
 
@@ -253,14 +275,50 @@ impl Pattern {
         Pattern { shape }
     }
 
-    /// True when the pattern is one literal, compared whole.
-    pub(crate) fn is_exact(&self) -> bool {
-        matches!(self.shape, Shape::Exact(_))
-    }
-
     /// True when the pattern is a lone `*`.
     pub(crate) fn matches_everything(&self) -> bool {
         self.shape == Shape::AnyText
+    }
+
+    /// The pieces of a pattern the general matcher ([`glob`]) decides,
+    /// `None` for the fast-path shapes: a caller may keep them elsewhere
+    /// (a [`crate::PolicyBundle`] keeps them next to its other records) and
+    /// match them with [`glob`] to the same result.
+    pub(crate) fn general_pieces(&self) -> Option<&[Piece]> {
+        match &self.shape {
+            Shape::General(pieces) => Some(pieces),
+            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) | Shape::Contains(_) => None,
+        }
+    }
+
+    /// The literal text every match starts with (case-sensitive): an
+    /// exact or prefix pattern's literal, a general pattern's first piece
+    /// when it is text; empty when the pattern starts with a wildcard or a
+    /// variable.
+    pub(crate) fn literal_start(&self) -> &[u8] {
+        match &self.shape {
+            Shape::Exact(l) | Shape::Prefix(l) => l.as_bytes(),
+            Shape::General(pieces) => match pieces.first() {
+                Some(Piece::Text(l)) => l.as_bytes(),
+                Some(Piece::Literal(text)) => text.as_bytes(),
+                _ => &[],
+            },
+            Shape::AnyText | Shape::Contains(_) => &[],
+        }
+    }
+
+    /// Reads what matching reads first behind a pointer (a heap literal's
+    /// first byte, every piece of a general pattern), so that a caller can
+    /// fetch it into cache before matching: across a population a
+    /// pattern's pieces are seldom in cache, and fetched while the decision
+    /// does other work their miss costs less than when matching reaches
+    /// them one statement after another.
+    pub(crate) fn touch(&self) -> u64 {
+        match &self.shape {
+            Shape::AnyText => 0,
+            Shape::Exact(l) | Shape::Prefix(l) | Shape::Contains(l) => l.touch(),
+            Shape::General(pieces) => pieces.iter().fold(0, |sum, piece| sum ^ piece.touch()),
+        }
     }
 
     /// True when the pattern has a `${…}` variable.
@@ -320,9 +378,11 @@ impl Pattern {
                 Case::Insensitive => literal.prefix_of(text, case) == Some(text.len()),
             },
             Shape::Prefix(literal) => literal.prefix_of(text, case).is_some(),
-            Shape::Contains(literal) => match (case, literal.as_str()) {
-                (Case::Sensitive, Some(needle)) => find_literal(text, needle.as_bytes()).is_some(),
-                _ => glob(
+            // A literal's bytes are always UTF-8 (ASCII inline, `str` on
+            // the heap): no check needed before the search.
+            Shape::Contains(literal) => match case {
+                Case::Sensitive => find_literal(text, literal.as_bytes()).is_some(),
+                Case::Insensitive => glob(
                     &[Piece::Star, Piece::Text(literal.clone()), Piece::Star],
                     text,
                     case,
@@ -423,7 +483,12 @@ fn chars_equal_ignoring_case(a: char, b: char) -> bool {
 /// anchored at the start, the last at the end, and each middle one is found
 /// once, never retried. False as soon as it meets a variable without a
 /// value: every match passes through every piece.
-fn glob<R: Resolve + ?Sized>(pieces: &[Piece], text: &str, case: Case, resolver: &R) -> bool {
+pub(crate) fn glob<R: Resolve + ?Sized>(
+    pieces: &[Piece],
+    text: &str,
+    case: Case,
+    resolver: &R,
+) -> bool {
     let mut segments = pieces.split(|piece| matches!(piece, Piece::Star));
     let first = segments.next().unwrap_or(&[]);
     let Some(mut at) = match_here(first, text, case, resolver) else {

@@ -5,6 +5,7 @@
 //! supplied by the caller; the engine never reads a clock.
 
 use crate::arn::{is_account_id, Arn};
+use crate::evaluate::ResourcePolicyKind;
 use crate::pattern::Resolve;
 use std::fmt;
 
@@ -310,6 +311,10 @@ impl From<Vec<String>> for ContextValue {
 pub struct Context {
     /// Sorted by lowercased key.
     entries: Vec<(Box<str>, ContextValue)>,
+    /// The hash ([`key_hash`]) of each entry's key, in the same order: a
+    /// caller that knows its key's hash finds the entry by comparing
+    /// integers, and compares text once.
+    hashes: Vec<u64>,
 }
 
 impl Context {
@@ -331,7 +336,10 @@ impl Context {
                     slot.1 = value;
                 }
             }
-            Err(at) => self.entries.insert(at, (lower.into_boxed_str(), value)),
+            Err(at) => {
+                self.hashes.insert(at, key_hash(&lower));
+                self.entries.insert(at, (lower.into_boxed_str(), value));
+            }
         }
     }
 
@@ -346,6 +354,18 @@ impl Context {
             .binary_search_by(|(k, _)| (**k).cmp(lower_key))
             .ok()?;
         self.entries.get(at).map(|(_, v)| v)
+    }
+
+    /// The value of `lower_key` (lowercased), whose [`key_hash`] is
+    /// `hash`: the same answer as [`Context::get_lower`], found by
+    /// comparing hashes; a colliding hash falls back to the search by
+    /// text.
+    pub(crate) fn get_hashed(&self, lower_key: &str, hash: u64) -> Option<&ContextValue> {
+        let at = self.hashes.iter().position(|&h| h == hash)?;
+        match self.entries.get(at) {
+            Some((key, value)) if **key == *lower_key => Some(value),
+            _ => self.get_lower(lower_key),
+        }
     }
 
     /// True when `key` has a value.
@@ -369,6 +389,13 @@ pub struct Request {
     service_hash: u64,
     resource: String,
     resource_account: Option<String>,
+    /// What the action and resource imply about a resource policy
+    /// ([`ResourcePolicyKind::implied_by`]), and the account field of the
+    /// resource ARN (a byte range of `resource`, empty when it has none):
+    /// neither changes after the request is built, so the ARN is parsed
+    /// once here rather than on every decision.
+    implied_kind: ResourcePolicyKind,
+    arn_account: std::ops::Range<usize>,
     context: Context,
 }
 
@@ -413,6 +440,8 @@ impl Request {
             service_hash,
             resource: resource.to_string(),
             resource_account: None,
+            implied_kind: ResourcePolicyKind::implied_by(action, resource),
+            arn_account: arn_account_range(resource),
             principal,
             context,
         }
@@ -464,16 +493,44 @@ impl Request {
         &self.context
     }
 
+    /// The kind of resource policy the action and resource imply
+    /// ([`ResourcePolicyKind::implied_by`]), worked out when the request
+    /// was built.
+    pub(crate) fn implied_resource_kind(&self) -> ResourcePolicyKind {
+        self.implied_kind
+    }
+
     /// The account that owns the resource.
     pub fn resource_account(&self) -> Option<&str> {
         if let Some(a) = &self.resource_account {
             return Some(a);
         }
-        match Arn::parse(&self.resource) {
-            Some(arn) if !arn.account.is_empty() => Some(arn.account),
+        match self.resource.get(self.arn_account.clone()) {
+            Some(account) if !account.is_empty() => Some(account),
             _ => self.principal.account(),
         }
     }
+}
+
+/// The byte range of the account field of `resource` when it is an ARN
+/// (empty otherwise, or when the field is).
+fn arn_account_range(resource: &str) -> std::ops::Range<usize> {
+    let Some(arn) = Arn::parse(resource) else {
+        return 0..0;
+    };
+    // `arn:PARTITION:SERVICE:REGION:ACCOUNT:…`: the account follows four
+    // fields, each ended by one colon.
+    let start = ["arn", arn.partition, arn.service, arn.region]
+        .iter()
+        .map(|field| field.len() + 1)
+        .sum::<usize>();
+    start..start.saturating_add(arn.account.len())
+}
+
+/// The hash [`Context::get_hashed`] compares: FNV-1a over a lowercased
+/// key.
+pub(crate) fn key_hash(lower_key: &str) -> u64 {
+    service_hash(lower_key)
 }
 
 /// FNV-1a over a service prefix: lets the action index and the action
@@ -530,6 +587,58 @@ mod tests {
         );
         let s = Principal::role_session("arn:aws:iam::123456789012:role/path/Admin", "s1").unwrap();
         assert_eq!(s.arn(), "arn:aws:sts::123456789012:assumed-role/Admin/s1");
+    }
+
+    #[test]
+    fn resource_account_and_policy_kind_come_from_the_resource_arn() {
+        let p = Principal::from_arn("arn:aws:iam::123456789012:user/bob").unwrap();
+        let key = Request::new(
+            p.clone(),
+            "kms:Decrypt",
+            "arn:aws:kms:us-east-1:210987654321:key/k1",
+        );
+        assert_eq!(key.resource_account(), Some("210987654321"));
+        assert_eq!(key.implied_resource_kind(), ResourcePolicyKind::KeyPolicy);
+        let role = Request::new(
+            p.clone(),
+            "STS:AssumeRole",
+            "arn:aws:iam::210987654321:role/r",
+        );
+        assert_eq!(role.implied_resource_kind(), ResourcePolicyKind::RoleTrust);
+        // No account in the ARN, or no ARN: the principal's account.
+        let bucket = Request::new(p.clone(), "s3:GetObject", "arn:aws:s3:::b/k");
+        assert_eq!(bucket.resource_account(), Some("123456789012"));
+        assert_eq!(bucket.implied_resource_kind(), ResourcePolicyKind::Standard);
+        let star = Request::new(p, "ec2:DescribeInstances", "*");
+        assert_eq!(star.resource_account(), Some("123456789012"));
+        assert_eq!(star.implied_resource_kind(), ResourcePolicyKind::Standard);
+    }
+
+    #[test]
+    fn context_finds_a_key_by_its_hash_as_by_its_text() {
+        let mut context = Context::new();
+        context.insert("aws:SourceIp", "192.0.2.7");
+        context.insert("aws:TagKeys", vec!["env".to_string()]);
+        context.insert("AWS:sourceip", "192.0.2.8");
+        for key in ["aws:sourceip", "aws:tagkeys", "aws:username"] {
+            assert_eq!(
+                context.get_hashed(key, key_hash(key)),
+                context.get_lower(key)
+            );
+        }
+        assert_eq!(
+            context.get_hashed("aws:sourceip", key_hash("aws:sourceip")),
+            Some(&ContextValue::Single("192.0.2.8".into()))
+        );
+        // A hash that belongs to another key is checked against the text.
+        assert_eq!(
+            context.get_hashed("aws:username", key_hash("aws:sourceip")),
+            None
+        );
+        assert_eq!(
+            context.get_hashed("aws:tagkeys", key_hash("aws:sourceip")),
+            context.get_lower("aws:tagkeys")
+        );
     }
 
     #[test]

@@ -54,6 +54,8 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "arn:aws:s3:::b/${aws:username}/*",
     "arn:aws:dynamodb:*:111111111111:table/app-*",
     "arn:aws:kms:*:111111111111:key/*",
+    "arn:aws:s3:::b?/*",
+    "arn:aws:s3:::bb*",
 ];
 
 const RESOURCES: &[&str] = &[
@@ -65,6 +67,8 @@ const RESOURCES: &[&str] = &[
     "arn:aws:iam::111111111111:user/bob",
     "arn:aws:dynamodb:us-east-1:111111111111:table/app-1",
     "arn:aws:kms:us-east-1:111111111111:key/k1",
+    "arn:aws:s3:::bb/k",
+    "arn:aws:s3",
 ];
 
 fn conditions() -> Vec<Value> {
@@ -250,6 +254,41 @@ fn bundle_of_many_statements_decides_as_the_policies() {
     assert_eq!(PolicyBundle::new(&identity).statement_count(), 720);
     for action in ACTIONS.iter().copied().chain(["svc7:Op3", "svc59:op11"]) {
         for resource in RESOURCES {
+            assert_bundle_decides_alike(&identity, None, &request(action, resource, "red", None));
+        }
+    }
+}
+
+#[test]
+fn statements_naming_other_resources_are_passed_over_without_changing_the_decision() {
+    // Each policy names its own buckets; the bundle passes over the
+    // statements whose resources start with another bucket's name before
+    // reading them. `NotResource` and patterns with a wildcard before any name
+    // are never passed over, and a resource shorter than the names is
+    // decided as the policies decide it.
+    let identity: Vec<Arc<CompiledPolicy>> = (0..6)
+        .map(|p| {
+            let statements = json!([
+                {"Effect": "Allow", "Action": "s3:Get*",
+                 "Resource": [format!("arn:aws:s3:::bucket-{p}/*"), format!("arn:aws:s3:::bucket-{p}")]},
+                {"Effect": "Deny", "Action": "s3:GetObject",
+                 "NotResource": format!("arn:aws:s3:::bucket-{p}*")},
+                {"Effect": "Allow", "Action": "s3:List*", "Resource": "arn:aws:s3:::*bucket-3*"},
+            ]);
+            compile(
+                PolicyKind::Identity,
+                &json!({"Version": "2012-10-17", "Statement": statements}),
+            )
+        })
+        .collect();
+    for resource in [
+        "arn:aws:s3:::bucket-3/k",
+        "arn:aws:s3:::bucket-3",
+        "arn:aws:s3:::bucket-9/k",
+        "arn:aws:s3:::bucket-",
+        "arn",
+    ] {
+        for action in ["s3:GetObject", "s3:GetObjectAcl", "s3:ListBucket"] {
             assert_bundle_decides_alike(&identity, None, &request(action, resource, "red", None));
         }
     }
