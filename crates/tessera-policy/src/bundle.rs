@@ -892,7 +892,11 @@ impl PolicyBundle {
         // over (another principal's bucket), those patterns need not be
         // read at all, unless a `NotAction` statement needs to know which
         // of them match.
-        let specific = if self.small && !track && reach & !excluded == 0 {
+        // Only the inline service table knows which statements a service's
+        // patterns can name: past it `reach` is 0 for every service, which
+        // says nothing.
+        let reach_known = self.services.len() <= INLINE_SERVICES;
+        let specific = if self.small && reach_known && !track && reach & !excluded == 0 {
             Span::default()
         } else {
             specific

@@ -23,6 +23,8 @@ const ACTIONS: &[&str] = &[
     "dynamodb:ListTables",
     "sqs:SendMessage",
     "kms:Decrypt",
+    "lambda:GetFunction",
+    "logs:PutLogEvents",
     "nocolon",
 ];
 
@@ -42,6 +44,12 @@ const ACTION_PATTERNS: &[&str] = &[
     "sqs:Send*",
     "kms:*",
     "s*:*Object",
+    // More services than a bundle's inline service table holds.
+    "sns:Publish",
+    "lambda:Get*",
+    "logs:*",
+    "kinesis:Describe*",
+    "tag:GetResources",
 ];
 
 const RESOURCE_PATTERNS: &[&str] = &[
@@ -344,5 +352,52 @@ fn bundle_with_many_condition_keys_decides_as_the_policies() {
                 assert_bundle_decides_alike(&identity, None, &request);
             }
         }
+    }
+}
+
+/// A bundle whose policies name more services than its inline service
+/// table holds finds each service's statements through its sorted index
+/// (as `AmazonDynamoDBReadOnlyAccess` does, with a dozen services in one
+/// statement).
+#[test]
+fn a_bundle_naming_more_services_than_its_inline_table_allows_each_of_them() {
+    let services = [
+        "application-autoscaling",
+        "cloudwatch",
+        "datapipeline",
+        "dynamodb",
+        "dax",
+        "ec2",
+        "iam",
+        "kms",
+        "sns",
+        "lambda",
+        "kinesis",
+        "tag",
+    ];
+    let actions: Vec<String> = services.iter().map(|s| format!("{s}:Get*")).collect();
+    let wide = compile(
+        PolicyKind::Identity,
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}),
+    );
+    let narrow = compile(
+        PolicyKind::Identity,
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}),
+    );
+    let identity = vec![wide, narrow];
+    let bundle = PolicyBundle::new(&identity);
+    let set = PolicySet {
+        identity: bundle.policies(),
+        identity_bundle: Some(&bundle),
+        ..PolicySet::default()
+    };
+    for action in ["dynamodb:GetItem", "tag:GetResources", "s3:GetObject"] {
+        let request = request(action, "*", "red", None);
+        assert_eq!(
+            evaluate(&set, &request).decision(),
+            tessera_policy::Decision::Allowed,
+            "{action}"
+        );
+        assert_bundle_decides_alike(&identity, None, &request);
     }
 }
