@@ -16,6 +16,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source scripts/wait-for-server.sh
 connections=${CONNECTIONS:-1,16,64}
 duration=${DURATION:-10}
 threads=${THREADS:-1}
@@ -43,19 +44,7 @@ trap cleanup EXIT
 TESSERA_LOG=${TESSERA_LOG:-warn} "$tessera" serve --listen 127.0.0.1:0 --data-dir "$data_dir" \
     --account-id 123456789012 >"$data_dir/server.log" 2>&1 &
 server_pid=$!
-
-endpoint=
-for _ in $(seq 1 300); do
-    endpoint=$(sed -n 's/^Listening on \(http:\/\/[^ ]*\).*/\1/p' "$data_dir/server.log")
-    [[ -n $endpoint ]] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$data_dir/server.log" >&2; exit 1; }
-    sleep 0.1
-done
-if [[ -z $endpoint ]]; then
-    echo "bench-server: the server did not start" >&2
-    cat "$data_dir/server.log" >&2
-    exit 1
-fi
+wait_for_endpoint "$data_dir/server.log" "$server_pid" 30 bench-server
 
 # The floor answers without reading credentials; the load generator signs
 # each request as it would for the server, so the client's work is the same.

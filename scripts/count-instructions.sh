@@ -14,6 +14,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source scripts/wait-for-server.sh
 target_dir=${CARGO_TARGET_DIR:-target}
 requests=${REQUESTS:-10000}
 command -v valgrind >/dev/null || { echo "valgrind is not installed (Debian: apt-get install -y valgrind)" >&2; exit 1; }
@@ -36,14 +37,8 @@ TESSERA_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$work/cg.out.%p
     "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" --account-id 123456789012 \
     >"$work/server.log" 2>&1 &
 vpid=$!
-endpoint=
-for _ in $(seq 1 600); do
-    endpoint=$(sed -n 's/^Listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/server.log")
-    [[ -n $endpoint ]] && break
-    kill -0 "$vpid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-    sleep 0.2
-done
-[[ -n $endpoint ]] || { echo "count-instructions: the server did not start" >&2; exit 1; }
+# Under callgrind the server starts slowly.
+wait_for_endpoint "$work/server.log" "$vpid" 120 count-instructions
 
 echo "| scenario | requests | instructions | per request |"
 echo "|---|---:|---:|---:|"

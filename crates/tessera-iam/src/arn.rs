@@ -76,15 +76,7 @@ pub fn entity(partition: &str, account: &str, kind: EntityKind, path: &str, name
 /// The account-wide resource ARN of list operations of `kind`
 /// (`arn:aws:iam::ACCOUNT:role/` for `ListRoles`).
 pub fn kind_prefix(partition: &str, account: &str, kind: EntityKind, path_prefix: &str) -> String {
-    joined(&[
-        "arn:",
-        partition,
-        ":iam::",
-        account,
-        ":",
-        kind.arn_type(),
-        path_prefix,
-    ])
+    entity(partition, account, kind, path_prefix, "")
 }
 
 /// The account of an IAM ARN and the resource part after `:`, e.g.
