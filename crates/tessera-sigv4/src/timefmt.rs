@@ -89,17 +89,29 @@ fn to_unix(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32)
 /// clamped into what the format can hold.
 pub(crate) fn format_amz_date(unix_seconds: i64) -> String {
     let clamped = unix_seconds.clamp(MIN_FORMATTABLE, MAX_FORMATTABLE);
-    match OffsetDateTime::from_unix_timestamp(clamped) {
-        Ok(moment) => format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-            moment.year(),
-            u8::from(moment.month()),
-            moment.day(),
-            moment.hour(),
-            moment.minute(),
-            moment.second()
-        ),
-        Err(_) => String::from("00000101T000000Z"),
+    let Ok(moment) = OffsetDateTime::from_unix_timestamp(clamped) else {
+        return String::from("00000101T000000Z");
+    };
+    // Written digit by digit: every signed request formats its date, and
+    // `format!` cost several times the digits themselves.
+    let mut text = String::with_capacity(16);
+    // The clamp keeps the year within 0..=9999.
+    push_digits(&mut text, u32::try_from(moment.year()).unwrap_or(0), 4);
+    push_digits(&mut text, u32::from(u8::from(moment.month())), 2);
+    push_digits(&mut text, u32::from(moment.day()), 2);
+    text.push('T');
+    push_digits(&mut text, u32::from(moment.hour()), 2);
+    push_digits(&mut text, u32::from(moment.minute()), 2);
+    push_digits(&mut text, u32::from(moment.second()), 2);
+    text.push('Z');
+    text
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(text: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u32.pow(place)) % 10;
+        text.push(char::from_digit(digit, 10).unwrap_or('0'));
     }
 }
 
@@ -144,6 +156,29 @@ mod tests {
         let seconds = parse_amz_date("20150830T123600Z").unwrap();
         assert_eq!(seconds, 1_440_938_160);
         assert_eq!(format_amz_date(seconds), "20150830T123600Z");
+    }
+
+    #[test]
+    fn amz_date_digits_match_the_formatter_across_the_range() {
+        let formatted = |seconds: i64| {
+            let m = OffsetDateTime::from_unix_timestamp(seconds).unwrap();
+            format!(
+                "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+                m.year(),
+                u8::from(m.month()),
+                m.day(),
+                m.hour(),
+                m.minute(),
+                m.second()
+            )
+        };
+        let mut seconds = MIN_FORMATTABLE;
+        while seconds < MAX_FORMATTABLE {
+            assert_eq!(format_amz_date(seconds), formatted(seconds), "{seconds}");
+            seconds += 86_400 * 97 + 3_671;
+        }
+        assert_eq!(format_amz_date(i64::MIN), "00000101T000000Z");
+        assert_eq!(format_amz_date(i64::MAX), "99991231T235959Z");
     }
 
     #[test]
