@@ -287,3 +287,68 @@ fn tokens_sealed_before_a_key_rotation_still_open_and_new_ones_use_the_new_key()
         Resolved::Refused
     ));
 }
+
+#[test]
+fn a_long_term_keys_caller_is_kept_until_its_owner_changes() {
+    let world = World::new(37);
+    world.ok("CreateUser", &[("UserName", "kept")]);
+    let created = world.ok("CreateAccessKey", &[("UserName", "kept")]);
+    let key = created["AccessKey"]["AccessKeyId"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let cache = SessionCache::default();
+    let resolve = |snapshot: &tessera_iam::snapshot::Snapshot| {
+        let presented = Presented {
+            access_key_id: &key,
+            region: "us-east-1",
+            service: "iam",
+            session_token: None,
+            now: 1_700_000_200,
+        };
+        match credentials::resolve(snapshot, &presented, &cache) {
+            Resolved::Key { caller, .. } => caller,
+            other => panic!("the key did not resolve: {other:?}"),
+        }
+    };
+    let before = world.cell.load();
+    let first = resolve(&before);
+    let second = resolve(&before);
+    assert!(std::sync::Arc::ptr_eq(&first, &second));
+    assert_eq!(first.arn(), format!("arn:aws:iam::{ACCOUNT}:user/kept"));
+
+    world.ok(
+        "UpdateUser",
+        &[
+            ("UserName", "kept"),
+            ("NewUserName", "moved"),
+            ("NewPath", "/p/"),
+        ],
+    );
+    let after = world.cell.load();
+    assert_eq!(
+        resolve(&after).arn(),
+        format!("arn:aws:iam::{ACCOUNT}:user/p/moved")
+    );
+    // The older snapshot still answers as it was.
+    assert_eq!(
+        resolve(&before).arn(),
+        format!("arn:aws:iam::{ACCOUNT}:user/kept")
+    );
+
+    world.ok(
+        "DeleteAccessKey",
+        &[("UserName", "moved"), ("AccessKeyId", &key)],
+    );
+    let presented = Presented {
+        access_key_id: &key,
+        region: "us-east-1",
+        service: "iam",
+        session_token: None,
+        now: 1_700_000_200,
+    };
+    assert!(matches!(
+        credentials::resolve(&world.cell.load(), &presented, &cache),
+        Resolved::Unknown
+    ));
+}
