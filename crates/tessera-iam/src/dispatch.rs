@@ -12,7 +12,7 @@ use crate::authz::{self, Decision, Denial, RequestFacts};
 use crate::caller::Caller;
 use crate::crypto::Kek;
 use crate::ids::Random;
-use crate::ops::{OpContext, Operation, StoreUse, Target, Usage};
+use crate::ops::{OpContext, Operation, Output, StoreUse, Target, Usage};
 use crate::quotas::Quotas;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::IamError;
@@ -177,7 +177,8 @@ impl Domain<'_> {
 
     /// Runs an authorized operation; after a write, refreshes the node's
     /// snapshot (a failed refresh is logged: the write stands, and the
-    /// periodic refresh catches up).
+    /// periodic refresh catches up). The answer as a JSON value; see
+    /// [`Domain::execute_output`] for the answer as the handler gave it.
     pub fn execute(
         &self,
         snapshot: &Snapshot,
@@ -187,6 +188,22 @@ impl Domain<'_> {
         input: &Value,
         now: OffsetDateTime,
     ) -> Result<Value, IamError> {
+        self.execute_output(snapshot, caller, operation, target, input, now)
+            .map(Output::into_value)
+    }
+
+    /// [`Domain::execute`], answering what the handler gave: a JSON value
+    /// or ordered members, which the protocol's encoder writes without a
+    /// JSON value in between.
+    pub fn execute_output(
+        &self,
+        snapshot: &Snapshot,
+        caller: &Caller,
+        operation: &Operation,
+        target: &Target,
+        input: &Value,
+        now: OffsetDateTime,
+    ) -> Result<Output, IamError> {
         let ctx = OpContext {
             store: self.store,
             snapshot,

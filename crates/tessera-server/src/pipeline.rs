@@ -21,10 +21,10 @@ use tessera_iam::caller::Caller;
 use tessera_iam::credentials;
 use tessera_iam::dispatch::Refusal;
 use tessera_iam::ids;
-use tessera_iam::ops::{self, Service, StoreUse};
+use tessera_iam::ops::{self, Output, Service, StoreUse};
 use tessera_iam::snapshot::Snapshot;
 use tessera_sigv4::{RequestParts, SigV4Error, VerifiedRequest};
-use tessera_wire::{ApiError, ServiceModel};
+use tessera_wire::{ApiError, QueryPair, ServiceModel};
 use time::OffsetDateTime;
 
 use crate::metered_store::thread_store_time;
@@ -70,7 +70,7 @@ pub async fn handle(state: Arc<AppState>, request: Incoming) -> Outgoing {
             model,
             operation,
             output,
-        }) => match model.encode_output(operation, &output, &request_id) {
+        }) => match encode(model, operation, &output, &request_id) {
             Ok(body) => Outgoing {
                 status: 200,
                 body,
@@ -104,7 +104,21 @@ pub async fn handle(state: Arc<AppState>, request: Incoming) -> Outgoing {
 struct Answer {
     model: &'static ServiceModel,
     operation: &'static str,
-    output: Value,
+    output: Output,
+}
+
+/// The XML answer: ordered members go straight to the encoder, a JSON
+/// value through the encoder's lookups by member name.
+fn encode(
+    model: &ServiceModel,
+    operation: &str,
+    output: &Output,
+    request_id: &str,
+) -> Result<String, tessera_wire::EncodeError> {
+    match output {
+        Output::Value(value) => model.encode_output(operation, value, request_id),
+        Output::Members(members) => model.encode_serialized(operation, members, request_id),
+    }
 }
 
 struct Failure {
@@ -150,8 +164,9 @@ fn parameter_count(request: &Incoming) -> usize {
         .sum()
 }
 
-/// The Query parameters of a request: the URL's, then the form body's.
-fn query_params(request: &Incoming) -> Result<Vec<(String, String)>, ApiError> {
+/// The Query parameters of a request: the URL's, then the form body's,
+/// borrowed from the request where they need no decoding.
+fn query_params(request: &Incoming) -> Result<Vec<QueryPair<'_>>, ApiError> {
     if parameter_count(request) > MAX_PARAMETERS {
         return Err(tessera_wire::common_error(
             "InvalidQueryParameter",
@@ -186,11 +201,11 @@ fn raw_action(request: &Incoming) -> Option<&str> {
     raw_param(request, b"Action=").and_then(|action| std::str::from_utf8(action).ok())
 }
 
-fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+fn param<'p>(params: &'p [QueryPair<'_>], name: &str) -> Option<&'p str> {
     params
         .iter()
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 /// The service to answer as before the signing service is known: STS
@@ -381,7 +396,7 @@ async fn process(
             let before = thread_store_time();
             let output = state
                 .domain()
-                .execute(&snapshot, &caller, operation, &target, &input, now);
+                .execute_output(&snapshot, &caller, operation, &target, &input, now);
             (output, thread_store_time() - before)
         })
         .await;
@@ -403,7 +418,7 @@ async fn process(
         pool.run(move || {
             state
                 .domain()
-                .execute(&snapshot, &caller, operation, &target, &input, now)
+                .execute_output(&snapshot, &caller, operation, &target, &input, now)
         })
         .await
         .unwrap_or_else(|| {
@@ -413,7 +428,7 @@ async fn process(
     } else {
         state
             .domain()
-            .execute(&snapshot, &caller, operation, &target, &input, now)
+            .execute_output(&snapshot, &caller, operation, &target, &input, now)
     };
     if let (Some(role_id), Ok(_)) = (&assumed_role, &output) {
         state

@@ -350,10 +350,10 @@ impl ServiceModel {
     ///
     /// An operation without an input shape decodes to `{}`. An operation
     /// the model does not define is an `InvalidAction` error.
-    pub fn decode_input(
+    pub fn decode_input<K: AsRef<str>, V: AsRef<str>>(
         &self,
         operation: &str,
-        params: &[(String, String)],
+        params: &[(K, V)],
     ) -> Result<Value, ApiError> {
         let op = self
             .operation(operation)
@@ -361,6 +361,15 @@ impl ServiceModel {
         let Some(input) = op.input else {
             return Ok(Value::Object(Map::new()));
         };
+        // An input without members (`GetCallerIdentity`'s) reads no
+        // parameter: no tree to build.
+        let no_members = matches!(
+            self.shape(input).map(|shape| &shape.kind),
+            Some(ShapeKind::Structure { members }) if members.is_empty()
+        );
+        if no_members {
+            return Ok(Value::Object(Map::new()));
+        }
         let tree = ParamTree::build(params);
         let mut decoder = Decoder {
             model: self,

@@ -20,16 +20,16 @@ use crate::errors::EncodeError;
 use crate::model::{ServiceModel, ShapeKind, ShapeRef};
 use crate::xml::escape_text;
 
-struct Encoder<'m> {
-    model: &'m ServiceModel,
-    out: String,
+pub(crate) struct Encoder<'m> {
+    pub(crate) model: &'m ServiceModel,
+    pub(crate) out: String,
 }
 
 /// Where in the output value the encoder is, written out (`Users[0].Tags`)
 /// only when an error names it: encoding a value that follows its shape
 /// builds no path text.
 #[derive(Clone, Copy)]
-enum Path<'p> {
+pub(crate) enum Path<'p> {
     Root,
     Member(&'p Path<'p>, &'p str),
     Index(&'p Path<'p>, usize),
@@ -37,7 +37,7 @@ enum Path<'p> {
 }
 
 impl Path<'_> {
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         self.write(&mut out);
         out
@@ -66,7 +66,7 @@ impl Path<'_> {
     }
 }
 
-fn mismatch(path: &Path<'_>, expected: &'static str) -> EncodeError {
+pub(crate) fn mismatch(path: &Path<'_>, expected: &'static str) -> EncodeError {
     EncodeError::TypeMismatch {
         path: path.render(),
         expected,
@@ -100,7 +100,7 @@ fn format_timestamp(instant: OffsetDateTime, fraction_digits: usize) -> String {
 /// the parser folds into the one before). Operations store and answer
 /// timestamps in this form, so most are written as given, without a parse
 /// and a format per timestamp.
-fn is_canonical_timestamp(text: &str) -> bool {
+pub(crate) fn is_canonical_timestamp(text: &str) -> bool {
     let Ok(b) = <&[u8; 20]>::try_from(text.as_bytes()) else {
         return false;
     };
@@ -137,7 +137,10 @@ fn is_canonical_timestamp(text: &str) -> bool {
 /// A timestamp value: RFC 3339 text (its fractional digits are kept as
 /// given) or epoch seconds (fractional seconds, to the microsecond, only
 /// when not whole).
-fn timestamp_text<'v>(value: &'v Value, path: &Path<'_>) -> Result<Cow<'v, str>, EncodeError> {
+pub(crate) fn timestamp_text<'v>(
+    value: &'v Value,
+    path: &Path<'_>,
+) -> Result<Cow<'v, str>, EncodeError> {
     if let Value::String(text) = value {
         if is_canonical_timestamp(text) {
             return Ok(Cow::Borrowed(text));
@@ -178,13 +181,13 @@ fn timestamp_text<'v>(value: &'v Value, path: &Path<'_>) -> Result<Cow<'v, str>,
 }
 
 impl Encoder<'_> {
-    fn open(&mut self, name: &str) {
+    pub(crate) fn open(&mut self, name: &str) {
         self.out.push('<');
         self.out.push_str(name);
         self.out.push('>');
     }
 
-    fn close(&mut self, name: &str) {
+    pub(crate) fn close(&mut self, name: &str) {
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');
@@ -353,6 +356,19 @@ impl ServiceModel {
         output: &Value,
         request_id: &str,
     ) -> Result<String, EncodeError> {
+        self.encode_response(operation, request_id, |encoder, root| {
+            encoder.members(root, output, &Path::Root)
+        })
+    }
+
+    /// The response envelope of `operation`, with `members` writing the
+    /// output shape's members (`root`) inside the result wrapper.
+    pub(crate) fn encode_response(
+        &self,
+        operation: &str,
+        request_id: &str,
+        members: impl FnOnce(&mut Encoder<'_>, &ShapeRef) -> Result<(), EncodeError>,
+    ) -> Result<String, EncodeError> {
         let op = self
             .operation(operation)
             .ok_or_else(|| EncodeError::UnknownOperation(operation.to_owned()))?;
@@ -376,7 +392,7 @@ impl ServiceModel {
                 location_name: None,
                 flattened: false,
             };
-            encoder.members(&root, output, &Path::Root)?;
+            members(&mut encoder, &root)?;
             encoder.close(&wrapper);
         }
         encoder.out.push_str("<ResponseMetadata><RequestId>");

@@ -185,6 +185,18 @@ pub enum EncodeError {
         /// The unexpected member.
         member: String,
     },
+    /// A serialized structure gave a member after one the shape puts
+    /// after it: members are written in the shape's order as they come.
+    #[error("`{path}` gives member `{member}` out of the model's order")]
+    MemberOutOfOrder {
+        /// The structure's path.
+        path: String,
+        /// The member given too late.
+        member: String,
+    },
+    /// A serialized value reported an error of its own.
+    #[error("the output could not be serialized: {0}")]
+    Serialize(String),
     /// A timestamp is neither RFC 3339 text nor epoch seconds.
     #[error("value at `{path}` is not a timestamp: `{value}`")]
     InvalidTimestamp {
@@ -193,4 +205,12 @@ pub enum EncodeError {
         /// The value given.
         value: String,
     },
+}
+
+/// A [`serde::Serialize`] output's own failure, which
+/// [`crate::ServiceModel::encode_serialized`] reports as its encoding error.
+impl serde::ser::Error for EncodeError {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        EncodeError::Serialize(message.to_string())
+    }
 }

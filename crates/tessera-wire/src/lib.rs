@@ -8,7 +8,9 @@
 //! request's parameters into a JSON value following the operation's input
 //! shape (checking the model's constraints with AWS's wording), and
 //! [`ServiceModel::encode_output`] writes an output value as the XML
-//! response.
+//! response; [`ServiceModel::encode_serialized`] writes the same response
+//! from a [`serde::Serialize`] output whose members come in the model's
+//! order, building no JSON value.
 //!
 //! ```
 //! let iam = tessera_wire::iam();
@@ -32,6 +34,7 @@ mod errors;
 mod model;
 mod pattern;
 mod query;
+mod serialized;
 mod validate;
 mod xml;
 
@@ -39,7 +42,7 @@ use std::sync::OnceLock;
 
 pub use errors::{common_error, ApiError, EncodeError, ErrorKind, Fault};
 pub use model::{ModelError, ServiceModel};
-pub use query::parse_query_pairs;
+pub use query::{parse_query_pairs, QueryPair};
 
 /// The vendored IAM model (botocore's `iam/2010-05-08/service-2.json`).
 const IAM_MODEL: &str = include_str!("../models/iam-2010-05-08.json");

@@ -1,6 +1,7 @@
 //! Query strings and form bodies: decoding `application/x-www-form-urlencoded`
 //! text into pairs, and arranging the pairs' dotted keys into a tree.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::errors::{common_error, ApiError};
@@ -27,8 +28,13 @@ fn malformed(detail: &str) -> ApiError {
 }
 
 /// Decodes one form-encoded component: `+` is a space, `%XX` a byte; the
-/// bytes must be UTF-8.
-fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
+/// bytes must be UTF-8. A component with neither is borrowed as it is.
+fn decode_component(raw: &[u8]) -> Result<Cow<'_, str>, ApiError> {
+    if !raw.iter().any(|&b| b == b'+' || b == b'%') {
+        return std::str::from_utf8(raw)
+            .map(Cow::Borrowed)
+            .map_err(|_| malformed("percent-encoded bytes are not UTF-8"));
+    }
     let mut bytes = Vec::with_capacity(raw.len());
     let mut rest = raw;
     while let Some((&byte, tail)) = rest.split_first() {
@@ -51,7 +57,9 @@ fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
             other => bytes.push(other),
         }
     }
-    String::from_utf8(bytes).map_err(|_| malformed("percent-encoded bytes are not UTF-8"))
+    String::from_utf8(bytes)
+        .map(Cow::Owned)
+        .map_err(|_| malformed("percent-encoded bytes are not UTF-8"))
 }
 
 /// A name segment as the tree keys it: a number loses its leading zeros,
@@ -75,12 +83,17 @@ fn invalid_index(name: &str) -> ApiError {
     common_error("MalformedInput", format!("{name} is not a valid index"))
 }
 
+/// A decoded parameter: its name and its value, each borrowed from the
+/// raw text when it needed no decoding.
+pub type QueryPair<'r> = (Cow<'r, str>, Cow<'r, str>);
+
 /// Parses an `application/x-www-form-urlencoded` body or a raw query string
 /// into decoded `(name, value)` pairs, in order. `+` is a space; a name
 /// without `=` has the empty value; empty segments (`a=1&&b=2`) are skipped.
 /// A malformed percent-escape or text that is not UTF-8 is a
-/// `MalformedQueryString` error.
-pub fn parse_query_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+/// `MalformedQueryString` error. Names and values that need no decoding
+/// are borrowed from `raw`.
+pub fn parse_query_pairs(raw: &[u8]) -> Result<Vec<QueryPair<'_>>, ApiError> {
     let mut pairs = Vec::new();
     for segment in raw.split(|&b| b == b'&') {
         if segment.is_empty() {
@@ -112,9 +125,10 @@ pub(crate) struct ParamTree<'a> {
 impl<'a> ParamTree<'a> {
     /// Builds the tree of the given pairs. `Action` and `Version` are
     /// ordinary names here; no input shape has members of those names.
-    pub fn build(params: &'a [(String, String)]) -> ParamTree<'a> {
+    pub fn build<K: AsRef<str>, V: AsRef<str>>(params: &'a [(K, V)]) -> ParamTree<'a> {
         let mut root = ParamTree::default();
         for (name, value) in params {
+            let (name, value) = (name.as_ref(), value.as_ref());
             if name.split('.').nth(MAX_KEY_SEGMENTS).is_some() {
                 continue;
             }
@@ -122,7 +136,7 @@ impl<'a> ParamTree<'a> {
             for segment in name.split('.') {
                 node = node.children.entry(canonical_index(segment)).or_default();
             }
-            node.value = Some(value.as_str());
+            node.value = Some(value);
         }
         root
     }
@@ -157,7 +171,28 @@ mod tests {
     use super::{parse_query_pairs, ParamTree};
 
     fn pairs(raw: &str) -> Vec<(String, String)> {
-        parse_query_pairs(raw.as_bytes()).unwrap()
+        parse_query_pairs(raw.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn components_that_need_no_decoding_are_borrowed() {
+        let parsed = parse_query_pairs(b"Action=GetUser&UserName=a+b").unwrap();
+        assert!(matches!(
+            parsed[0],
+            (
+                std::borrow::Cow::Borrowed("Action"),
+                std::borrow::Cow::Borrowed("GetUser")
+            )
+        ));
+        assert!(matches!(&parsed[1].1, std::borrow::Cow::Owned(v) if v == "a b"));
+        assert_eq!(
+            parse_query_pairs(b"a=\xff").unwrap_err().code,
+            "MalformedQueryString"
+        );
     }
 
     #[test]

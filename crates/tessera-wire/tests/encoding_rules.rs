@@ -174,7 +174,9 @@ fn lengths_count_utf16_units_like_java() {
 
 #[test]
 fn an_unknown_operation_is_invalid_action() {
-    let error = iam().decode_input("NoSuchOperation", &[]).unwrap_err();
+    let error = iam()
+        .decode_input::<&str, &str>("NoSuchOperation", &[])
+        .unwrap_err();
     assert_eq!(error, iam().invalid_action("NoSuchOperation"));
     assert_eq!(error.code, "InvalidAction");
     assert_eq!(error.status, 400);

@@ -339,8 +339,13 @@ fn check_model(document: &str, model: &tessera_wire::ServiceModel) -> (usize, us
             .iter()
             .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
             .collect();
-        let parsed = tessera_wire::parse_query_pairs(body.join("&").as_bytes()).unwrap();
-        assert_eq!(parsed, pairs);
+        let body = body.join("&");
+        let parsed = tessera_wire::parse_query_pairs(body.as_bytes()).unwrap();
+        let owned: Vec<(String, String)> = parsed
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(owned, pairs);
         pair_count += pairs.len();
         let decoded = model
             .decode_input(name, &parsed)

@@ -446,7 +446,7 @@ pub(super) fn target(
         }
     }
 
-    let action = format!("{}:{}", operation.service.prefix(), operation.name);
+    let action = crate::arn::joined(&[operation.service.prefix(), ":", operation.name]);
     let same_resource = |secondary_action: &str| Target {
         action: secondary_action.to_string(),
         resource: resource.clone(),

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tessera_store::{Outcome, Transaction};
 
 use super::managed;
-use super::{Input, OpContext};
+use super::{Input, Members, OpContext};
 use crate::edges::{self, Relation};
 use crate::records::{Entity, HasBoundary};
 use crate::snapshot::Stored;
@@ -16,10 +16,15 @@ use crate::IamError;
 
 /// The `PermissionsBoundary` structure of IAM outputs.
 pub(super) fn boundary_output(arn: &str) -> Value {
-    json!({
-        "PermissionsBoundaryType": "Policy",
-        "PermissionsBoundaryArn": arn,
-    })
+    boundary_members(arn).into()
+}
+
+/// [`boundary_output`] as ordered members.
+pub(super) fn boundary_members(arn: &str) -> Members {
+    let mut out = Members::with_capacity(2);
+    out.push("PermissionsBoundaryType", "Policy");
+    out.push("PermissionsBoundaryArn", arn);
+    out
 }
 
 /// Checks that `arn` names a managed policy that can be a boundary, with

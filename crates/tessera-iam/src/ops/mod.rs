@@ -31,6 +31,7 @@ mod managed;
 mod mfa;
 mod oidc;
 mod outbound;
+mod output;
 mod packed;
 mod paging;
 mod profiles;
@@ -272,8 +273,10 @@ pub enum Secondary {
     TagGetWebIdentityToken,
 }
 
+pub use output::{Field, Members, Output};
+
 /// The handler of an operation.
-pub type Handler = fn(&OpContext<'_>, &Value) -> Result<Value, IamError>;
+pub type Handler = fn(&OpContext<'_>, &Value) -> Result<Output, IamError>;
 
 /// An operation Tessera implements: one row of the table.
 #[derive(Debug)]
@@ -404,7 +407,9 @@ macro_rules! operations {
                                     Op::$name,
                                     Op::GetCallerIdentity | Op::GetSessionToken
                                 ),
-                                handler: $handler,
+                                // A handler answers a JSON value or
+                                // ordered members; the row takes either.
+                                handler: |ctx, input| ($handler)(ctx, input).map(Output::from),
                             };
                             &ROW
                         }

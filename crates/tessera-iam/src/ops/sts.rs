@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::packed::PackedSize;
-use super::{iso8601, Input, OpContext};
+use super::{iso8601, Input, Members, OpContext};
 use crate::caller::Caller;
 use crate::kind::EntityKind;
 use crate::records::Tag;
@@ -14,12 +14,15 @@ use crate::IamError;
 
 /// `GetCallerIdentity`: answered from the credentials alone, and allowed
 /// for every authenticated caller, as in AWS.
-pub(super) fn get_caller_identity(ctx: &OpContext<'_>, _input: &Value) -> Result<Value, IamError> {
-    Ok(json!({
-        "UserId": ctx.caller.user_id(),
-        "Account": ctx.caller.account(),
-        "Arn": ctx.caller.arn(),
-    }))
+pub(super) fn get_caller_identity(
+    ctx: &OpContext<'_>,
+    _input: &Value,
+) -> Result<Members, IamError> {
+    let mut out = Members::with_capacity(3);
+    out.push("UserId", ctx.caller.user_id());
+    out.push("Account", ctx.caller.account());
+    out.push("Arn", ctx.caller.arn());
+    Ok(out)
 }
 
 /// `GetAccessKeyInfo`: the account an access key id belongs to, read from

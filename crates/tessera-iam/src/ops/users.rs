@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use tessera_store::Outcome;
 
 use super::paging::page;
-use super::{boundaries, iso8601, Input, OpContext};
+use super::{boundaries, iso8601, Field, Input, Members, OpContext};
 use crate::arn;
 use crate::caller::Caller;
 use crate::edges::{self, Direction, Relation};
@@ -16,9 +16,19 @@ use crate::IamError;
 
 /// The `Tags` member of an output, absent when there are none.
 pub(super) fn tags_output(tags: &[Tag]) -> Value {
-    Value::Array(
+    tags_field(tags).into()
+}
+
+/// [`tags_output`] as an ordered field.
+pub(super) fn tags_field(tags: &[Tag]) -> Field {
+    Field::List(
         tags.iter()
-            .map(|t| json!({"Key": t.key, "Value": t.value}))
+            .map(|t| {
+                let mut tag = Members::with_capacity(2);
+                tag.push("Key", t.key.as_str());
+                tag.push("Value", t.value.as_str());
+                Field::Members(tag)
+            })
             .collect(),
     )
 }
@@ -28,33 +38,47 @@ pub(super) fn tags_output(tags: &[Tag]) -> Value {
 pub(super) fn core_output(
     core: &Core,
     kind: crate::kind::EntityKind,
-    id_member: &str,
+    id_member: &'static str,
 ) -> Map<String, Value> {
+    core_members(core, kind, id_member).into()
+}
+
+/// [`core_output`] as ordered members.
+pub(super) fn core_members(
+    core: &Core,
+    kind: crate::kind::EntityKind,
+    id_member: &'static str,
+) -> Members {
     // Room for the five members, and the two (boundary, tags) a full
-    // output may add, so the map is never grown and rehashed.
-    let mut out = Map::with_capacity(7);
-    out.insert("Path".into(), json!(core.path));
-    out.insert(kind.name_member().into(), json!(core.name));
-    out.insert(id_member.into(), json!(core.id));
-    out.insert("Arn".into(), json!(core.arn(kind)));
-    out.insert("CreateDate".into(), json!(iso8601(core.created)));
+    // output may add, so the list is never grown.
+    let mut out = Members::with_capacity(7);
+    out.push("Path", core.path.as_str());
+    out.push(kind.name_member(), core.name.as_str());
+    out.push(id_member, core.id.as_str());
+    out.push("Arn", core.arn(kind));
+    out.push("CreateDate", iso8601(core.created));
     out
 }
 
 /// The `User` structure of IAM responses. `GetUser` and `CreateUser`
 /// (`full`) carry the boundary and tags; lists leave both out, as AWS does.
 pub(super) fn user_output(user: &UserRecord, full: bool) -> Value {
-    let mut out = core_output(&user.core, crate::kind::EntityKind::User, "UserId");
+    user_members(user, full).into()
+}
+
+/// [`user_output`] as ordered members.
+pub(super) fn user_members(user: &UserRecord, full: bool) -> Members {
+    let mut out = core_members(&user.core, crate::kind::EntityKind::User, "UserId");
     if let Some(boundary) = user.body.permissions_boundary.as_ref().filter(|_| full) {
-        out.insert(
-            "PermissionsBoundary".into(),
-            boundaries::boundary_output(boundary),
+        out.push(
+            "PermissionsBoundary",
+            boundaries::boundary_members(boundary),
         );
     }
     if full && !user.core.tags.is_empty() {
-        out.insert("Tags".into(), tags_output(&user.core.tags));
+        out.push("Tags", tags_field(&user.core.tags));
     }
-    Value::Object(out)
+    out
 }
 
 /// A new entity core with a fresh id of `kind`.
@@ -76,7 +100,7 @@ pub(super) fn new_core(
     }
 }
 
-pub(super) fn create_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn create_user(ctx: &OpContext<'_>, input: &Value) -> Result<Members, IamError> {
     let input = Input(input);
     let name = input.required("UserName")?;
     let tags = input.tags(crate::kind::EntityKind::User)?;
@@ -97,10 +121,10 @@ pub(super) fn create_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, I
         Table::insert(tx, &user)?;
         boundaries::link_boundary(tx, &user.core.id, boundary)
     })?;
-    Ok(super::one_member("User", user_output(&user, true)))
+    Ok(Members::one("User", user_members(&user, true)))
 }
 
-pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamError> {
+pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Members, IamError> {
     let input = Input(input);
     let user = match (input.str("UserName"), ctx.caller) {
         (Some(name), _) => ctx.require::<UserBody>(name)?,
@@ -121,11 +145,11 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
                 .account(account)
                 .map(|a| a.created)
                 .unwrap_or(0);
-            return Ok(json!({ "User": {
-                "UserId": account,
-                "Arn": arn::root(partition, account),
-                "CreateDate": iso8601(created),
-            }}));
+            let mut root = Members::with_capacity(3);
+            root.push("UserId", account.as_str());
+            root.push("Arn", arn::root(partition, account));
+            root.push("CreateDate", iso8601(created));
+            return Ok(Members::one("User", root));
         }
         (
             None,
@@ -137,7 +161,7 @@ pub(super) fn get_user(ctx: &OpContext<'_>, input: &Value) -> Result<Value, IamE
             return Err(non_user_credentials());
         }
     };
-    Ok(super::one_member("User", user_output(user, true)))
+    Ok(Members::one("User", user_members(user, true)))
 }
 
 /// IAM's answer when an operation that defaults to "the calling user" is
