@@ -71,7 +71,7 @@ pub enum Resolved {
 /// before them, for a fraction of the work. The entry keeps the whole
 /// text, compared on every hit.
 ///
-/// It also keeps each long-term key's caller ([`KeyCallers`]), so that a
+/// It also keeps each long-term key's caller (`KeyCallers`), so that a
 /// request signed with one does not build its owner's names anew.
 #[derive(Default)]
 pub struct SessionCache {
