@@ -17,7 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::errors::EncodeError;
-use crate::model::{ServiceModel, ShapeKind, ShapeRef};
+use crate::model::{ServiceModel, Shape, ShapeKind, ShapeRef};
 use crate::xml::escape_text;
 
 pub(crate) struct Encoder<'m> {
@@ -62,6 +62,53 @@ impl Path<'_> {
                 parent.write(out);
                 let _ = write!(out, "[{key:?}]");
             }
+        }
+    }
+}
+
+/// How a list is written as the element `name`: each item's element name,
+/// and the wrapping element (`None` when flattened: the items repeat in
+/// the list's place). Both encoders follow it.
+pub(crate) fn list_form<'a>(
+    shape: &Shape,
+    target_flattened: bool,
+    member: &'a ShapeRef,
+    name: &'a str,
+) -> (&'a str, Option<&'a str>) {
+    if shape.flattened || target_flattened || member.flattened {
+        (member.location_name.as_deref().unwrap_or(name), None)
+    } else {
+        (
+            member.location_name.as_deref().unwrap_or("member"),
+            Some(name),
+        )
+    }
+}
+
+/// How a map is written as the element `name`.
+pub(crate) struct MapForm<'a> {
+    pub(crate) key_name: &'a str,
+    pub(crate) value_name: &'a str,
+    /// The element around each key and value.
+    pub(crate) entry_name: &'a str,
+    /// The element around the entries; `None` when flattened.
+    pub(crate) wrapper: Option<&'a str>,
+}
+
+impl<'a> MapForm<'a> {
+    pub(crate) fn of(
+        shape: &Shape,
+        target_flattened: bool,
+        key: &'a ShapeRef,
+        value: &'a ShapeRef,
+        name: &'a str,
+    ) -> MapForm<'a> {
+        let flattened = shape.flattened || target_flattened;
+        MapForm {
+            key_name: key.location_name.as_deref().unwrap_or("key"),
+            value_name: value.location_name.as_deref().unwrap_or("value"),
+            entry_name: if flattened { name } else { "entry" },
+            wrapper: (!flattened).then_some(name),
         }
     }
 }
@@ -256,19 +303,15 @@ impl Encoder<'_> {
                 let Value::Array(items) = value else {
                     return Err(mismatch(path, "an array"));
                 };
-                let flattened = shape.flattened || target.flattened || member.flattened;
-                if flattened {
-                    let item_name = member.location_name.as_deref().unwrap_or(name);
-                    for (i, item) in items.iter().enumerate() {
-                        self.element(member, item_name, item, &Path::Index(path, i))?;
-                    }
-                } else {
-                    let item_name = member.location_name.as_deref().unwrap_or("member");
-                    self.open(name);
-                    for (i, item) in items.iter().enumerate() {
-                        self.element(member, item_name, item, &Path::Index(path, i))?;
-                    }
-                    self.close(name);
+                let (item_name, wrapper) = list_form(shape, target.flattened, member, name);
+                if let Some(wrapper) = wrapper {
+                    self.open(wrapper);
+                }
+                for (i, item) in items.iter().enumerate() {
+                    self.element(member, item_name, item, &Path::Index(path, i))?;
+                }
+                if let Some(wrapper) = wrapper {
+                    self.close(wrapper);
                 }
             }
             ShapeKind::Map {
@@ -278,28 +321,26 @@ impl Encoder<'_> {
                 let Value::Object(entries) = value else {
                     return Err(mismatch(path, "an object"));
                 };
-                let key_name = key.location_name.as_deref().unwrap_or("key");
-                let value_name = value_ref.location_name.as_deref().unwrap_or("value");
-                let flattened = shape.flattened || target.flattened;
-                if !flattened {
-                    self.open(name);
+                let form = MapForm::of(shape, target.flattened, key, value_ref, name);
+                if let Some(wrapper) = form.wrapper {
+                    self.open(wrapper);
                 }
                 for (entry_key, entry_value) in entries {
                     let entry_path = Path::Key(path, entry_key);
-                    self.open(if flattened { name } else { "entry" });
+                    self.open(form.entry_name);
                     self.element(
                         key,
-                        key_name,
+                        form.key_name,
                         &Value::String(entry_key.clone()),
                         &entry_path,
                     )?;
                     if !entry_value.is_null() {
-                        self.element(value_ref, value_name, entry_value, &entry_path)?;
+                        self.element(value_ref, form.value_name, entry_value, &entry_path)?;
                     }
-                    self.close(if flattened { name } else { "entry" });
+                    self.close(form.entry_name);
                 }
-                if !flattened {
-                    self.close(name);
+                if let Some(wrapper) = form.wrapper {
+                    self.close(wrapper);
                 }
             }
             kind => {

@@ -18,7 +18,9 @@ use std::borrow::Cow;
 use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
 
-use crate::encode::{is_canonical_timestamp, mismatch, timestamp_text, Encoder, Path};
+use crate::encode::{
+    is_canonical_timestamp, list_form, mismatch, timestamp_text, Encoder, MapForm, Path,
+};
 use crate::errors::EncodeError;
 use crate::model::{Member, ServiceModel, ShapeId, ShapeKind, ShapeRef};
 use crate::xml::escape_text;
@@ -251,16 +253,10 @@ impl<'e, 'm, 'p> ser::Serializer for Element<'e, 'm, 'p> {
         let ShapeKind::List { member } = &shape.kind else {
             return Err(self.wrong_kind());
         };
-        let flattened = shape.flattened || self.flattened || member.flattened;
-        let (item_name, close) = if flattened {
-            (member.location_name.as_deref().unwrap_or(name), None)
-        } else {
-            self.encoder.open(name);
-            (
-                member.location_name.as_deref().unwrap_or("member"),
-                Some(name),
-            )
-        };
+        let (item_name, close) = list_form(shape, self.flattened, member, name);
+        if let Some(wrapper) = close {
+            self.encoder.open(wrapper);
+        }
         Ok(List {
             encoder: self.encoder,
             item: member,
@@ -302,18 +298,18 @@ impl<'e, 'm, 'p> ser::Serializer for Element<'e, 'm, 'p> {
         let ShapeKind::Map { key, value } = &shape.kind else {
             return Err(self.wrong_kind());
         };
-        let flattened = shape.flattened || self.flattened;
-        if !flattened {
-            self.encoder.open(name);
+        let form = MapForm::of(shape, self.flattened, key, value, name);
+        if let Some(wrapper) = form.wrapper {
+            self.encoder.open(wrapper);
         }
         Ok(Map {
             encoder: self.encoder,
             key,
             value,
-            key_name: key.location_name.as_deref().unwrap_or("key"),
-            value_name: value.location_name.as_deref().unwrap_or("value"),
-            entry_name: if flattened { name } else { "entry" },
-            close: (!flattened).then_some(name),
+            key_name: form.key_name,
+            value_name: form.value_name,
+            entry_name: form.entry_name,
+            close: form.wrapper,
             path: self.path,
         })
     }
