@@ -14,7 +14,7 @@ use crate::caller::Caller;
 use crate::crypto::Secret;
 use crate::records::KeyStatus;
 use crate::sessions::{self, Claims, Session, SessionKind, TokenError, TokenKey};
-use crate::snapshot::{KeyEntry, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// What a request's credentials claim.
 #[derive(Debug, Clone, Copy)]
@@ -71,60 +71,11 @@ pub enum Resolved {
 /// before them, for a fraction of the work. The entry keeps the whole
 /// text, compared on every hit.
 ///
-/// It also keeps each long-term key's caller (`KeyCallers`), so that a
-/// request signed with one does not build its owner's names anew.
+/// A long-term key's caller is not kept here but in the snapshot's key
+/// entry ([`Snapshot::shared_caller_for_key`]), read with no lock.
 #[derive(Default)]
 pub struct SessionCache {
     sessions: Mutex<HashMap<Box<str>, Arc<OpenedToken>>>,
-    keys: KeyCallers,
-}
-
-/// The callers of long-term keys, by access key id. An entry holds for one
-/// snapshot revision and one key entry: any write (a user renamed, moved
-/// or deleted, a key deactivated) makes a new revision, and a snapshot
-/// built apart from this one holds key entries of its own, so either
-/// misses and the caller is built again from the snapshot.
-#[derive(Default)]
-struct KeyCallers {
-    callers: Mutex<HashMap<Box<str>, KeyCaller>>,
-}
-
-struct KeyCaller {
-    revision: u64,
-    key: Arc<KeyEntry>,
-    caller: Arc<Caller>,
-}
-
-impl KeyCallers {
-    /// The most keys kept; past it the cache starts over.
-    const CAPACITY: usize = 10_000;
-
-    /// `key`'s caller in `snapshot`, built on a miss; `None` when its
-    /// owner does not exist.
-    fn caller(&self, snapshot: &Snapshot, key: &Arc<KeyEntry>) -> Option<Arc<Caller>> {
-        let mut callers = match self.callers.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some(hit) = callers.get(key.access_key_id.as_str()) {
-            if hit.revision == snapshot.revision() && Arc::ptr_eq(&hit.key, key) {
-                return Some(Arc::clone(&hit.caller));
-            }
-        }
-        let caller = Arc::new(snapshot.caller_for_key(key)?);
-        if callers.len() >= Self::CAPACITY {
-            callers.clear();
-        }
-        callers.insert(
-            Box::from(key.access_key_id.as_str()),
-            KeyCaller {
-                revision: snapshot.revision(),
-                key: Arc::clone(key),
-                caller: Arc::clone(&caller),
-            },
-        );
-        Some(caller)
-    }
 }
 
 /// Shows only how many sessions are held: the map is keyed by session
@@ -204,7 +155,7 @@ pub fn resolve(snapshot: &Snapshot, presented: &Presented<'_>, cache: &SessionCa
     if key.status != KeyStatus::Active || presented.session_token.is_some() {
         return Resolved::Refused;
     }
-    let Some(caller) = cache.keys.caller(snapshot, key) else {
+    let Some(caller) = snapshot.shared_caller_for_key(key) else {
         return Resolved::Refused;
     };
     // Keys live in one partition, as in AWS: a request signed for a region

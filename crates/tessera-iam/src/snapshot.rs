@@ -26,7 +26,7 @@
 //! Only access-key last-use records (persisted in the background) and the
 //! write transactions' own checks read the store.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use imbl::{HashMap, OrdMap, OrdSet};
 use tessera_policy::{CompiledPolicy, PolicyBundle};
@@ -57,6 +57,26 @@ pub struct KeyEntry {
     pub status: KeyStatus,
     /// The opened secret.
     pub secret: Secret,
+    /// Who the key stands for, built on the first request signed with it
+    /// and then read with no lock. The entry is shared by every snapshot
+    /// until it or its owner's names change: [`Snapshot::apply`] replaces
+    /// the entry (and so forgets the caller) when its owner's id, names,
+    /// path, account or partition change.
+    caller: OnceLock<Arc<Caller>>,
+}
+
+impl KeyEntry {
+    /// The same key with no caller built yet.
+    fn without_caller(&self) -> KeyEntry {
+        KeyEntry {
+            access_key_id: self.access_key_id.clone(),
+            account_id: self.account_id.clone(),
+            owner: self.owner.clone(),
+            status: self.status,
+            secret: self.secret.clone(),
+            caller: OnceLock::new(),
+        }
+    }
 }
 
 /// The records of one kind, by id.
@@ -420,6 +440,32 @@ impl Snapshot {
         self.keys.get(access_key_id)
     }
 
+    /// [`Self::caller_for_key`], built once per key entry: later requests
+    /// signed with the key share it. An owner that does not exist is not
+    /// remembered, so that the key resolves as soon as it does.
+    pub fn shared_caller_for_key(&self, key: &KeyEntry) -> Option<Arc<Caller>> {
+        if let Some(caller) = key.caller.get() {
+            return Some(Arc::clone(caller));
+        }
+        let built = Arc::new(self.caller_for_key(key)?);
+        // Two requests may build it at once; both answers are the same.
+        Some(Arc::clone(key.caller.get_or_init(|| built)))
+    }
+
+    /// Replaces the entries of the keys `owned` selects with copies that
+    /// have no caller built, after their owner's names changed.
+    fn forget_key_callers(&mut self, owned: impl Fn(&KeyEntry) -> bool) {
+        let stale: Vec<(String, Arc<KeyEntry>)> = self
+            .keys
+            .iter()
+            .filter(|(_, entry)| owned(entry) && entry.caller.get().is_some())
+            .map(|(id, entry)| (id.clone(), Arc::new(entry.without_caller())))
+            .collect();
+        for (id, entry) in stale {
+            self.keys.insert(id, entry);
+        }
+    }
+
     /// The principal an access key belongs to, if the key and its owner
     /// exist. Inactive keys resolve too; the caller decides what to do.
     pub fn caller_for_key(&self, key: &KeyEntry) -> Option<Caller> {
@@ -535,14 +581,20 @@ impl Snapshot {
                 continue;
             };
             match ns {
-                Ns::Account => match value.and_then(|v| decode_logged(ns, key, v)) {
-                    Some(account) => {
-                        next.accounts.insert(key.to_string(), Arc::new(account));
+                Ns::Account => {
+                    match value.and_then(|v| decode_logged(ns, key, v)) {
+                        Some(account) => {
+                            next.accounts.insert(key.to_string(), Arc::new(account));
+                        }
+                        None => {
+                            next.accounts.remove(key);
+                        }
                     }
-                    None => {
-                        next.accounts.remove(key);
-                    }
-                },
+                    // A root key's caller carries its account's partition.
+                    next.forget_key_callers(|entry| {
+                        entry.owner == KeyOwner::Root && entry.account_id == key
+                    });
+                }
                 Ns::Names => match value.and_then(|v| std::str::from_utf8(v).ok()) {
                     Some(id) => {
                         next.names.insert(key.to_string(), id.to_string());
@@ -569,7 +621,16 @@ impl Snapshot {
                         }
                     }
                 }
-                Ns::Entity(EntityKind::User) => next.apply_principal::<UserBody>(key, value),
+                Ns::Entity(EntityKind::User) => {
+                    let named = |s: &Snapshot| s.user_by_id(key).map(|u| caller_names(&u.core));
+                    let before = named(&next);
+                    next.apply_principal::<UserBody>(key, value);
+                    if named(&next) != before {
+                        next.forget_key_callers(|entry| {
+                            matches!(&entry.owner, KeyOwner::User { user_id } if user_id == key)
+                        });
+                    }
+                }
                 Ns::Entity(EntityKind::Group) => next.apply_principal::<GroupBody>(key, value),
                 Ns::Entity(EntityKind::Role) => {
                     next.apply_principal::<RoleBody>(key, value);
@@ -738,6 +799,7 @@ impl Snapshot {
                         owner: record.owner,
                         status: record.status,
                         secret,
+                        caller: OnceLock::new(),
                     }),
                 );
             }
@@ -751,6 +813,17 @@ impl Snapshot {
             }
         }
     }
+}
+
+/// What of a user its keys' caller is built from.
+fn caller_names(core: &records::Core) -> (String, String, String, String, String) {
+    (
+        core.id.clone(),
+        core.account_id.clone(),
+        core.partition.clone(),
+        core.name.clone(),
+        core.path.clone(),
+    )
 }
 
 /// The records of a keyed map (MFA devices, identity providers) owned by

@@ -289,7 +289,7 @@ fn tokens_sealed_before_a_key_rotation_still_open_and_new_ones_use_the_new_key()
 }
 
 #[test]
-fn a_long_term_keys_caller_is_kept_until_its_owner_changes() {
+fn a_long_term_keys_caller_is_kept_until_its_owners_names_change() {
     let world = World::new(37);
     world.ok("CreateUser", &[("UserName", "kept")]);
     let created = world.ok("CreateAccessKey", &[("UserName", "kept")]);
@@ -316,6 +316,20 @@ fn a_long_term_keys_caller_is_kept_until_its_owner_changes() {
     let second = resolve(&before);
     assert!(std::sync::Arc::ptr_eq(&first, &second));
     assert_eq!(first.arn(), format!("arn:aws:iam::{ACCOUNT}:user/kept"));
+
+    // A write that does not touch the owner's names keeps the caller.
+    world.ok("CreateUser", &[("UserName", "unrelated")]);
+    world.ok(
+        "TagUser",
+        &[
+            ("UserName", "kept"),
+            ("Tags.member.1.Key", "k"),
+            ("Tags.member.1.Value", "v"),
+        ],
+    );
+    let unrelated = world.cell.load();
+    assert_ne!(unrelated.revision(), before.revision());
+    assert!(std::sync::Arc::ptr_eq(&first, &resolve(&unrelated)));
 
     world.ok(
         "UpdateUser",
