@@ -470,23 +470,35 @@ impl Snapshot {
     /// exist. Inactive keys resolve too; the caller decides what to do.
     pub fn caller_for_key(&self, key: &KeyEntry) -> Option<Caller> {
         match &key.owner {
-            KeyOwner::Root => Some(Caller::Root {
-                account: key.account_id.clone(),
-                partition: self
-                    .account(&key.account_id)
-                    .map(|a| a.partition.clone())
-                    .unwrap_or_else(|| crate::arn::DEFAULT_PARTITION.to_string()),
-                session: None,
-            }),
-            KeyOwner::User { user_id } => self.user_by_id(user_id).map(|u| Caller::User {
-                account: u.core.account_id.clone(),
-                partition: u.core.partition.clone(),
-                session: None,
-                user_id: u.core.id.clone(),
-                name: u.core.name.clone(),
-                path: u.core.path.clone(),
-            }),
+            KeyOwner::Root => Some(self.root_caller(&key.account_id)),
+            KeyOwner::User { user_id } => self.user_caller(user_id),
         }
+    }
+
+    /// The caller of `account`'s root keys: what [`Snapshot::apply`]
+    /// compares before and after a write to the account's record.
+    fn root_caller(&self, account: &str) -> Caller {
+        Caller::Root {
+            account: account.to_string(),
+            partition: self
+                .account(account)
+                .map(|a| a.partition.clone())
+                .unwrap_or_else(|| crate::arn::DEFAULT_PARTITION.to_string()),
+            session: None,
+        }
+    }
+
+    /// The caller of the keys of the user with id `user_id`, if it exists:
+    /// what [`Snapshot::apply`] compares before and after a write to it.
+    fn user_caller(&self, user_id: &str) -> Option<Caller> {
+        self.user_by_id(user_id).map(|u| Caller::User {
+            account: u.core.account_id.clone(),
+            partition: u.core.partition.clone(),
+            session: None,
+            user_id: u.core.id.clone(),
+            name: u.core.name.clone(),
+            path: u.core.path.clone(),
+        })
     }
 
     /// A canonical text of everything the snapshot holds, for tests that
@@ -582,6 +594,7 @@ impl Snapshot {
             };
             match ns {
                 Ns::Account => {
+                    let before = next.root_caller(key);
                     match value.and_then(|v| decode_logged(ns, key, v)) {
                         Some(account) => {
                             next.accounts.insert(key.to_string(), Arc::new(account));
@@ -590,10 +603,11 @@ impl Snapshot {
                             next.accounts.remove(key);
                         }
                     }
-                    // A root key's caller carries its account's partition.
-                    next.forget_key_callers(|entry| {
-                        entry.owner == KeyOwner::Root && entry.account_id == key
-                    });
+                    if next.root_caller(key) != before {
+                        next.forget_key_callers(|entry| {
+                            entry.owner == KeyOwner::Root && entry.account_id == key
+                        });
+                    }
                 }
                 Ns::Names => match value.and_then(|v| std::str::from_utf8(v).ok()) {
                     Some(id) => {
@@ -622,10 +636,9 @@ impl Snapshot {
                     }
                 }
                 Ns::Entity(EntityKind::User) => {
-                    let named = |s: &Snapshot| s.user_by_id(key).map(|u| caller_names(&u.core));
-                    let before = named(&next);
+                    let before = next.user_caller(key);
                     next.apply_principal::<UserBody>(key, value);
-                    if named(&next) != before {
+                    if next.user_caller(key) != before {
                         next.forget_key_callers(|entry| {
                             matches!(&entry.owner, KeyOwner::User { user_id } if user_id == key)
                         });
@@ -813,17 +826,6 @@ impl Snapshot {
             }
         }
     }
-}
-
-/// What of a user its keys' caller is built from.
-fn caller_names(core: &records::Core) -> (String, String, String, String, String) {
-    (
-        core.id.clone(),
-        core.account_id.clone(),
-        core.partition.clone(),
-        core.name.clone(),
-        core.path.clone(),
-    )
 }
 
 /// The records of a keyed map (MFA devices, identity providers) owned by
