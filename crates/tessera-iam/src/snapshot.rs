@@ -453,12 +453,15 @@ impl Snapshot {
     }
 
     /// Replaces the entries of the keys `owned` selects with copies that
-    /// have no caller built, after their owner's names changed.
+    /// have no caller built, after their owner's names changed. Every such
+    /// entry is replaced, built or not: one left shared with the older
+    /// snapshot could still get its caller from a request reading that
+    /// snapshot, with the old names, and this one would then keep them.
     fn forget_key_callers(&mut self, owned: impl Fn(&KeyEntry) -> bool) {
         let stale: Vec<(String, Arc<KeyEntry>)> = self
             .keys
             .iter()
-            .filter(|(_, entry)| owned(entry) && entry.caller.get().is_some())
+            .filter(|(_, entry)| owned(entry))
             .map(|(id, entry)| (id.clone(), Arc::new(entry.without_caller())))
             .collect();
         for (id, entry) in stale {

@@ -366,3 +366,39 @@ fn a_long_term_keys_caller_is_kept_until_its_owners_names_change() {
         Resolved::Unknown
     ));
 }
+
+#[test]
+fn a_caller_first_built_through_an_older_snapshot_does_not_reach_a_newer_one() {
+    let world = World::new(38);
+    world.ok("CreateUser", &[("UserName", "early")]);
+    let created = world.ok("CreateAccessKey", &[("UserName", "early")]);
+    let key = created["AccessKey"]["AccessKeyId"]
+        .as_str()
+        .expect("an access key id")
+        .to_string();
+    let cache = SessionCache::default();
+    let arn = |snapshot: &tessera_iam::snapshot::Snapshot| {
+        let presented = Presented {
+            access_key_id: &key,
+            region: "us-east-1",
+            service: "iam",
+            session_token: None,
+            now: 1_700_000_200,
+        };
+        match credentials::resolve(snapshot, &presented, &cache) {
+            Resolved::Key { caller, .. } => caller.arn(),
+            other => panic!("the key did not resolve: {other:?}"),
+        }
+    };
+    // A request holds the older snapshot, and no request has used the key
+    // yet, when the user is renamed.
+    let older = world.cell.load();
+    world.ok(
+        "UpdateUser",
+        &[("UserName", "early"), ("NewUserName", "renamed")],
+    );
+    let newer = world.cell.load();
+    // That request builds the key's caller first, with the old name.
+    assert_eq!(arn(&older), format!("arn:aws:iam::{ACCOUNT}:user/early"));
+    assert_eq!(arn(&newer), format!("arn:aws:iam::{ACCOUNT}:user/renamed"));
+}
