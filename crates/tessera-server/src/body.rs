@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::http::{header, HeaderMap};
+use http_body_util::{BodyExt, Limited};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The largest request body accepted. IAM's largest inputs (policy
@@ -62,7 +63,11 @@ impl BodyReader {
 
     /// Reads `body`, refusing it unread when `headers` announce more than
     /// the limit (so hyper never sends `100 Continue` for it).
-    pub async fn read(&self, headers: &HeaderMap, body: Body) -> Result<ReadBody, BodyRefusal> {
+    pub async fn read<B>(&self, headers: &HeaderMap, body: B) -> Result<ReadBody, BodyRefusal>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let announced = announced_length(headers);
         if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
             return Err(BodyRefusal::TooLarge);
@@ -81,9 +86,14 @@ impl BodyReader {
                 let share = Arc::clone(&self.budget).acquire_many_owned(units).await;
                 Some(share.map_err(|_closed| BodyRefusal::TooSlow)?)
             };
-            let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            // A body that fails to arrive whole (the client reset the
+            // connection) is answered as one over the limit is: the
+            // connection closes either way.
+            let bytes = Limited::new(body, MAX_BODY_BYTES)
+                .collect()
                 .await
-                .map_err(|_| BodyRefusal::TooLarge)?;
+                .map_err(|_| BodyRefusal::TooLarge)?
+                .to_bytes();
             Ok(ReadBody {
                 bytes,
                 _share: share,
@@ -109,6 +119,7 @@ fn announced_length(headers: &HeaderMap) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
 
     fn headers(length: usize) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -10,6 +10,16 @@
 //! header-read timeout over its head. Closing drops everything the
 //! connection held: its buffers, its partial body, its descriptor.
 //!
+//! A phase change only stores two atomics: it does not wake the watchdog,
+//! which would cost a task wake-up and a timer re-registration three times
+//! per request. Instead the watchdog sleeps until the earliest moment at
+//! which the connection could have stalled given what it last saw — the
+//! current phase's deadline, or, while waiting or in a request, one
+//! header-read timeout from now, as no later phase can close it sooner —
+//! and looks again when it wakes. So a busy connection's watchdog wakes
+//! once per header-read timeout at most, and a stalled one is closed on
+//! time.
+//!
 //! When a connection arrives and every slot of the connection cap is
 //! taken, the loop asks the waiting connections that have been idle for a
 //! moment to close, and accepts nothing more until a slot is free, so that
@@ -27,16 +37,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify, Semaphore};
-use tower::ServiceExt;
+use tokio::sync::{watch, Semaphore};
 
+use crate::http::DataPlane;
 use crate::limits::ConnectionLimits;
 
 /// How long a waiting connection must have been idle before the cap being
@@ -48,12 +55,12 @@ const SHED_GRACE: Duration = Duration::from_millis(500);
 /// of descriptors), instead of spinning on it.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets the
+/// Serves `plane` on `listener` until `shutdown` completes, then lets the
 /// open requests finish. Every connection is counted open in `metrics`
 /// while it lives.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    plane: DataPlane,
     limits: ConnectionLimits,
     cap: usize,
     metrics: Arc<crate::metrics::Metrics>,
@@ -95,7 +102,7 @@ pub async fn serve(
             }
         };
         let connection = Connection {
-            router: router.clone(),
+            plane: plane.clone(),
             limits,
             peer,
             shed: shed.subscribe(),
@@ -116,7 +123,7 @@ pub async fn serve(
 }
 
 struct Connection {
-    router: Router,
+    plane: DataPlane,
     limits: ConnectionLimits,
     peer: SocketAddr,
     shed: watch::Receiver<u64>,
@@ -132,18 +139,16 @@ impl Connection {
         });
         let service = {
             let activity = Arc::clone(&activity);
-            let router = self.router.clone();
+            let plane = self.plane.clone();
             let peer = self.peer;
             hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
                 activity.enter(Phase::InRequest);
-                let mut request = request.map(Body::new);
-                request.extensions_mut().insert(ConnectInfo(peer));
-                let router = router.clone();
+                let plane = plane.clone();
                 let activity = Arc::clone(&activity);
                 async move {
-                    let response = router.oneshot(request).await;
+                    let response = plane.serve(request, peer).await;
                     activity.enter(Phase::Waiting);
-                    response
+                    Ok::<_, std::convert::Infallible>(response)
                 }
             })
         };
@@ -189,21 +194,34 @@ async fn watch_for_stall(
     limits: &ConnectionLimits,
     shed: &mut watch::Receiver<u64>,
 ) {
+    // No phase entered from now on can end sooner than this after it began.
+    let soonest = limits.header_read_timeout.min(limits.idle_timeout);
+    let sleep = tokio::time::sleep(soonest);
+    let mut sleep = std::pin::pin!(sleep);
     loop {
+        let now = Instant::now();
         let (phase, since) = activity.current();
-        let deadline = match phase {
-            Phase::Waiting => since + limits.idle_timeout,
-            Phase::ReadingHead => since + limits.header_read_timeout,
+        let wake = match phase {
+            Phase::Waiting => {
+                let deadline = since + limits.idle_timeout;
+                if now >= deadline {
+                    return;
+                }
+                deadline.min(now + soonest)
+            }
+            Phase::ReadingHead => {
+                let deadline = since + limits.header_read_timeout;
+                if now >= deadline {
+                    return;
+                }
+                deadline
+            }
             // The handler bounds the body; answering takes what it takes.
-            // Look again later, as the phase may have moved on.
-            Phase::InRequest => Instant::now() + limits.idle_timeout,
+            Phase::InRequest => now + soonest,
         };
-        if Instant::now() >= deadline && phase != Phase::InRequest {
-            return;
-        }
+        sleep.as_mut().reset(wake.into());
         tokio::select! {
-            () = tokio::time::sleep_until(deadline.into()) => {}
-            () = activity.moved.notified() => {}
+            () = sleep.as_mut() => {}
             changed = shed.changed() => {
                 if changed.is_err() {
                     // The listener is gone; the stop signal takes over.
@@ -231,8 +249,6 @@ struct Activity {
     origin: Instant,
     phase: AtomicU8,
     since_ms: AtomicU64,
-    /// Wakes the watchdog when the phase changes, as its deadline changes.
-    moved: Notify,
 }
 
 impl Activity {
@@ -241,7 +257,6 @@ impl Activity {
             origin: Instant::now(),
             phase: AtomicU8::new(Phase::Waiting as u8),
             since_ms: AtomicU64::new(0),
-            moved: Notify::new(),
         }
     }
 
@@ -249,7 +264,6 @@ impl Activity {
         let elapsed = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.since_ms.store(elapsed, Ordering::Relaxed);
         self.phase.store(phase as u8, Ordering::Release);
-        self.moved.notify_one();
     }
 
     fn phase(&self) -> Phase {

@@ -213,7 +213,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 
     crate::listener::serve(
         listener,
-        crate::http::router(Arc::clone(&state), options.limits.body_read_timeout),
+        crate::http::DataPlane::new(Arc::clone(&state), options.limits.body_read_timeout),
         options.limits,
         cap,
         Arc::clone(&state.metrics),
