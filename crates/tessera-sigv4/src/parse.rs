@@ -200,6 +200,20 @@ pub fn parse(parts: &RequestParts) -> Result<SignedRequest, SigV4Error> {
     }
 }
 
+/// `text` with every ASCII whitespace byte removed, byte by byte (the
+/// header is a few hundred bytes, read on every request).
+fn without_ascii_whitespace(text: &str) -> String {
+    let mut compact = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.bytes().position(|b| b.is_ascii_whitespace()) {
+        // `at` is an ASCII byte, so both cuts fall on character boundaries.
+        compact.push_str(rest.get(..at).unwrap_or_default());
+        rest = rest.get(at + 1..).unwrap_or_default();
+    }
+    compact.push_str(rest);
+    compact
+}
+
 /// The `key=value` parameters of an `Authorization` header after the
 /// algorithm, tolerant of spaces around and between them.
 fn authorization_params<'c>(
@@ -232,10 +246,7 @@ fn parse_header_form(
     let (algorithm, rest) = trimmed
         .split_once(|c: char| c.is_ascii_whitespace())
         .unwrap_or((trimmed, ""));
-    let mut compact = String::with_capacity(rest.len());
-    for run in rest.split(|c: char| c.is_ascii_whitespace()) {
-        compact.push_str(run);
-    }
+    let compact = without_ascii_whitespace(rest);
     let params = authorization_params(&compact, authorization)?;
     let find = |key: &str| {
         params
@@ -401,6 +412,18 @@ fn bad_date(value: &str) -> SigV4Error {
 /// The client's `SignedHeaders` list with each name trimmed and
 /// lowercased and the empty ones dropped, joined by `;`.
 fn normalize_signed_headers(line: &str) -> String {
+    // What every SDK sends: lower-case names, one `;` between each, no
+    // spaces. Such a line is its own normal form.
+    let bytes = line.as_bytes();
+    let already_normal = bytes.first().is_some_and(|b| *b != b';')
+        && bytes.last().is_some_and(|b| *b != b';')
+        && !line.contains(";;")
+        && bytes
+            .iter()
+            .all(|b| !b.is_ascii_uppercase() && !b.is_ascii_whitespace());
+    if already_normal {
+        return line.to_owned();
+    }
     let mut normalized = String::with_capacity(line.len());
     for name in line
         .split(';')
@@ -444,7 +467,7 @@ fn check_algorithm(algorithm: &str) -> Result<(), SigV4Error> {
 fn parse_credential(credential: String) -> Result<Credential, SigV4Error> {
     let mut slashes = [0usize; 4];
     let mut found = 0;
-    for (index, _) in credential.match_indices('/') {
+    for (index, _) in credential.bytes().enumerate().filter(|(_, b)| *b == b'/') {
         if let Some(slot) = slashes.get_mut(found) {
             *slot = index;
         }
@@ -501,10 +524,68 @@ fn check_scope(scope: &Credential, amz_date: &str) -> Result<(), SigV4Error> {
 /// The signature's bytes. AWS compares the signature as the lower-case hex
 /// text it computes, so an upper-case digit never matches.
 fn decode_signature(signature: &str) -> Option<[u8; 32]> {
-    if signature.bytes().any(|b| b.is_ascii_uppercase()) {
+    let digits = signature.as_bytes();
+    if digits.len() != 64 {
         return None;
     }
     let mut bytes = [0u8; 32];
-    hex::decode_to_slice(signature, &mut bytes).ok()?;
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let [high, low] = pair else { return None };
+        *byte = (lower_hex_digit(*high)? << 4) | lower_hex_digit(*low)?;
+    }
     Some(bytes)
+}
+
+/// The value of one lower-case hex digit.
+fn lower_hex_digit(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_decodes_only_from_64_lower_case_hex_digits() {
+        let lower = "0123456789abcdef".repeat(4);
+        let decoded = decode_signature(&lower).map(hex::encode);
+        assert_eq!(decoded.as_deref(), Some(lower.as_str()));
+        assert_eq!(decode_signature(&lower.to_ascii_uppercase()), None);
+        assert_eq!(decode_signature(&lower[..62]), None);
+        assert_eq!(decode_signature(&format!("{lower}00")), None);
+        assert_eq!(decode_signature(&format!("{}g", &lower[..63])), None);
+        assert_eq!(decode_signature(&format!("{}é", &lower[..62])), None);
+    }
+
+    #[test]
+    fn a_signed_headers_line_is_trimmed_lowercased_and_rid_of_empty_names() {
+        for (line, normal) in [
+            (
+                "content-type;host;x-amz-date",
+                "content-type;host;x-amz-date",
+            ),
+            ("Host;X-Amz-Date", "host;x-amz-date"),
+            (" host ; x-amz-date ", "host;x-amz-date"),
+            (";host;;x-amz-date;", "host;x-amz-date"),
+            ("host", "host"),
+            ("", ""),
+            (";", ""),
+        ] {
+            assert_eq!(normalize_signed_headers(line), normal, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn whitespace_anywhere_in_the_authorization_parameters_is_dropped() {
+        assert_eq!(
+            without_ascii_whitespace("Credential=a/b, SignedHeaders=host,\tSignature = ab\r\n"),
+            "Credential=a/b,SignedHeaders=host,Signature=ab"
+        );
+        assert_eq!(without_ascii_whitespace("é x\u{a0}y"), "éx\u{a0}y");
+        assert_eq!(without_ascii_whitespace(""), "");
+    }
 }
