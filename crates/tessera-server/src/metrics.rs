@@ -6,7 +6,6 @@
 //! the table, an AWS error code, a policy type), never text a client sent,
 //! so the number of series stays bounded.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
@@ -158,7 +157,8 @@ const SESSION_ISSUERS: [&str; 5] = [
 /// Every metric of one server.
 #[derive(Default)]
 pub struct Metrics {
-    requests: RwLock<HashMap<(&'static str, &'static str), Arc<ActionStats>>>,
+    /// Keyed by the service and operation names of the models, a fixed set.
+    requests: RwLock<foldhash::HashMap<(&'static str, &'static str), Arc<ActionStats>>>,
     allowed: AtomicU64,
     explicit_denials: [AtomicU64; POLICY_TYPES.len()],
     implicit_denials: [AtomicU64; POLICY_TYPES.len()],

@@ -11,13 +11,17 @@
 //! every node sharing a PostgreSQL database sees them; AWS too documents
 //! that this data lags.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tessera_iam::ops::Usage;
 use tessera_iam::records::{self, LastUsedRecord, NS_KEY_USED};
 use tessera_iam::service_usage::{Attempt, ServiceUsedRecord};
 use tessera_store::{Backend, StoreError};
+
+/// Keys are access key ids, role ids and principal/service paths of
+/// entities that exist and authenticated; foldhash's random seed still
+/// keeps their placement unpredictable.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// The latest value noted per key since the last flush.
 struct Latest<V> {
@@ -27,7 +31,7 @@ struct Latest<V> {
 impl<V> Default for Latest<V> {
     fn default() -> Self {
         Latest {
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::default()),
         }
     }
 }
