@@ -261,8 +261,12 @@ impl Activity {
     }
 
     fn enter(&self, phase: Phase) {
-        let elapsed = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.since_ms.store(elapsed, Ordering::Relaxed);
+        // No deadline runs from the start of a request, so its start is
+        // not worth a read of the clock.
+        if phase != Phase::InRequest {
+            let elapsed = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.since_ms.store(elapsed, Ordering::Relaxed);
+        }
         self.phase.store(phase as u8, Ordering::Release);
     }
 
