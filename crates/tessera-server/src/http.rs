@@ -62,9 +62,8 @@ impl DataPlane {
             Err(BodyRefusal::TooSlow) => return refusal(&self.state, body_too_slow()),
         };
         let incoming = Incoming {
-            method: parts.method.as_str().to_string(),
-            path: parts.uri.path().to_string(),
-            query: parts.uri.query().unwrap_or("").to_string(),
+            method: parts.method,
+            uri: parts.uri,
             headers: parts.headers,
             body: body.bytes.clone(),
             peer: Some(peer),

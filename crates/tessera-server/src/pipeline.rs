@@ -34,11 +34,9 @@ use crate::state::AppState;
 /// An HTTP request as the pipeline needs it.
 pub struct Incoming {
     /// The method, e.g. `POST`.
-    pub method: String,
-    /// The raw path as received.
-    pub path: String,
-    /// The raw query string, without `?`.
-    pub query: String,
+    pub method: axum::http::Method,
+    /// The target as received: the raw path and query.
+    pub uri: axum::http::Uri,
     /// The headers as received. A value that is not visible ASCII is seen
     /// as empty by SigV4, so a signature over it cannot match.
     pub headers: axum::http::HeaderMap,
@@ -46,6 +44,18 @@ pub struct Incoming {
     pub body: axum::body::Bytes,
     /// The client's address, when the listener knows it.
     pub peer: Option<std::net::SocketAddr>,
+}
+
+impl Incoming {
+    /// The raw path as received.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The raw query string, without `?`; empty when there is none.
+    pub fn query(&self) -> &str {
+        self.uri.query().unwrap_or("")
+    }
 }
 
 /// The answer to send.
@@ -148,12 +158,12 @@ pub const MAX_PARAMETERS: usize = 1000;
 /// The raw `application/x-www-form-urlencoded` text a request's parameters
 /// come from: the URL's query, and a POST's body.
 fn raw_param_sources(request: &Incoming) -> [&[u8]; 2] {
-    let body: &[u8] = if request.method.eq_ignore_ascii_case("POST") {
+    let body: &[u8] = if request.method.as_str().eq_ignore_ascii_case("POST") {
         &request.body
     } else {
         &[]
     };
-    [request.query.as_bytes(), body]
+    [request.query().as_bytes(), body]
 }
 
 /// How many parameters the request carries, counted without decoding any.
@@ -241,7 +251,7 @@ async fn process(
     let guessed_service = guess_service(request);
     let guessed = model_of(guessed_service);
     let fail = |model: &'static ServiceModel| move |error: ApiError| Failure { model, error };
-    if !is_query_method(&request.method) {
+    if !is_query_method(request.method.as_str()) {
         // S3's answer for a method a resource does not take; IAM and STS
         // document GET and POST only.
         let mut error = tessera_wire::common_error(
@@ -258,9 +268,9 @@ async fn process(
         .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("")))
         .collect();
     let parts = RequestParts {
-        method: &request.method,
-        path: &request.path,
-        query: &request.query,
+        method: request.method.as_str(),
+        path: request.path(),
+        query: request.query(),
         headers: &headers,
         body: request.body.as_ref(),
     };
