@@ -67,8 +67,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(cap));
-    let (shed, _) = watch::channel(0u64);
-    let (stop, _) = watch::channel(false);
+    let (asks, _) = watch::channel(Asks::default());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -88,7 +87,7 @@ pub async fn serve(
             Ok(slot) => slot,
             Err(_) => {
                 let freed = loop {
-                    shed.send_modify(|generation| *generation += 1);
+                    asks.send_modify(|asks| asks.shed += 1);
                     tokio::select! {
                         slot = Arc::clone(&slots).acquire_owned() => break slot.ok(),
                         () = tokio::time::sleep(SHED_GRACE) => {}
@@ -105,8 +104,7 @@ pub async fn serve(
             plane: plane.clone(),
             limits,
             peer,
-            shed: shed.subscribe(),
-            stop: stop.subscribe(),
+            asks: asks.subscribe(),
         };
         let open = metrics.connection_opened();
         tokio::spawn(async move {
@@ -116,7 +114,7 @@ pub async fn serve(
         });
     }
     drop(listener);
-    let _ = stop.send(true);
+    asks.send_modify(|asks| asks.stop = true);
     // Every open connection holds a slot: once all are back, all are closed.
     let all = u32::try_from(cap).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(all).await;
@@ -126,8 +124,26 @@ struct Connection {
     plane: DataPlane,
     limits: ConnectionLimits,
     peer: SocketAddr,
-    shed: watch::Receiver<u64>,
-    stop: watch::Receiver<bool>,
+    asks: watch::Receiver<Asks>,
+}
+
+/// What the accept loop asks of every connection, in one channel so that
+/// a connection's wake-ups poll one receiver.
+#[derive(Debug, Clone, Copy, Default)]
+struct Asks {
+    /// Bumped each time waiting connections idle for a moment are asked to
+    /// close, to make room.
+    shed: u64,
+    /// The server is stopping: finish the request in hand, then close.
+    stop: bool,
+}
+
+/// Why a connection's watcher woke its connection.
+enum Interruption {
+    /// It stalled, or was shed: close it now.
+    Stalled,
+    /// The server is stopping: close it once its request is answered.
+    Stopping,
 }
 
 impl Connection {
@@ -159,20 +175,27 @@ impl Connection {
         let mut connection = std::pin::pin!(builder.serve_connection(io, service));
         let mut stopping = false;
         loop {
+            // In this order, with no random start: the connection is the
+            // branch almost every wake-up is for.
             tokio::select! {
+                biased;
                 result = connection.as_mut() => {
                     if let Err(error) = result {
                         tracing::debug!(%error, peer = %self.peer, "connection ended with an error");
                     }
                     return;
                 }
-                () = watch_for_stall(&activity, &self.limits, &mut self.shed) => {
-                    tracing::debug!(peer = %self.peer, "closing a stalled connection");
-                    return;
-                }
-                _ = self.stop.wait_for(|stop| *stop), if !stopping => {
-                    stopping = true;
-                    connection.as_mut().graceful_shutdown();
+                interruption = watch(&activity, &self.limits, &mut self.asks, stopping) => {
+                    match interruption {
+                        Interruption::Stalled => {
+                            tracing::debug!(peer = %self.peer, "closing a stalled connection");
+                            return;
+                        }
+                        Interruption::Stopping => {
+                            stopping = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                    }
                 }
             }
         }
@@ -185,15 +208,20 @@ fn read_buffer_bytes(max_header_bytes: usize) -> usize {
     (max_header_bytes + 1024).max(64 * 1024)
 }
 
-/// Completes when the connection has stalled: waited longer than the idle
-/// timeout, spent longer than the header-read timeout on a head, or was
-/// asked to make room while waiting. Never completes while a request is
-/// being answered.
-async fn watch_for_stall(
+/// Completes when the connection has stalled — waited longer than the
+/// idle timeout, spent longer than the header-read timeout on a head, or
+/// was asked to make room while waiting; never while a request is being
+/// answered — or, unless `stopping` was already seen, when the server
+/// stops.
+async fn watch(
     activity: &Activity,
     limits: &ConnectionLimits,
-    shed: &mut watch::Receiver<u64>,
-) {
+    asks: &mut watch::Receiver<Asks>,
+    stopping: bool,
+) -> Interruption {
+    if !stopping && asks.borrow_and_update().stop {
+        return Interruption::Stopping;
+    }
     // No phase entered from now on can end sooner than this after it began.
     let soonest = limits.header_read_timeout.min(limits.idle_timeout);
     let sleep = tokio::time::sleep(soonest);
@@ -205,14 +233,14 @@ async fn watch_for_stall(
             Phase::Waiting => {
                 let deadline = since + limits.idle_timeout;
                 if now >= deadline {
-                    return;
+                    return Interruption::Stalled;
                 }
                 deadline.min(now + soonest)
             }
             Phase::ReadingHead => {
                 let deadline = since + limits.header_read_timeout;
                 if now >= deadline {
-                    return;
+                    return Interruption::Stalled;
                 }
                 deadline
             }
@@ -221,15 +249,20 @@ async fn watch_for_stall(
         };
         sleep.as_mut().reset(wake.into());
         tokio::select! {
+            biased;
             () = sleep.as_mut() => {}
-            changed = shed.changed() => {
+            changed = asks.changed() => {
                 if changed.is_err() {
-                    // The listener is gone; the stop signal takes over.
+                    // The listener is gone, and asked to stop before it
+                    // went: nothing more will be asked.
                     std::future::pending::<()>().await;
+                }
+                if !stopping && asks.borrow_and_update().stop {
+                    return Interruption::Stopping;
                 }
                 let (phase, since) = activity.current();
                 if phase == Phase::Waiting && since.elapsed() >= SHED_GRACE {
-                    return;
+                    return Interruption::Stalled;
                 }
             }
         }
