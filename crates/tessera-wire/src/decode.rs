@@ -340,6 +340,9 @@ impl Decoder<'_> {
     }
 }
 
+/// The Query protocol's own parameters, which name the operation.
+const PROTOCOL_NAMES: [&str; 2] = ["Action", "Version"];
+
 impl ServiceModel {
     /// Decodes the Query parameters of `operation` (already form-decoded
     /// pairs; `Action`, `Version` and names the input shape does not define
@@ -361,16 +364,26 @@ impl ServiceModel {
         let Some(input) = op.input else {
             return Ok(Value::Object(Map::new()));
         };
+        let members = match self.shape(input).map(|shape| &shape.kind) {
+            Some(ShapeKind::Structure { members }) => members.as_slice(),
+            _ => &[],
+        };
         // An input without members (`GetCallerIdentity`'s) reads no
         // parameter: no tree to build.
-        let no_members = matches!(
-            self.shape(input).map(|shape| &shape.kind),
-            Some(ShapeKind::Structure { members }) if members.is_empty()
-        );
-        if no_members {
+        if members.is_empty() {
             return Ok(Value::Object(Map::new()));
         }
-        let tree = ParamTree::build(params);
+        // `Action` and `Version` name the operation; an input that has no
+        // member of those names never reads them, so they stay out of the
+        // tree (two of a typical request's few parameters).
+        let reads_protocol_names = members
+            .iter()
+            .any(|member| PROTOCOL_NAMES.contains(&member.wire_name()));
+        let tree = if reads_protocol_names {
+            ParamTree::build(params)
+        } else {
+            ParamTree::build_without(params, &PROTOCOL_NAMES)
+        };
         let mut decoder = Decoder {
             model: self,
             violations: Vec::new(),

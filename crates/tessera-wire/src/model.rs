@@ -97,8 +97,10 @@ pub struct ServiceModel {
     pub(crate) shapes: Vec<Shape>,
     pub(crate) patterns: Vec<Pattern>,
     pub(crate) operations: Vec<Operation>,
-    operation_index: HashMap<String, usize>,
-    errors: HashMap<String, ErrorKind>,
+    /// Built once from the model: any name a request sends is only looked
+    /// up, so a fast hasher is safe here.
+    operation_index: foldhash::HashMap<String, usize>,
+    errors: foldhash::HashMap<String, ErrorKind>,
     pub(crate) style: ValidationStyle,
 }
 
@@ -183,7 +185,7 @@ impl ServiceModel {
 
         let mut patterns: Vec<Pattern> = Vec::new();
         let mut pattern_ids: HashMap<String, usize> = HashMap::new();
-        let mut errors: HashMap<String, ErrorKind> = HashMap::new();
+        let mut errors: foldhash::HashMap<String, ErrorKind> = foldhash::HashMap::default();
         let mut shapes = Vec::with_capacity(shape_docs.len());
         for (name, doc) in shape_docs {
             let kind_name = str_field(doc, "type").unwrap_or("");

@@ -126,9 +126,21 @@ impl<'a> ParamTree<'a> {
     /// Builds the tree of the given pairs. `Action` and `Version` are
     /// ordinary names here; no input shape has members of those names.
     pub fn build<K: AsRef<str>, V: AsRef<str>>(params: &'a [(K, V)]) -> ParamTree<'a> {
+        ParamTree::build_without(params, &[])
+    }
+
+    /// [`ParamTree::build`] leaving out the parameters named exactly as
+    /// one of `skipped`.
+    pub fn build_without<K: AsRef<str>, V: AsRef<str>>(
+        params: &'a [(K, V)],
+        skipped: &[&str],
+    ) -> ParamTree<'a> {
         let mut root = ParamTree::default();
         for (name, value) in params {
             let (name, value) = (name.as_ref(), value.as_ref());
+            if skipped.contains(&name) {
+                continue;
+            }
             if name.split('.').nth(MAX_KEY_SEGMENTS).is_some() {
                 continue;
             }

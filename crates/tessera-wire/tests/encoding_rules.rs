@@ -417,3 +417,26 @@ fn required_members_of_list_elements_are_reported_with_their_path() {
         "1 validation error detected: Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be null"
     );
 }
+
+#[test]
+fn an_input_member_named_action_or_version_is_still_read() {
+    let model = tessera_wire::ServiceModel::from_json(
+        &json!({
+            "metadata": {"apiVersion": "2020-01-01", "xmlNamespace": "https://example.com/doc/"},
+            "operations": {"Launch": {"name": "Launch", "input": {"shape": "LaunchRequest"}}},
+            "shapes": {
+                "LaunchRequest": {"type": "structure", "members": {
+                    "Action": {"shape": "Text"}, "Version": {"shape": "Text"}, "Name": {"shape": "Text"}
+                }},
+                "Text": {"type": "string"}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let got = decode(&model, "Launch", "Action=Launch&Version=2020-01-01&Name=n").unwrap();
+    assert_eq!(
+        got,
+        json!({"Action": "Launch", "Version": "2020-01-01", "Name": "n"})
+    );
+}

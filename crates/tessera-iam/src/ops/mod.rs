@@ -368,8 +368,9 @@ macro_rules! operations {
             /// The operation `name` of `service`, if implemented.
             pub fn from_name(service: Service, name: &str) -> Option<Op> {
                 // Looked up on every request: hashed once, not compared
-                // against every name in turn.
-                type Index = std::collections::HashMap<&'static str, Op>;
+                // against every name in turn. The table is fixed, so a
+                // fast hasher is safe whatever name a request sends.
+                type Index = foldhash::HashMap<&'static str, Op>;
                 static BY_NAME: std::sync::OnceLock<[Index; 2]> = std::sync::OnceLock::new();
                 let [iam, sts] = BY_NAME.get_or_init(|| {
                     let mut by_service: [Index; 2] = Default::default();
