@@ -26,7 +26,8 @@ pub enum Scenario {
     Presigned,
     /// `GetCallerIdentity` POSTs, each header-signed afresh by the client.
     Signed,
-    /// Signed IAM `GetUser` of an existing user.
+    /// IAM `GetUser` of an existing user, signed by an IAM user whose
+    /// inline policy allows it: the policy is evaluated on every request.
     IamGetUser,
     /// `GetCallerIdentity` POSTs signed with a role session's temporary
     /// credentials: the session token opened on every request.

@@ -9,8 +9,9 @@
 //! authentication: 403 MissingAuthenticationToken), `presigned` (one
 //! presigned GetCallerIdentity URL replayed), `signed` (GetCallerIdentity
 //! header-signed afresh per request, signing cost on the client included in
-//! the throughput but not in the latencies), `iam-get-user` (signed
-//! GetUser).
+//! the throughput but not in the latencies), `iam-get-user` (GetUser
+//! signed by an IAM user whose inline policy allows it, so the policy is
+//! evaluated).
 
 mod cli;
 mod cpu;

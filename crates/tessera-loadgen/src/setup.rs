@@ -1,5 +1,6 @@
 //! Prepares each scenario before it is measured: builds its request source,
-//! creates what it needs on the server (the user `iam-get-user` reads), and
+//! creates what it needs on the server (the user `iam-get-user` reads and
+//! the user with an inline policy who signs its requests), and
 //! sends one request to check that the server answers as the scenario
 //! expects, so a misconfigured run fails at once instead of measuring
 //! errors.
@@ -103,10 +104,11 @@ pub async fn prepare(
         }
         Scenario::IamGetUser => {
             create_user(endpoint, signer, user_name).await?;
+            let reader = policy_reader(endpoint, signer, user_name).await?;
             (
                 signed_post(
                     endpoint,
-                    signer,
+                    &reader,
                     "iam",
                     format!("Action=GetUser&UserName={user_name}&Version={IAM_VERSION}"),
                 ),
@@ -152,6 +154,41 @@ fn element<'b>(body: &'b str, name: &str) -> Option<&'b str> {
     body.get(start..end)
 }
 
+/// The inline policy of the user who signs `iam-get-user`'s requests: the
+/// reads an operator's tooling is typically given.
+const READER_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadIdentities","Effect":"Allow","Action":["iam:GetUser","iam:ListUsers","iam:GetRole","iam:ListRoles"],"Resource":"*"},{"Sid":"ReadOwnKeys","Effect":"Allow","Action":["iam:ListAccessKeys","iam:GetAccessKeyLastUsed"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]}"#;
+
+/// Makes a user with an access key whose inline policy allows `GetUser`
+/// (as root), answering the user's signer: `iam-get-user` is signed by an
+/// IAM user, so every request's policy is evaluated.
+async fn policy_reader(
+    endpoint: &Endpoint,
+    root: &Signer,
+    user_name: &str,
+) -> anyhow::Result<Signer> {
+    let (signer, _, user) = user_with_key(endpoint, root, user_name, "reader").await?;
+    let (status, body) = send_once(
+        endpoint,
+        &signed_post(
+            endpoint,
+            root,
+            "iam",
+            format!(
+                "Action=PutUserPolicy&UserName={user}&PolicyName=reader&PolicyDocument={}&Version={IAM_VERSION}",
+                url_encode(READER_POLICY)
+            ),
+        ),
+    )
+    .await?;
+    if status != 200 {
+        bail!(
+            "PutUserPolicy {user} answered {status}: {}",
+            body.chars().take(600).collect::<String>()
+        );
+    }
+    Ok(signer)
+}
+
 /// Makes a user with an access key and a role whose trust policy names
 /// the user (as root), answering the user's signer and the role's ARN.
 async fn user_and_role(
@@ -160,11 +197,45 @@ async fn user_and_role(
     user_name: &str,
     purpose: &str,
 ) -> anyhow::Result<(Signer, String)> {
+    let (user_signer, user_arn, user) = user_with_key(endpoint, root, user_name, purpose).await?;
+    let role = format!("{user}-role");
+    let call = |body: String, service: &'static str| signed_post(endpoint, root, service, body);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{user_arn}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let (status, body) = send_once(
+        endpoint,
+        &call(
+            format!(
+                "Action=CreateRole&RoleName={role}&AssumeRolePolicyDocument={}&Version={IAM_VERSION}",
+                url_encode(&trust)
+            ),
+            "iam",
+        ),
+    )
+    .await?;
+    let role_arn = element(&body, "Arn")
+        .with_context(|| {
+            format!(
+                "CreateRole answered {status}: {}",
+                body.chars().take(600).collect::<String>()
+            )
+        })?
+        .to_string();
+    Ok((user_signer, role_arn))
+}
+
+/// Makes a user named for this run with an access key (as root),
+/// answering its signer, its ARN and its name.
+async fn user_with_key(
+    endpoint: &Endpoint,
+    root: &Signer,
+    user_name: &str,
+    purpose: &str,
+) -> anyhow::Result<(Signer, String, String)> {
     // Named for this run, so that the load generator can run again and
     // again against one server (a user holds at most two access keys).
-    let run = std::process::id();
-    let user = format!("{user_name}-{purpose}-{run}");
-    let role = format!("{user_name}-{purpose}-{run}-role");
+    let user = format!("{user_name}-{purpose}-{}", std::process::id());
     let call = |body: String, service: &'static str| signed_post(endpoint, root, service, body);
     let (status, body) = send_once(
         endpoint,
@@ -207,29 +278,7 @@ async fn user_and_role(
         },
         &root.region,
     );
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{user_arn}"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    let (status, body) = send_once(
-        endpoint,
-        &call(
-            format!(
-                "Action=CreateRole&RoleName={role}&AssumeRolePolicyDocument={}&Version={IAM_VERSION}",
-                url_encode(&trust)
-            ),
-            "iam",
-        ),
-    )
-    .await?;
-    let role_arn = element(&body, "Arn")
-        .with_context(|| {
-            format!(
-                "CreateRole answered {status}: {}",
-                body.chars().take(600).collect::<String>()
-            )
-        })?
-        .to_string();
-    Ok((user_signer, role_arn))
+    Ok((user_signer, user_arn, user))
 }
 
 /// Assumes `role_arn` as `user`; answers a signer for the session.
