@@ -397,7 +397,14 @@ pub fn engine_request(
     resource: &str,
     facts: &RequestFacts,
 ) -> Option<Request> {
-    let mut context = Context::new();
+    let mut context = Context::with_capacity(
+        tessera_policy::TYPICAL_CONTEXT_KEYS
+            + 2 * target.resource_tags.len()
+            + target.context.len()
+            + caller
+                .session()
+                .map_or(0, |session| session.claims.tags.len()),
+    );
     let mut principal = match caller {
         Caller::AssumedRole {
             partition,
@@ -528,8 +535,10 @@ pub fn engine_request(
         .trust
         .as_ref()
         .map_or(caller.account(), |t| t.account.as_str());
-    let mut request =
-        Request::new(principal, &target.action, resource).with_resource_account(resource_account);
-    *request.context_mut() = context;
-    Some(request)
+    // The context is whole: the principal-derived keys `Request::new`
+    // would add are set above as AWS sets them for this caller.
+    Some(
+        Request::with_whole_context(principal, &target.action, resource, context)
+            .with_resource_account(resource_account),
+    )
 }

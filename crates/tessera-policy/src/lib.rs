@@ -137,7 +137,9 @@ pub use evaluate::{
     Evaluation, OwnedPolicySet, PolicySet, PolicyType, Reason, ResourcePolicyKind, StatementMatch,
 };
 pub use json::Position;
-pub use request::{Context, ContextValue, Principal, PrincipalKind, Request, RequestError};
+pub use request::{
+    Context, ContextValue, Principal, PrincipalKind, Request, RequestError, TYPICAL_CONTEXT_KEYS,
+};
 
 #[cfg(test)]
 mod send_sync {

@@ -306,6 +306,12 @@ impl From<Vec<String>> for ContextValue {
     }
 }
 
+/// How many context keys a server's request typically carries besides the
+/// principal's tags (the principal's own, the time, the source, the
+/// transport, the region, the agent…): room made once rather than grown
+/// key by key.
+pub const TYPICAL_CONTEXT_KEYS: usize = 20;
+
 /// The request context: keys (case-insensitive) to values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Context {
@@ -321,6 +327,14 @@ impl Context {
     /// An empty context.
     pub fn new() -> Context {
         Context::default()
+    }
+
+    /// An empty context with room for `keys` keys before it grows.
+    pub fn with_capacity(keys: usize) -> Context {
+        Context {
+            entries: Vec::with_capacity(keys),
+            hashes: Vec::with_capacity(keys),
+        }
     }
 
     /// Sets `key` (case-insensitive) to `value`, replacing any earlier value.
@@ -407,7 +421,7 @@ impl Request {
     /// `aws:PrincipalTag/*` are filled in; a later [`Request::with_context`]
     /// overrides them.
     pub fn new(principal: Principal, action: &str, resource: &str) -> Request {
-        let mut context = Context::new();
+        let mut context = Context::with_capacity(TYPICAL_CONTEXT_KEYS + principal.tags.len());
         if let Some(arn) = principal.principal_arn() {
             context.insert("aws:PrincipalArn", arn);
         }
@@ -428,6 +442,18 @@ impl Request {
         for (k, v) in &principal.tags {
             context.insert(&format!("aws:PrincipalTag/{k}"), v.as_str());
         }
+        Request::with_whole_context(principal, action, resource, context)
+    }
+
+    /// A request by `principal` to perform `action` on `resource` whose
+    /// context is exactly `context`: no key is derived from the principal,
+    /// for a caller that fills in every key itself.
+    pub fn with_whole_context(
+        principal: Principal,
+        action: &str,
+        resource: &str,
+        context: Context,
+    ) -> Request {
         let action_lower = action.to_ascii_lowercase();
         let service_hash = service_hash(
             action_lower
