@@ -517,7 +517,7 @@ pub fn engine_request(
     );
     context.insert("aws:RequestedRegion", facts.region.as_str());
     if let Some(ip) = facts.source_ip {
-        context.insert("aws:SourceIp", ip.to_string());
+        context.insert("aws:SourceIp", ip_text(ip));
     }
     if let Some(agent) = &facts.user_agent {
         context.insert("aws:UserAgent", agent.as_str());
@@ -541,4 +541,49 @@ pub fn engine_request(
         Request::with_whole_context(principal, &target.action, resource, context)
             .with_resource_account(resource_account),
     )
+}
+
+/// `ip` as `Display` writes it, an IPv4 address without the formatting
+/// machinery (it is written on every authorization).
+fn ip_text(ip: std::net::IpAddr) -> String {
+    let std::net::IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (index, octet) in v4.octets().into_iter().enumerate() {
+        if index > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
+}
+
+#[cfg(test)]
+mod ip_text_tests {
+    use super::ip_text;
+
+    #[test]
+    fn a_source_address_is_written_as_display_writes_it() {
+        for text in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "192.0.2.7",
+            "10.100.9.255",
+            "255.255.255.255",
+            "::1",
+            "2001:db8::7",
+            "::ffff:192.0.2.7",
+        ] {
+            let ip: std::net::IpAddr = text.parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+            assert_eq!(ip_text(ip), ip.to_string(), "{text}");
+            assert_eq!(ip_text(ip), text);
+        }
+    }
 }

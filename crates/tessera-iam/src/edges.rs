@@ -74,7 +74,15 @@ pub fn edge_key(relation: Relation, direction: Direction, from: &str, to: &str) 
 
 /// The prefix of every edge leaving `from` in one direction.
 pub fn edge_prefix(relation: Relation, direction: Direction, from: &str) -> String {
-    format!("{}|{from}|", relation.tag(direction))
+    // Built by hand: every authorization of a user builds two (its
+    // attached policies, its groups), and `format!` costs ten times more.
+    let tag = relation.tag(direction);
+    let mut prefix = String::with_capacity(tag.len() + from.len() + 2);
+    prefix.push_str(tag);
+    prefix.push('|');
+    prefix.push_str(from);
+    prefix.push('|');
+    prefix
 }
 
 /// Splits an edge key into its relation, direction and endpoints.
@@ -161,4 +169,24 @@ pub fn targets(
         .into_iter()
         .filter_map(|(key, _)| key.strip_prefix(prefix.as_str()).map(str::to_string))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edge_key_starts_with_the_prefix_of_its_endpoint_and_direction() {
+        for relation in [Relation::Member, Relation::Attached] {
+            for direction in [Direction::Forward, Direction::Inverse] {
+                let key = edge_key(relation, direction, "AIDAEXAMPLE", "AGPAEXAMPLE");
+                let prefix = edge_prefix(relation, direction, "AIDAEXAMPLE");
+                assert_eq!(key.strip_prefix(&prefix), Some("AGPAEXAMPLE"));
+                assert_eq!(
+                    parse_edge_key(&key),
+                    Some((relation, direction, "AIDAEXAMPLE", "AGPAEXAMPLE"))
+                );
+            }
+        }
+    }
 }
