@@ -288,29 +288,46 @@ fn tokens_sealed_before_a_key_rotation_still_open_and_new_ones_use_the_new_key()
     ));
 }
 
+/// Creates user `name` with an access key; answers the key's id.
+fn user_with_key(world: &World, name: &str) -> String {
+    world.ok("CreateUser", &[("UserName", name)]);
+    let created = world.ok("CreateAccessKey", &[("UserName", name)]);
+    created["AccessKey"]["AccessKeyId"]
+        .as_str()
+        .expect("an access key id")
+        .to_string()
+}
+
+/// A long-term key presented for IAM, with no session token.
+fn long_term(key: &str) -> Presented<'_> {
+    Presented {
+        access_key_id: key,
+        region: "us-east-1",
+        service: "iam",
+        session_token: None,
+        now: 1_700_000_200,
+    }
+}
+
+/// The caller `key` resolves to in `snapshot`; a key that does not
+/// resolve fails the test.
+fn key_caller(
+    snapshot: &tessera_iam::snapshot::Snapshot,
+    key: &str,
+    cache: &SessionCache,
+) -> std::sync::Arc<tessera_iam::caller::Caller> {
+    match credentials::resolve(snapshot, &long_term(key), cache) {
+        Resolved::Key { caller, .. } => caller,
+        other => panic!("the key did not resolve: {other:?}"),
+    }
+}
+
 #[test]
 fn a_long_term_keys_caller_is_kept_until_its_owners_names_change() {
     let world = World::new(37);
-    world.ok("CreateUser", &[("UserName", "kept")]);
-    let created = world.ok("CreateAccessKey", &[("UserName", "kept")]);
-    let key = created["AccessKey"]["AccessKeyId"]
-        .as_str()
-        .expect("key")
-        .to_string();
+    let key = user_with_key(&world, "kept");
     let cache = SessionCache::default();
-    let resolve = |snapshot: &tessera_iam::snapshot::Snapshot| {
-        let presented = Presented {
-            access_key_id: &key,
-            region: "us-east-1",
-            service: "iam",
-            session_token: None,
-            now: 1_700_000_200,
-        };
-        match credentials::resolve(snapshot, &presented, &cache) {
-            Resolved::Key { caller, .. } => caller,
-            other => panic!("the key did not resolve: {other:?}"),
-        }
-    };
+    let resolve = |snapshot: &tessera_iam::snapshot::Snapshot| key_caller(snapshot, &key, &cache);
     let before = world.cell.load();
     let first = resolve(&before);
     let second = resolve(&before);
@@ -354,15 +371,8 @@ fn a_long_term_keys_caller_is_kept_until_its_owners_names_change() {
         "DeleteAccessKey",
         &[("UserName", "moved"), ("AccessKeyId", &key)],
     );
-    let presented = Presented {
-        access_key_id: &key,
-        region: "us-east-1",
-        service: "iam",
-        session_token: None,
-        now: 1_700_000_200,
-    };
     assert!(matches!(
-        credentials::resolve(&world.cell.load(), &presented, &cache),
+        credentials::resolve(&world.cell.load(), &long_term(&key), &cache),
         Resolved::Unknown
     ));
 }
@@ -370,26 +380,9 @@ fn a_long_term_keys_caller_is_kept_until_its_owners_names_change() {
 #[test]
 fn a_caller_first_built_through_an_older_snapshot_does_not_reach_a_newer_one() {
     let world = World::new(38);
-    world.ok("CreateUser", &[("UserName", "early")]);
-    let created = world.ok("CreateAccessKey", &[("UserName", "early")]);
-    let key = created["AccessKey"]["AccessKeyId"]
-        .as_str()
-        .expect("an access key id")
-        .to_string();
+    let key = user_with_key(&world, "early");
     let cache = SessionCache::default();
-    let arn = |snapshot: &tessera_iam::snapshot::Snapshot| {
-        let presented = Presented {
-            access_key_id: &key,
-            region: "us-east-1",
-            service: "iam",
-            session_token: None,
-            now: 1_700_000_200,
-        };
-        match credentials::resolve(snapshot, &presented, &cache) {
-            Resolved::Key { caller, .. } => caller.arn(),
-            other => panic!("the key did not resolve: {other:?}"),
-        }
-    };
+    let arn = |snapshot: &tessera_iam::snapshot::Snapshot| key_caller(snapshot, &key, &cache).arn();
     // A request holds the older snapshot, and no request has used the key
     // yet, when the user is renamed.
     let older = world.cell.load();

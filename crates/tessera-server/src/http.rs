@@ -103,12 +103,16 @@ fn issuer_document(
 }
 
 fn json_response(status: StatusCode, body: Bytes) -> DataResponse {
+    whole_response(status, body, "application/json")
+}
+
+/// An answer with `body` whole, of `content_type`.
+fn whole_response(status: StatusCode, body: Bytes, content_type: &'static str) -> DataResponse {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -149,14 +153,11 @@ fn refusal(state: &AppState, error: tessera_wire::ApiError) -> DataResponse {
 }
 
 fn xml_response(out: pipeline::Outgoing) -> DataResponse {
-    let mut response = Response::new(Full::new(Bytes::from(out.body)));
-    *response.status_mut() =
-        StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = whole_response(status, Bytes::from(out.body), "text/xml");
     // The id is moved into the header, not copied.
     if let Ok(id) = HeaderValue::from_maybe_shared(Bytes::from(out.request_id)) {
-        headers.insert(REQUEST_ID, id);
+        response.headers_mut().insert(REQUEST_ID, id);
     }
     response
 }

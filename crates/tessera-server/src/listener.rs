@@ -229,23 +229,21 @@ async fn watch(
     loop {
         let now = Instant::now();
         let (phase, since) = activity.current();
-        let wake = match phase {
-            Phase::Waiting => {
-                let deadline = since + limits.idle_timeout;
-                if now >= deadline {
-                    return Interruption::Stalled;
-                }
-                deadline.min(now + soonest)
-            }
-            Phase::ReadingHead => {
-                let deadline = since + limits.header_read_timeout;
-                if now >= deadline {
-                    return Interruption::Stalled;
-                }
-                deadline
-            }
+        let deadline = match phase {
+            Phase::Waiting => Some(since + limits.idle_timeout),
+            Phase::ReadingHead => Some(since + limits.header_read_timeout),
             // The handler bounds the body; answering takes what it takes.
-            Phase::InRequest => now + soonest,
+            Phase::InRequest => None,
+        };
+        if deadline.is_some_and(|deadline| now >= deadline) {
+            return Interruption::Stalled;
+        }
+        // A head's deadline is exact; while waiting or in a request, a head
+        // may begin at any moment, so look again no later than `soonest`.
+        let wake = match (phase, deadline) {
+            (Phase::ReadingHead, Some(deadline)) => deadline,
+            (_, Some(deadline)) => deadline.min(now + soonest),
+            (_, None) => now + soonest,
         };
         sleep.as_mut().reset(wake.into());
         tokio::select! {

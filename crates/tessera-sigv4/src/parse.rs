@@ -412,15 +412,16 @@ fn bad_date(value: &str) -> SigV4Error {
 /// The client's `SignedHeaders` list with each name trimmed and
 /// lowercased and the empty ones dropped, joined by `;`.
 fn normalize_signed_headers(line: &str) -> String {
-    // What every SDK sends: lower-case names, one `;` between each, no
-    // spaces. Such a line is its own normal form.
+    // What every SDK sends: lower-case ASCII names, one `;` between each,
+    // no spaces. Such a line is its own normal form (the general path's
+    // `trim` also strips non-ASCII spaces, hence ASCII only).
     let bytes = line.as_bytes();
     let already_normal = bytes.first().is_some_and(|b| *b != b';')
         && bytes.last().is_some_and(|b| *b != b';')
         && !line.contains(";;")
         && bytes
             .iter()
-            .all(|b| !b.is_ascii_uppercase() && !b.is_ascii_whitespace());
+            .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase());
     if already_normal {
         return line.to_owned();
     }
@@ -572,6 +573,7 @@ mod tests {
             (" host ; x-amz-date ", "host;x-amz-date"),
             (";host;;x-amz-date;", "host;x-amz-date"),
             ("host", "host"),
+            ("host\u{a0};x-amz-date", "host;x-amz-date"),
             ("", ""),
             (";", ""),
         ] {

@@ -379,11 +379,12 @@ impl ServiceModel {
         let reads_protocol_names = members
             .iter()
             .any(|member| PROTOCOL_NAMES.contains(&member.wire_name()));
-        let tree = if reads_protocol_names {
-            ParamTree::build(params)
+        let skipped: &[&str] = if reads_protocol_names {
+            &[]
         } else {
-            ParamTree::build_without(params, &PROTOCOL_NAMES)
+            &PROTOCOL_NAMES
         };
+        let tree = ParamTree::build(params, skipped);
         let mut decoder = Decoder {
             model: self,
             violations: Vec::new(),

@@ -123,15 +123,10 @@ pub(crate) struct ParamTree<'a> {
 }
 
 impl<'a> ParamTree<'a> {
-    /// Builds the tree of the given pairs. `Action` and `Version` are
-    /// ordinary names here; no input shape has members of those names.
-    pub fn build<K: AsRef<str>, V: AsRef<str>>(params: &'a [(K, V)]) -> ParamTree<'a> {
-        ParamTree::build_without(params, &[])
-    }
-
-    /// [`ParamTree::build`] leaving out the parameters named exactly as
-    /// one of `skipped`.
-    pub fn build_without<K: AsRef<str>, V: AsRef<str>>(
+    /// Builds the tree of the given pairs, leaving out those named exactly
+    /// as one of `skipped` (the decoder skips `Action` and `Version` for
+    /// an input with no member of those names).
+    pub fn build<K: AsRef<str>, V: AsRef<str>>(
         params: &'a [(K, V)],
         skipped: &[&str],
     ) -> ParamTree<'a> {
@@ -238,7 +233,7 @@ mod tests {
     #[test]
     fn builds_a_tree_of_dotted_names() {
         let params = pairs("Tags.member.2.Key=b&Tags.member.1.Key=a&Tags.member.10.Key=c");
-        let tree = ParamTree::build(&params);
+        let tree = ParamTree::build(&params, &[]);
         let members = tree.child("Tags").unwrap().child("member").unwrap();
         let keys: Vec<_> = members
             .indexed_children()
@@ -253,7 +248,7 @@ mod tests {
     fn an_index_that_is_not_a_positive_32_bit_integer_is_malformed_input() {
         for index in ["0", "00", "-1", "4294967296", "x", ""] {
             let params = pairs(&format!("L.member.{index}=a"));
-            let tree = ParamTree::build(&params);
+            let tree = ParamTree::build(&params, &[]);
             let error = tree
                 .child("L")
                 .and_then(|l| l.child("member"))
@@ -270,7 +265,7 @@ mod tests {
     #[test]
     fn an_index_with_leading_zeros_names_the_same_element() {
         let params = pairs("L.member.1=a&L.member.01=b&L.member.002=c");
-        let tree = ParamTree::build(&params);
+        let tree = ParamTree::build(&params, &[]);
         let members = tree.child("L").unwrap().child("member").unwrap();
         let values: Vec<_> = members
             .indexed_children()
@@ -284,7 +279,7 @@ mod tests {
     #[test]
     fn ignores_absurdly_deep_names() {
         let deep = vec![("a.".repeat(10_000), "x".to_owned())];
-        let tree = ParamTree::build(&deep);
+        let tree = ParamTree::build(&deep, &[]);
         assert!(tree.children.is_empty());
     }
 }
