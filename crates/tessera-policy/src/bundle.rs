@@ -48,6 +48,7 @@ use crate::condition::{Operator, Values};
 use crate::document::Effect;
 use crate::evaluate::StatementParts;
 use crate::pattern::{glob, Case, Pattern, Piece};
+use crate::prefetch;
 use crate::request::{key_hash, ContextValue, Principal, Request};
 
 /// A caller's identity policies compiled together for fast evaluation.
@@ -848,6 +849,9 @@ impl PolicyBundle {
         has_boundary: bool,
         mut visit: impl FnMut(&'b CompiledPolicy, usize, Effect, Option<PrincipalMatch>),
     ) {
+        // Every line of the bundle's own struct is asked for before any is
+        // read: the index, the inline tables and the resource tails.
+        prefetch::value(self);
         let action = RequestAction::of(request);
         let hash = request.service_hash();
         let (specific, reach) = self.service_entry(hash);
@@ -901,14 +905,13 @@ impl PolicyBundle {
         } else {
             specific
         };
-        touch(Span::of(&self.patterns, specific).first().map(|p| p.mask));
-        // A load that `touch` forces is waited for even when nothing uses
-        // it: the key table is read only when some statement may still be
+        prefetch::lines(Span::of(&self.patterns, specific));
+        // The key table is needed only when some statement may still be
         // checked.
         let live = (reach | mask | self.always_reach) & !excluded;
         if !self.small || live != 0 {
-            touch(self.keys.text.as_bytes().first().map(|&b| u64::from(b)));
-            touch(self.keys.spans.first().map(|(s, _)| u64::from(s.len)));
+            prefetch::lines(self.keys.text.as_bytes());
+            prefetch::lines(&self.keys.spans);
         }
         if self.small {
             let mut bits = live;
@@ -916,33 +919,27 @@ impl PolicyBundle {
                 let s = bits.trailing_zeros() as usize;
                 match &self.inline_statement_at {
                     // The statement and its conditions, found from the
-                    // bundle itself: all fetched at once.
+                    // bundle itself: all asked for at once.
                     Some(inline) => {
                         let start = inline.get(s).copied().unwrap_or(0);
                         let end = inline.get(s + 1).copied().unwrap_or(0);
-                        for record in self
-                            .records
-                            .get(usize::from(start)..usize::from(end))
-                            .unwrap_or(&[])
-                        {
-                            match record {
-                                Record::Statement(statement) => touch_record(
-                                    statement,
-                                    self.inline_pieces_at.is_none().then_some(&*self.pieces),
-                                ),
-                                Record::Condition(c) => touch_condition(c),
-                            }
-                        }
+                        prefetch::lines(
+                            self.records
+                                .get(usize::from(start)..usize::from(end))
+                                .unwrap_or(&[]),
+                        );
                         // Its resource patterns' pieces, found from the
                         // bundle itself too.
                         if let Some(at) = &self.inline_pieces_at {
                             let start = at.get(s).copied().unwrap_or(0);
                             let end = at.get(s + 1).copied().unwrap_or(0);
-                            touch(Some(touch_pieces(
+                            prefetch::lines(
                                 self.pieces
                                     .get(usize::from(start)..usize::from(end))
                                     .unwrap_or(&[]),
-                            )));
+                            );
+                        } else {
+                            prefetch::lines(&self.pieces);
                         }
                     }
                     None => {

@@ -119,6 +119,7 @@ mod document;
 mod evaluate;
 pub mod json;
 mod pattern;
+mod prefetch;
 mod request;
 mod values;
 mod work;
