@@ -71,6 +71,11 @@ pub(crate) enum ActionPattern {
         /// request action without a colon has.
         name_matches_empty: bool,
     },
+    /// `*:` and a name pattern without a colon (`*:List*`): any service.
+    /// For a request action with exactly one colon it matches when `name`
+    /// matches the part after that colon, since the pattern's colon can
+    /// only be that one; any other action is matched by `whole`.
+    AnyService { name: Pattern, whole: Pattern },
     /// A wildcard inside the service prefix: match the whole action.
     Whole(Pattern),
 }
@@ -509,6 +514,10 @@ fn compile_action(action: &str) -> ActionPattern {
                 &NoValues,
             ),
         },
+        Some(("*", name)) if !name.contains(':') => ActionPattern::AnyService {
+            name: Pattern::parse(name, Wildcards::Glob, false),
+            whole: Pattern::parse(&lower, Wildcards::Glob, false),
+        },
         _ => ActionPattern::Whole(Pattern::parse(&lower, Wildcards::Glob, false)),
     }
 }
@@ -652,15 +661,19 @@ impl ActionMatcher {
 pub(crate) struct RequestAction<'r> {
     lower: &'r str,
     has_colon: bool,
+    /// The part after the colon, when the action has exactly one.
+    name: Option<&'r str>,
     hash: u64,
 }
 
 impl<'r> RequestAction<'r> {
     pub(crate) fn of(request: &'r Request) -> RequestAction<'r> {
         let lower = request.action_lower();
+        let name = request.action_name_at().and_then(|at| lower.get(at..));
         RequestAction {
             lower,
-            has_colon: lower.contains(':'),
+            has_colon: name.is_some() || lower.contains(':'),
+            name,
             hash: request.service_hash(),
         }
     }
@@ -672,7 +685,7 @@ impl ActionPattern {
     pub(crate) fn service_hash(&self) -> Option<u64> {
         match self {
             ActionPattern::Service { hash, .. } => Some(*hash),
-            ActionPattern::Any | ActionPattern::Whole(_) => None,
+            ActionPattern::Any | ActionPattern::AnyService { .. } | ActionPattern::Whole(_) => None,
         }
     }
 
@@ -692,6 +705,10 @@ impl ActionPattern {
                         *name_matches_empty && **service == *action.lower
                     }
             }
+            ActionPattern::AnyService { name, whole } => match action.name {
+                Some(n) => name.matches(n, Case::Sensitive, request),
+                None => whole.matches(action.lower, Case::Sensitive, request),
+            },
             ActionPattern::Whole(p) => p.matches(action.lower, Case::Sensitive, request),
         }
     }

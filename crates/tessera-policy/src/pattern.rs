@@ -627,13 +627,18 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
     let Some(&first) = needle.first() else {
         return Some(0);
     };
+    let last = needle.len() - 1;
+    let last_byte = needle.get(last).copied().unwrap_or(first);
     let mut candidates_left = candidates_allowed(bytes.len());
     let mut at = 0;
     loop {
-        let candidate = at + bytes.get(at..)?.iter().position(|&b| b == first)?;
-        if bytes
-            .get(candidate..)
-            .is_some_and(|rest| rest.starts_with(needle))
+        let candidate = at + find_byte(bytes.get(at..)?, first)?;
+        // The last byte is compared first: most false candidates end there
+        // without a call to compare the rest.
+        if bytes.get(candidate + last) == Some(&last_byte)
+            && bytes
+                .get(candidate..)
+                .is_some_and(|rest| rest.starts_with(needle))
         {
             return Some(candidate);
         }
@@ -646,6 +651,31 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
                 .map(|found| at + found);
         }
     }
+}
+
+/// The first position of `byte` in `bytes`, found eight bytes at a time:
+/// a word's bytes equal to `byte` become zero bytes, and the classic
+/// zero-byte test marks them, exactly at the lowest one (a false mark can
+/// only sit above a true one).
+fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let wanted = LOW * u64::from(byte);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8])) ^ wanted;
+        let zeros = word.wrapping_sub(LOW) & !word & HIGH;
+        if zeros != 0 {
+            return Some(at + (zeros.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == byte)
+        .map(|i| at + i)
 }
 
 /// Failed first-byte candidates [`find_literal`] tries in a text of `len`

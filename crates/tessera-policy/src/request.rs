@@ -401,6 +401,9 @@ pub struct Request {
     action_lower: String,
     /// Hash of the lowercased service prefix, for the per-policy index.
     service_hash: u64,
+    /// Where the action's name starts, when the action has exactly one
+    /// colon (so `*:List*` is a test of the name alone).
+    action_name_at: Option<usize>,
     resource: String,
     resource_account: Option<String>,
     /// What the action and resource imply about a resource policy
@@ -455,15 +458,17 @@ impl Request {
         context: Context,
     ) -> Request {
         let action_lower = action.to_ascii_lowercase();
-        let service_hash = service_hash(
-            action_lower
-                .split_once(':')
-                .map_or(action_lower.as_str(), |(s, _)| s),
-        );
+        let split = action_lower.split_once(':');
+        let service_hash = service_hash(split.map_or(action_lower.as_str(), |(s, _)| s));
+        let action_name_at = match split {
+            Some((service, name)) if !name.contains(':') => Some(service.len() + 1),
+            _ => None,
+        };
         Request {
             action: action.to_string(),
             action_lower,
             service_hash,
+            action_name_at,
             resource: resource.to_string(),
             resource_account: None,
             implied_kind: ResourcePolicyKind::implied_by(action, resource),
@@ -507,6 +512,12 @@ impl Request {
 
     pub(crate) fn service_hash(&self) -> u64 {
         self.service_hash
+    }
+
+    /// Where the lowercased action's name starts, when it has exactly one
+    /// colon.
+    pub(crate) fn action_name_at(&self) -> Option<usize> {
+        self.action_name_at
     }
 
     /// The resource as given.

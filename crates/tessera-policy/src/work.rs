@@ -45,7 +45,9 @@ impl MatchWork {
             for action in statement.actions.patterns() {
                 match action {
                     ActionPattern::Any => {}
-                    ActionPattern::Service { whole, .. } | ActionPattern::Whole(whole) => {
+                    ActionPattern::Service { whole, .. }
+                    | ActionPattern::AnyService { whole, .. }
+                    | ActionPattern::Whole(whole) => {
                         work.patterns = work.patterns.plus(whole.cost());
                     }
                 }
