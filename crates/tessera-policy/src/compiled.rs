@@ -854,6 +854,37 @@ mod tests {
         evaluate(&set, &Request::new(principal, action, resource)).decision()
     }
 
+    /// `*:List*` is tested on the action's name when the action has
+    /// exactly one colon, and whole otherwise: either way the answer is the
+    /// glob's over the whole action.
+    #[test]
+    fn any_service_pattern_answers_as_its_glob_over_the_whole_action() {
+        let statement = r#"{"Effect": "Allow", "Action": "*:List*", "Resource": "*"}"#;
+        for action in [
+            "s3:ListBucket",
+            "s3:GetObject",
+            "ListBucket",
+            "a:b:ListX",
+            "a:ListX:b",
+            "a:GetX:b",
+            "s3:",
+            ":List",
+            "S3:LISTBUCKET",
+        ] {
+            let glob = Pattern::parse("*:list*", Wildcards::Glob, false).matches(
+                &action.to_ascii_lowercase(),
+                Case::Sensitive,
+                &NoValues,
+            );
+            let expected = if glob {
+                Decision::Allowed
+            } else {
+                Decision::ImplicitDeny
+            };
+            assert_eq!(decide(&[statement.into()], action, "*"), expected, "{action}");
+        }
+    }
+
     /// The bit-set index covers at most 64 statements and 8 service
     /// prefixes; beyond either the lists are used. Both find the same
     /// candidates.

@@ -929,6 +929,24 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn word_at_a_time_byte_search_finds_the_first_occurrence(
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            proptest::prop_assert_eq!(find_byte(&text, byte), text.iter().position(|&b| b == byte));
+        }
+
+        #[test]
+        fn literal_search_finds_what_the_standard_search_finds(
+            text in "[ab:-]{0,48}",
+            needle in "[ab:-]{1,6}",
+        ) {
+            proptest::prop_assert_eq!(find_literal(&text, needle.as_bytes()), text.find(&needle));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
         fn fast_glob_agrees_with_naive_glob(pattern in "[ab*?é]{0,8}", text in "[abé]{0,10}") {
             let expected = naive(&chars(&pattern), &chars(&text), Case::Sensitive);
             proptest::prop_assert_eq!(glob_match(&pattern, &text), expected, "{} vs {}", pattern, text);
