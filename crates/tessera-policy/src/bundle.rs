@@ -834,6 +834,14 @@ impl PolicyBundle {
             })
     }
 
+    /// Asks for every line of the bundle's own struct (the index, the
+    /// inline tables, the resource tails) before any is read: a decision
+    /// does this first, so the misses overlap each other and whatever the
+    /// decision does before it reaches the bundle.
+    pub(crate) fn prefetch(&self) {
+        prefetch::value(self);
+    }
+
     /// The number of statements across its policies.
     pub fn statement_count(&self) -> usize {
         self.statement_at.len().saturating_sub(1)
@@ -849,9 +857,6 @@ impl PolicyBundle {
         has_boundary: bool,
         mut visit: impl FnMut(&'b CompiledPolicy, usize, Effect, Option<PrincipalMatch>),
     ) {
-        // Every line of the bundle's own struct is asked for before any is
-        // read: the index, the inline tables and the resource tails.
-        prefetch::value(self);
         let action = RequestAction::of(request);
         let hash = request.service_hash();
         let (specific, reach) = self.service_entry(hash);

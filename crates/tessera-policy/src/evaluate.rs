@@ -684,6 +684,9 @@ impl<'a> Evaluator<'a, '_> {
 
 /// Decides `request` against `set`.
 pub fn evaluate<'a>(set: &PolicySet<'a>, request: &Request) -> Evaluation<'a> {
+    if let Some(bundle) = set.identity_bundle {
+        bundle.prefetch();
+    }
     let principal = request.principal();
     let kind = principal.kind();
     let mut ev = Evaluator {

@@ -489,6 +489,11 @@ pub(crate) fn glob<R: Resolve + ?Sized>(
     case: Case,
     resolver: &R,
 ) -> bool {
+    if case == Case::Sensitive {
+        if let Some(matched) = literal_glob(pieces, text) {
+            return matched;
+        }
+    }
     let mut segments = pieces.split(|piece| matches!(piece, Piece::Star));
     let first = segments.next().unwrap_or(&[]);
     let Some(mut at) = match_here(first, text, case, resolver) else {
@@ -506,6 +511,48 @@ pub(crate) fn glob<R: Resolve + ?Sized>(
         segment = next;
     }
     match_at_end(segment, text, at, case, resolver)
+}
+
+/// [`glob`] for a pattern of literals and stars only (most resource ARNs:
+/// `arn:aws:dynamodb:*:123456789012:table/app-*`), compared exactly, in one
+/// pass over the pieces: the literal before the first star must start the
+/// text, one after the last star must end it, and each one between is
+/// found at its leftmost place after the one before. `None` for a pattern
+/// with any other piece.
+fn literal_glob(pieces: &[Piece], text: &str) -> Option<bool> {
+    let mut at = 0usize;
+    let mut after_star = false;
+    let mut pieces = pieces.iter().peekable();
+    while let Some(piece) = pieces.next() {
+        let literal = match piece {
+            Piece::Star => {
+                after_star = true;
+                continue;
+            }
+            Piece::Text(literal) => literal.as_bytes(),
+            Piece::Literal(_) | Piece::Question | Piece::Variable(_) => return None,
+        };
+        let rest = text.get(at..)?;
+        let last = pieces.peek().is_none();
+        if !after_star {
+            if !rest.as_bytes().starts_with(literal) {
+                return Some(false);
+            }
+            at += literal.len();
+            if last {
+                return Some(at == text.len());
+            }
+        } else if last {
+            return Some(rest.len() >= literal.len() && rest.as_bytes().ends_with(literal));
+        } else {
+            match find_literal(rest, literal) {
+                Some(found) => at += found + literal.len(),
+                None => return Some(false),
+            }
+        }
+    }
+    // The pattern ends with a star, or is empty.
+    Some(after_star || at == text.len())
 }
 
 /// Bytes of `text`'s prefix matched by `segment` (pieces without a star).
@@ -934,6 +981,15 @@ mod tests {
             byte in proptest::prelude::any::<u8>(),
         ) {
             proptest::prop_assert_eq!(find_byte(&text, byte), text.iter().position(|&b| b == byte));
+        }
+
+        #[test]
+        fn literal_and_star_patterns_agree_with_naive_glob(
+            pattern in "[ab:*]{0,14}",
+            text in "[ab:]{0,30}",
+        ) {
+            let expected = naive(&chars(&pattern), &chars(&text), Case::Sensitive);
+            proptest::prop_assert_eq!(glob_match(&pattern, &text), expected, "{} vs {}", pattern, text);
         }
 
         #[test]
