@@ -166,9 +166,19 @@ impl Literal {
                     .then_some(literal.len())
             }
             (Literal::Heap(literal), Case::Insensitive) => prefix_len(text, literal, case),
-            // ASCII bytes are their own characters.
+            // ASCII bytes are their own characters. When the text's bytes
+            // under the literal are ASCII too, they are characters one for
+            // one, and an ASCII character's lowercase form is ASCII: byte
+            // comparison decides. Otherwise a non-ASCII character (the
+            // Kelvin sign, whose lowercase is `k`) may still match.
             (Literal::Inline { .. }, Case::Insensitive) => {
-                insensitive_prefix_len(text, self.as_bytes().iter().map(|&b| char::from(b)))
+                let literal = self.as_bytes();
+                match text.as_bytes().get(..literal.len()) {
+                    Some(head) if head.is_ascii() => {
+                        head.eq_ignore_ascii_case(literal).then_some(literal.len())
+                    }
+                    _ => insensitive_prefix_len(text, literal.iter().map(|&b| char::from(b))),
+                }
             }
         }
     }
@@ -676,10 +686,12 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
     };
     let last = needle.len() - 1;
     let last_byte = needle.get(last).copied().unwrap_or(first);
+    // Only a start from which the whole needle still fits can match.
+    let starts = bytes.len().checked_sub(last)?;
     let mut candidates_left = candidates_allowed(bytes.len());
     let mut at = 0;
     loop {
-        let candidate = at + find_byte(bytes.get(at..)?, first)?;
+        let candidate = at + find_byte(bytes.get(at..starts)?, first)?;
         // The last byte is compared first: most false candidates end there
         // without a call to compare the rest.
         if bytes.get(candidate + last) == Some(&last_byte)
