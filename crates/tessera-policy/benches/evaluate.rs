@@ -24,7 +24,7 @@ use tessera_policy::{
     Principal, Request,
 };
 
-#[path = "workload.rs"]
+#[path = "support/workload.rs"]
 mod workload;
 
 use workload::ACCOUNT;

@@ -27,107 +27,19 @@
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_policy::{
-    evaluate, CompiledPolicy, ContextValue, Decision, PolicyBundle, PolicyKind, PolicySet,
-    Principal, Request,
-};
+use tessera_policy::{evaluate, CompiledPolicy, Decision, PolicyBundle, PolicySet, Request};
 
-#[path = "workload.rs"]
+#[path = "support/workload.rs"]
 mod workload;
 
-use workload::{statement, ACCOUNT};
+#[path = "support/population.rs"]
+mod population_workload;
 
-fn policy_text(index: usize, team: &str) -> String {
-    json!({"Version": "2012-10-17", "Statement": (0..5).map(|i| statement(index, i, team)).collect::<Vec<_>>()})
-        .to_string()
-}
-
-fn compile(text: &str) -> Arc<CompiledPolicy> {
-    Arc::new(
-        CompiledPolicy::compile_kind("bench", text, PolicyKind::Identity)
-            .expect("bench policies are valid"),
-    )
-}
-
-/// Principal `p`'s five compiled identity policies.
-fn principal_policies(p: usize) -> Vec<Arc<CompiledPolicy>> {
-    let team = format!("team-{p}");
-    (0..5)
-        .map(|k| compile(&policy_text(p * 5 + k, &team)))
-        .collect()
-}
-
-/// xorshift64*: a fixed-seed generator, so every run draws the same requests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-/// A random request from principal `p` of a population of `n`.
-fn random_request(rng: &mut Rng, p: usize, n: usize) -> Request {
-    let own = p * 5 + rng.below(5);
-    let other = ((p + 1 + rng.below(n.max(2) - 1)) % n.max(1)) * 5 + rng.below(5);
-    let (action, resource) = match rng.below(10) {
-        0 | 1 => (
-            "s3:GetObject".to_string(),
-            format!("arn:aws:s3:::bucket-{own}/reports/q{}.csv", rng.below(4)),
-        ),
-        2 => (
-            "s3:ListBucket".to_string(),
-            format!("arn:aws:s3:::bucket-{own}"),
-        ),
-        3 => (
-            "s3:GetObject".to_string(),
-            format!("arn:aws:s3:::bucket-{other}/reports/q1.csv"),
-        ),
-        4 => ("ec2:DescribeInstances".to_string(), "*".to_string()),
-        5 => (
-            "dynamodb:GetItem".to_string(),
-            format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/app-{own}-orders"),
-        ),
-        6 => (
-            "sqs:SendMessage".to_string(),
-            format!("arn:aws:sqs:us-east-1:{ACCOUNT}:queue-{own}-in"),
-        ),
-        7 => (
-            "iam:GetUser".to_string(),
-            format!("arn:aws:iam::{ACCOUNT}:user/team-{own}/u{p}"),
-        ),
-        8 => (
-            "dynamodb:ListTables".to_string(),
-            format!("arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/app-{own}-x"),
-        ),
-        _ => (
-            "kms:Decrypt".to_string(),
-            format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{p}"),
-        ),
-    };
-    Request::new(
-        Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/u{p}"))
-            .expect("valid")
-            .with_tag("team", &format!("team-{p}")),
-        &action,
-        &resource,
-    )
-    .with_resource_account(ACCOUNT)
-    .with_context("aws:SourceIp", "192.0.2.7")
-    .with_context("aws:SecureTransport", "true")
-    .with_context("aws:CurrentTime", "2024-05-01T12:00:00Z")
-    .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]))
-}
+use population_workload::{
+    principal_policies, random_request, single_principal_policies, single_principal_request, Rng,
+};
 
 /// The CPU time of the bench thread (`CLOCK_THREAD_CPUTIME_ID`), in
 /// nanoseconds. Unlike wall time it does not grow while other processes
@@ -233,24 +145,12 @@ const BATCH: u64 = 64;
 fn population_benches(c: &mut Criterion<ThreadCpuTime>) {
     // Baseline: the fixed 5×5 request of evaluate.rs, in the same run.
     {
-        let policies: Vec<Arc<CompiledPolicy>> =
-            (0..5).map(|i| compile(&policy_text(i, "red"))).collect();
+        let policies = single_principal_policies();
         let set = PolicySet {
             identity: &policies,
             ..PolicySet::default()
         };
-        let req = Request::new(
-            Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/bob"))
-                .expect("valid")
-                .with_tag("team", "red"),
-            "s3:GetObject",
-            "arn:aws:s3:::bucket-3/reports/q1.csv",
-        )
-        .with_resource_account(ACCOUNT)
-        .with_context("aws:SourceIp", "192.0.2.7")
-        .with_context("aws:SecureTransport", "true")
-        .with_context("aws:CurrentTime", "2024-05-01T12:00:00Z")
-        .with_context("aws:TagKeys", ContextValue::Multi(vec!["env".into()]));
+        let req = single_principal_request();
         assert_eq!(evaluate(&set, &req).decision(), Decision::Allowed);
         c.bench_function("population/baseline_single_identity_5x5", |b| {
             b.iter(|| black_box(evaluate(black_box(&set), black_box(&req)).decision()))

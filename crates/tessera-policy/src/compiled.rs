@@ -75,7 +75,10 @@ pub(crate) enum ActionPattern {
     /// For a request action with exactly one colon it matches when `name`
     /// matches the part after that colon, since the pattern's colon can
     /// only be that one; any other action is matched by `whole`.
-    AnyService { name: Pattern, whole: Pattern },
+    AnyService {
+        name: Pattern,
+        whole: Pattern,
+    },
     /// A wildcard inside the service prefix: match the whole action.
     Whole(Pattern),
 }
@@ -881,7 +884,11 @@ mod tests {
             } else {
                 Decision::ImplicitDeny
             };
-            assert_eq!(decide(&[statement.into()], action, "*"), expected, "{action}");
+            assert_eq!(
+                decide(&[statement.into()], action, "*"),
+                expected,
+                "{action}"
+            );
         }
     }
 
