@@ -29,7 +29,7 @@ use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_policy::{evaluate, CompiledPolicy, Decision, PolicyBundle, PolicySet, Request};
+use tessera_policy::{evaluate, CompiledPolicy, Decision, PolicyBundle, PolicySet};
 
 #[path = "support/workload.rs"]
 mod workload;
@@ -38,7 +38,7 @@ mod workload;
 mod population_workload;
 
 use population_workload::{
-    principal_policies, random_request, single_principal_policies, single_principal_request, Rng,
+    principal_policies, random_requests, single_principal_policies, single_principal_request,
 };
 
 /// The CPU time of the bench thread (`CLOCK_THREAD_CPUTIME_ID`), in
@@ -186,13 +186,7 @@ fn population_benches(c: &mut Criterion<ThreadCpuTime>) {
                 bundled.saturating_sub(after) / n as u64
             );
         }
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ n as u64);
-        let requests: Vec<(usize, Request)> = (0..REQUESTS)
-            .map(|_| {
-                let p = rng.below(n);
-                (p, random_request(&mut rng, p, n))
-            })
-            .collect();
+        let requests = random_requests(n, REQUESTS);
         let allowed = requests
             .iter()
             .filter(|(p, r)| {

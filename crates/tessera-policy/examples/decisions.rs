@@ -23,7 +23,7 @@ mod workload;
 mod population_workload;
 
 use population_workload::{
-    principal_policies, random_request, single_principal_policies, single_principal_request, Rng,
+    principal_policies, random_requests, single_principal_policies, single_principal_request,
 };
 
 /// Requests drawn ahead (a power of two), as in the benchmark.
@@ -71,13 +71,7 @@ fn main() {
         let population: Vec<Vec<std::sync::Arc<CompiledPolicy>>> =
             (0..n).map(principal_policies).collect();
         let bundles: Vec<PolicyBundle> = population.iter().map(|p| PolicyBundle::new(p)).collect();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ n as u64);
-        let requests: Vec<(usize, Request)> = (0..REQUESTS)
-            .map(|_| {
-                let p = rng.below(n);
-                (p, random_request(&mut rng, p, n))
-            })
-            .collect();
+        let requests = random_requests(n, REQUESTS);
         let mut batch: Vec<(usize, Request)> = Vec::with_capacity(BATCH);
         while made < decisions {
             batch.clear();

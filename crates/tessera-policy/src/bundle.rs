@@ -293,28 +293,6 @@ impl BundleResources {
         });
         matched != self.negated
     }
-
-    /// Reads what matching reads behind a pointer: long literals, and for
-    /// a bundle whose pieces are not fetched by statement, the pieces.
-    fn touch(&self, pieces: Option<&[Piece]>) -> u64 {
-        self.patterns
-            .iter()
-            .fold(u64::from(self.negated), |sum, pattern| {
-                sum ^ match (pattern, pieces) {
-                    (BundleResource::Pattern(p), _) => p.touch(),
-                    (BundleResource::Pieces(span), Some(pieces)) => {
-                        touch_pieces(Span::of(pieces, *span))
-                    }
-                    (BundleResource::Pieces(_), None) => 0,
-                }
-            })
-    }
-}
-
-/// Reads every piece (each under a cache line), so that matching finds
-/// them in cache.
-fn touch_pieces(pieces: &[Piece]) -> u64 {
-    pieces.iter().fold(0, |sum, piece| sum ^ piece.touch())
 }
 
 /// One entry of [`PolicyBundle::records`].
@@ -459,31 +437,6 @@ impl Bits {
             }
         }
     }
-}
-
-/// Loads `value` for certain (so the cache line holding it is fetched),
-/// without using it.
-fn touch(value: Option<u64>) {
-    std::hint::black_box(value);
-}
-
-/// Loads the first and last fields of a statement record, so that every
-/// cache line it spans is fetched (the record is under three lines: the
-/// middle one, if any, is reached through `resources`), and what its
-/// resource patterns point at: a long literal is a further allocation,
-/// and so are the pieces when `pieces` is given (a bundle that cannot
-/// find them by statement), which matching would otherwise reach one
-/// candidate after another.
-fn touch_record(statement: &BundleStatement, pieces: Option<&[Piece]>) {
-    let middle = statement.resources.as_ref().map_or(0, |r| r.touch(pieces));
-    touch(Some(
-        u64::from(statement.index) ^ middle ^ statement.effect as u64,
-    ));
-}
-
-/// Loads a condition's key id and first value.
-fn touch_condition(c: &BundleCondition) {
-    touch(Some(u64::from(c.key) ^ c.values.touch()));
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -801,11 +754,31 @@ impl PolicyBundle {
         }
     }
 
-    /// Loads a statement record and its conditions.
-    fn touch_statement(&self, statement: &BundleStatement) {
-        touch_record(statement, Some(&self.pieces));
-        for c in self.conditions_of(statement) {
-            touch_condition(c);
+    /// Asks for statement `s`'s record, its conditions and, where the
+    /// bundle knows where they are, its resource patterns' pieces (for a
+    /// larger bundle they are reached from the record).
+    fn prefetch_statement(&self, s: usize) {
+        let records = match &self.inline_statement_at {
+            Some(inline) => match inline.get(s..s + 2) {
+                Some(&[start, end]) => Some((usize::from(start), usize::from(end))),
+                _ => None,
+            },
+            None => match self.statement_at.get(s..s + 2) {
+                Some(&[start, end]) => Some((start as usize, end as usize)),
+                _ => None,
+            },
+        };
+        if let Some((start, end)) = records {
+            prefetch::lines(self.records.get(start..end).unwrap_or(&[]));
+        }
+        if let Some(at) = &self.inline_pieces_at {
+            let start = at.get(s).copied().unwrap_or(0);
+            let end = at.get(s + 1).copied().unwrap_or(0);
+            prefetch::lines(
+                self.pieces
+                    .get(usize::from(start)..usize::from(end))
+                    .unwrap_or(&[]),
+            );
         }
     }
 
@@ -921,42 +894,11 @@ impl PolicyBundle {
         if self.small {
             let mut bits = live;
             while bits != 0 {
-                let s = bits.trailing_zeros() as usize;
-                match &self.inline_statement_at {
-                    // The statement and its conditions, found from the
-                    // bundle itself: all asked for at once.
-                    Some(inline) => {
-                        let start = inline.get(s).copied().unwrap_or(0);
-                        let end = inline.get(s + 1).copied().unwrap_or(0);
-                        prefetch::lines(
-                            self.records
-                                .get(usize::from(start)..usize::from(end))
-                                .unwrap_or(&[]),
-                        );
-                        // Its resource patterns' pieces, found from the
-                        // bundle itself too.
-                        if let Some(at) = &self.inline_pieces_at {
-                            let start = at.get(s).copied().unwrap_or(0);
-                            let end = at.get(s + 1).copied().unwrap_or(0);
-                            prefetch::lines(
-                                self.pieces
-                                    .get(usize::from(start)..usize::from(end))
-                                    .unwrap_or(&[]),
-                            );
-                        } else {
-                            prefetch::lines(&self.pieces);
-                        }
-                    }
-                    None => {
-                        if let Some(statement) = self.statement(s) {
-                            self.touch_statement(statement);
-                        }
-                    }
-                }
+                self.prefetch_statement(bits.trailing_zeros() as usize);
                 bits &= bits - 1;
             }
         } else {
-            touch(self.statement_at.first().map(|&at| u64::from(at)));
+            prefetch::lines(&self.statement_at);
         }
         let spans = if self.header_always.is_empty() {
             [self.always, specific]
@@ -1000,11 +942,7 @@ impl PolicyBundle {
         }
         if !self.small {
             // Large bundles have no reach masks: fetch the candidates now.
-            candidates.for_each(|s| {
-                if let Some(statement) = self.statement(s as usize) {
-                    self.touch_statement(statement);
-                }
-            });
+            candidates.for_each(|s| self.prefetch_statement(s as usize));
         }
         let mut keys = ResolvedKeys::new();
         candidates.for_each(|s| {

@@ -375,21 +375,6 @@ impl ConditionTest {
 }
 
 impl Values {
-    /// Reads the first value (held inline up to two), so that a caller can
-    /// fetch it into cache before evaluating.
-    pub(crate) fn touch(&self) -> u64 {
-        let value = match self {
-            Values::Strings(v) | Values::Bools(v) => v.first().map_or(0, Pattern::touch),
-            Values::Numbers(v) => v.first().map_or(0, |n| n.to_bits()),
-            Values::Dates(v) => v.first().map_or(0, |d| *d as u64),
-            Values::Binary(v) => v.first().map_or(0, |b| b.len() as u64),
-            Values::Cidrs(v) => v.first().map_or(0, |c| u64::from(c.is_v6())),
-            Values::Arns(v) => v.len() as u64,
-            Values::Null(v) => v.first().map_or(0, |b| u64::from(*b)),
-        };
-        value
-    }
-
     /// Whether `operator` holds between these policy values and `found`,
     /// the request's value of the key.
     pub(crate) fn hold(

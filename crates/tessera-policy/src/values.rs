@@ -227,11 +227,6 @@ pub(crate) struct Cidr {
 }
 
 impl Cidr {
-    /// Whether it is an IPv6 range.
-    pub(crate) fn is_v6(&self) -> bool {
-        self.v6
-    }
-
     /// Parses `a.b.c.d/n`, `x:…/n`, or an address alone (a /32 or /128).
     pub(crate) fn parse(text: &str) -> Option<Cidr> {
         let t = text.trim();

@@ -30,23 +30,35 @@ pub fn principal_policies(p: usize) -> Vec<Arc<CompiledPolicy>> {
 }
 
 /// xorshift64*: a fixed-seed generator, so every run draws the same requests.
-pub struct Rng(pub u64);
+struct Rng(u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    pub fn below(&mut self, n: usize) -> usize {
+    fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
 
+/// `count` random requests over a population of `n`, each with its
+/// principal, drawn from a seed fixed by `n`.
+pub fn random_requests(n: usize, count: usize) -> Vec<(usize, Request)> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ n as u64);
+    (0..count)
+        .map(|_| {
+            let p = rng.below(n);
+            (p, random_request(&mut rng, p, n))
+        })
+        .collect()
+}
+
 /// A random request from principal `p` of a population of `n`.
-pub fn random_request(rng: &mut Rng, p: usize, n: usize) -> Request {
+fn random_request(rng: &mut Rng, p: usize, n: usize) -> Request {
     let own = p * 5 + rng.below(5);
     let other = ((p + 1 + rng.below(n.max(2) - 1)) % n.max(1)) * 5 + rng.below(5);
     let (action, resource) = match rng.below(10) {
