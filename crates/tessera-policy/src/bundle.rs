@@ -20,8 +20,10 @@
 //!   inline and its key as an id into one table of the distinct keys
 //!   (with their hashes, so a key is found in the request by integer);
 //! - the pieces of every general resource pattern in one array, and for
-//!   each statement four bytes every resource it names holds, and where
-//!   (the end of its patterns' common literal start).
+//!   each statement four bytes every resource it names holds, and where:
+//!   at the end of its patterns' common literal start, or somewhere after
+//!   a fixed offset (the end of the literal after the first star, as in
+//!   `arn:aws:dynamodb:*:…:table/app-17-*`).
 //!
 //! A decision first reads only the bundle itself: the service's entry and
 //! the inline service-independent patterns say which statements can be
@@ -47,7 +49,7 @@ use crate::compiled::{
 use crate::condition::{Operator, Values};
 use crate::document::Effect;
 use crate::evaluate::StatementParts;
-use crate::pattern::{glob, Case, Pattern, Piece};
+use crate::pattern::{find_byte, glob, Case, Pattern, Piece};
 use crate::prefetch;
 use crate::request::{key_hash, ContextValue, Principal, Request};
 
@@ -180,58 +182,107 @@ struct BundleStatement {
     effect: Effect,
 }
 
-/// Four bytes, and where they are, that every resource a statement's
-/// `Resource` patterns match holds: the last four of the literal text all
-/// of its patterns start with (`t-17` of `arn:aws:s3:::bucket-17/*` and
-/// `arn:aws:s3:::bucket-17`), the part that tells one principal's
-/// resources from another's. A statement whose patterns share no literal
-/// start of four bytes (`*`, `NotResource`, a pattern starting with a
-/// wildcard or a variable) admits every resource here.
+/// Four bytes every resource a statement's `Resource` patterns match
+/// holds, at a fixed place or somewhere after one: the part that tells one
+/// principal's resources from another's. A statement without such bytes
+/// (`*`, `NotResource`, a pattern starting with a wildcard or a variable)
+/// admits every resource here.
 #[derive(Clone, Copy, Debug, Default)]
-struct ResourceTail {
-    /// The bytes' offset in the resource, plus one; 0 for no test.
-    at: u8,
-    bytes: [u8; 4],
+enum ResourceTail {
+    #[default]
+    Any,
+    /// The last four bytes of the literal text all of the statement's
+    /// patterns start with, and their offset (`t-17` of
+    /// `arn:aws:s3:::bucket-17/*` and `arn:aws:s3:::bucket-17`).
+    At { at: u8, bytes: [u8; 4] },
+    /// The last four bytes of the literal all of its patterns hold after
+    /// their first star, and the first offset they can start at
+    /// (`-17-` of `arn:aws:dynamodb:*:123456789012:table/app-17-*`, whose
+    /// literal start `arn:aws:dynamodb:` every principal's tables share).
+    After { from: u8, bytes: [u8; 4] },
 }
 
 impl ResourceTail {
-    /// The test for a statement's resources, when they have one.
+    /// The test for a statement's resources, when they have one: the
+    /// floating literal's bytes when every pattern has the same, or else
+    /// the end of their common literal start.
     fn of(resources: Option<&ResourceMatcher>) -> ResourceTail {
         let Some(matcher) = resources else {
-            return ResourceTail::default();
+            return ResourceTail::Any;
         };
         if matcher.any() || matcher.negated() {
-            return ResourceTail::default();
+            return ResourceTail::Any;
         }
-        let mut starts = matcher.patterns().iter().map(Pattern::literal_start);
+        let patterns = matcher.patterns();
+        let floating = patterns
+            .iter()
+            .map(|p| {
+                let (offset, literal) = p.floating_literal()?;
+                let start = literal.len().checked_sub(4)?;
+                let bytes = <[u8; 4]>::try_from(literal.get(start..)?).ok()?;
+                Some((u8::try_from(offset + start).ok()?, bytes))
+            })
+            .reduce(|a, b| if a == b { a } else { None })
+            .flatten();
+        if let Some((from, bytes)) = floating {
+            return ResourceTail::After { from, bytes };
+        }
+        let mut starts = patterns.iter().map(Pattern::literal_start);
         let Some(first) = starts.next() else {
-            return ResourceTail::default();
+            return ResourceTail::Any;
         };
         let common = starts.fold(first, |common, start| {
             let same = common.iter().zip(start).take_while(|(a, b)| a == b).count();
             common.get(..same).unwrap_or(&[])
         });
         let Some(start) = common.len().checked_sub(4) else {
-            return ResourceTail::default();
+            return ResourceTail::Any;
         };
         match (
-            u8::try_from(start + 1),
+            u8::try_from(start),
             common
                 .get(start..)
                 .and_then(|t| <[u8; 4]>::try_from(t).ok()),
         ) {
-            (Ok(at), Some(bytes)) if at < u8::MAX => ResourceTail { at, bytes },
-            _ => ResourceTail::default(),
+            (Ok(at), Some(bytes)) => ResourceTail::At { at, bytes },
+            _ => ResourceTail::Any,
         }
     }
 
     /// False only when no resource the statement names can be `resource`.
     fn admits(&self, resource: &[u8]) -> bool {
-        let Some(start) = usize::from(self.at).checked_sub(1) else {
-            return true;
-        };
-        resource.get(start..start + 4) == Some(&self.bytes[..])
+        match *self {
+            ResourceTail::Any => true,
+            ResourceTail::At { at, bytes } => {
+                let at = usize::from(at);
+                resource.get(at..at + 4) == Some(&bytes[..])
+            }
+            ResourceTail::After { from, bytes } => occurs_from(resource, usize::from(from), bytes),
+        }
     }
+}
+
+/// Whether `bytes` occur in `text` starting at `from` or later: each
+/// place of the first byte is found eight bytes at a time and the four
+/// compared there.
+fn occurs_from(text: &[u8], from: usize, bytes: [u8; 4]) -> bool {
+    // Starts from which all four bytes still fit.
+    let Some(end) = text.len().checked_sub(3) else {
+        return false;
+    };
+    let [first, ..] = bytes;
+    let mut at = from;
+    while at < end {
+        let Some(found) = text.get(at..end).and_then(|t| find_byte(t, first)) else {
+            return false;
+        };
+        let place = at + found;
+        if text.get(place..place + 4) == Some(&bytes[..]) {
+            return true;
+        }
+        at = place + 1;
+    }
+    false
 }
 
 /// A statement's `Resource` or `NotResource` as the bundle holds it: the
@@ -486,7 +537,7 @@ impl PolicyBundle {
         let mut not_action = Vec::new();
         let mut pieces: Vec<Piece> = Vec::new();
         let mut pieces_at: Vec<u32> = Vec::new();
-        let mut resource_tails = [ResourceTail::default(); 64];
+        let mut resource_tails = [ResourceTail::Any; 64];
         for policy in policies {
             for (index, statement) in policy.statements().iter().enumerate() {
                 let id = to_u32(statements.len());
@@ -975,5 +1026,26 @@ impl PolicyBundle {
                 visit(policy, statement.index as usize, statement.effect, naming);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::occurs_from;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn occurs_from_finds_the_bytes_exactly_where_a_plain_search_does(
+            text in prop::collection::vec(prop::sample::select(&b"ab-:1"[..]), 0..40),
+            from in 0usize..44,
+            bytes in prop::array::uniform4(prop::sample::select(&b"ab-:1"[..])),
+        ) {
+            let plain = text
+                .windows(4)
+                .enumerate()
+                .any(|(at, window)| at >= from && window == bytes);
+            prop_assert_eq!(occurs_from(&text, from, bytes), plain);
+        }
     }
 }

@@ -295,6 +295,32 @@ impl Pattern {
         }
     }
 
+    /// A literal every match holds somewhere at or after a fixed offset,
+    /// and that offset: the literal after a pattern's first star when only
+    /// literal text comes before the star (`:123456789012:table/app-17-`
+    /// of `arn:aws:dynamodb:*:123456789012:table/app-17-*`, at or after
+    /// 17), or a substring pattern's literal (at or after 0). Where it sits
+    /// depends on what the star matched, so only a search finds it; `None`
+    /// for any other pattern.
+    pub(crate) fn floating_literal(&self) -> Option<(usize, &[u8])> {
+        fn text(piece: &Piece) -> Option<&[u8]> {
+            match piece {
+                Piece::Text(l) => Some(l.as_bytes()),
+                Piece::Literal(text) => Some(text.as_bytes()),
+                Piece::Star | Piece::Question | Piece::Variable(_) => None,
+            }
+        }
+        match &self.shape {
+            Shape::Contains(l) => Some((0, l.as_bytes())),
+            Shape::General(pieces) => match pieces.as_ref() {
+                [Piece::Star, second, ..] => Some((0, text(second)?)),
+                [first, Piece::Star, third, ..] => Some((text(first)?.len(), text(third)?)),
+                _ => None,
+            },
+            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) => None,
+        }
+    }
+
     /// True when the pattern has a `${…}` variable.
     pub(crate) fn has_variables(&self) -> bool {
         match &self.shape {
@@ -680,7 +706,7 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
 /// a word's bytes equal to `byte` become zero bytes, and the classic
 /// zero-byte test marks them, exactly at the lowest one (a false mark can
 /// only sit above a true one).
-fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
+pub(crate) fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let wanted = LOW * u64::from(byte);

@@ -64,6 +64,10 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "arn:aws:kms:*:111111111111:key/*",
     "arn:aws:s3:::b?/*",
     "arn:aws:s3:::bb*",
+    // Literal text after the first star, found by a search.
+    "arn:aws:dynamodb:*:111111111111:table/app-1*",
+    "arn:*:dynamodb:us-east-1:111111111111:table/app-1",
+    "arn:aws:s3:::*/k",
 ];
 
 const RESOURCES: &[&str] = &[
@@ -77,6 +81,8 @@ const RESOURCES: &[&str] = &[
     "arn:aws:kms:us-east-1:111111111111:key/k1",
     "arn:aws:s3:::bb/k",
     "arn:aws:s3",
+    "arn:aws:dynamodb:eu-west-1:111111111111:table/app-10",
+    "arn:aws:dynamodb:us-east-1:111111111111:table/app-2",
 ];
 
 fn conditions() -> Vec<Value> {
@@ -297,6 +303,62 @@ fn statements_naming_other_resources_are_passed_over_without_changing_the_decisi
         "arn",
     ] {
         for action in ["s3:GetObject", "s3:GetObjectAcl", "s3:ListBucket"] {
+            assert_bundle_decides_alike(&identity, None, &request(action, resource, "red", None));
+        }
+    }
+}
+
+#[test]
+fn statements_naming_other_tables_after_a_wildcard_are_passed_over_without_changing_the_decision() {
+    // Every principal's tables share the literal start
+    // `arn:aws:dynamodb:`; what tells them apart comes after the region's
+    // wildcard, so the bundle searches the resource for it. Resources hold
+    // the table's name at the earliest place it can start, later, only
+    // before that place, cut short, or in a different case, and a statement
+    // names two patterns with different text after the star.
+    let identity: Vec<Arc<CompiledPolicy>> = (0..6)
+        .map(|p| {
+            let statements = json!([
+                {"Effect": "Allow", "Action": "dynamodb:*",
+                 "Resource": format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{p}-*")},
+                {"Effect": "Allow", "Action": "sqs:Send*",
+                 "Resource": format!("arn:aws:sqs:*:{ACCOUNT}:queue-{p}*")},
+                {"Effect": "Deny", "Action": "dynamodb:DeleteTable",
+                 "Resource": [format!("arn:aws:dynamodb:*table/app-{p}-x*"), format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{p}-y")]},
+                {"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": format!("arn:*:table/app-{p}-*")},
+            ]);
+            compile(
+                PolicyKind::Identity,
+                &json!({"Version": "2012-10-17", "Statement": statements}),
+            )
+        })
+        .collect();
+    let mut resources = Vec::new();
+    for p in ["3", "5", "9"] {
+        resources.extend([
+            format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/app-{p}-orders"),
+            format!("arn:aws:dynamodb::{ACCOUNT}:table/app-{p}-"),
+            format!("arn:aws:dynamodb:a:b:c:{ACCOUNT}:table/app-{p}-x1"),
+            format!("arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/app-{p}-y"),
+            format!("arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/APP-{p}-y"),
+            format!("arn:aws:dynamodb:-{p}-:{ACCOUNT}:table/app-0-x"),
+            format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/app-{p}"),
+            format!("arn:aws:sqs:us-east-1:{ACCOUNT}:queue-{p}-in"),
+            format!("arn:aws:sqs::{ACCOUNT}:queue-{p}"),
+            format!("-{p}-"),
+        ]);
+    }
+    resources.extend([
+        "arn:aws:dynamodb:".to_string(),
+        "arn".to_string(),
+        "*".to_string(),
+    ]);
+    for resource in &resources {
+        for action in [
+            "dynamodb:GetItem",
+            "dynamodb:DeleteTable",
+            "sqs:SendMessage",
+        ] {
             assert_bundle_decides_alike(&identity, None, &request(action, resource, "red", None));
         }
     }
