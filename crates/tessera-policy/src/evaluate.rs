@@ -351,7 +351,7 @@ impl<'a> StatementMatch<'a> {
     }
 }
 
-const INLINE_MATCHES: usize = 8;
+const INLINE_MATCHES: usize = 4;
 
 /// Matched statements, stored inline while there are few.
 #[derive(Clone, Debug)]
