@@ -264,7 +264,9 @@ impl ResourceTail {
 
 /// Whether `bytes` occur in `text` starting at `from` or later: each
 /// place of the first byte is found eight bytes at a time and the four
-/// compared there.
+/// compared there. Out of line: the loop over the candidates' tails stays
+/// small for the common fixed-place test.
+#[inline(never)]
 fn occurs_from(text: &[u8], from: usize, bytes: [u8; 4]) -> bool {
     // Starts from which all four bytes still fit.
     let Some(end) = text.len().checked_sub(3) else {
