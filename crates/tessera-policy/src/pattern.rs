@@ -135,15 +135,19 @@ impl Literal {
     }
 
     /// Length in bytes of `text`'s prefix equal to this literal, if it has one.
+    // Inlined: nearly every call is an inline literal compared exactly or
+    // over ASCII text, a few instructions that a call's frame would
+    // outweigh; the rest is out of line.
+    #[inline]
     fn prefix_of(&self, text: &str, case: Case) -> Option<usize> {
         match (self, case) {
             (_, Case::Sensitive) => {
                 let literal = self.as_bytes();
                 text.as_bytes()
-                    .starts_with(literal)
+                    .get(..literal.len())
+                    .is_some_and(|head| bytes_equal(head, literal))
                     .then_some(literal.len())
             }
-            (Literal::Heap(literal), Case::Insensitive) => prefix_len(text, literal, case),
             // ASCII bytes are their own characters. When the text's bytes
             // under the literal are ASCII too, they are characters one for
             // one, and an ASCII character's lowercase form is ASCII: byte
@@ -155,10 +159,59 @@ impl Literal {
                     Some(head) if head.is_ascii() => {
                         head.eq_ignore_ascii_case(literal).then_some(literal.len())
                     }
-                    _ => insensitive_prefix_len(text, literal.iter().map(|&b| char::from(b))),
+                    _ => self.prefix_of_unicode(text),
                 }
             }
+            (Literal::Heap(_), Case::Insensitive) => self.prefix_of_unicode(text),
         }
+    }
+
+    /// [`Literal::prefix_of`] ignoring case where the text or the literal
+    /// is not ASCII: character by character, by lowercase forms.
+    #[inline(never)]
+    fn prefix_of_unicode(&self, text: &str) -> Option<usize> {
+        match self {
+            Literal::Heap(literal) => prefix_len(text, literal, Case::Insensitive),
+            Literal::Inline { .. } => {
+                insensitive_prefix_len(text, self.as_bytes().iter().map(|&b| char::from(b)))
+            }
+        }
+    }
+}
+
+/// `a == b`, for the short texts patterns compare (action names, most
+/// ARN prefixes), by a few overlapping word loads instead of a call to the
+/// general comparison: up to 32 bytes, every byte lies under one of the
+/// words compared.
+#[inline]
+pub(crate) fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
+    fn word(bytes: &[u8], at: usize) -> Option<u64> {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_ne_bytes)
+    }
+    fn half(bytes: &[u8], at: usize) -> Option<u32> {
+        bytes
+            .get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_ne_bytes)
+    }
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    match len {
+        0..=3 => a == b,
+        4..=7 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8),
+        17..=32 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, len - 16) == word(b, len - 16)
+                && word(a, len - 8) == word(b, len - 8)
+        }
+        _ => a == b,
     }
 }
 
@@ -365,6 +418,9 @@ impl Pattern {
 
     /// Matches `text`. A pattern with a variable that `resolver` has no
     /// value for (and that has no default) matches nothing.
+    // Inlined: the exact and prefix shapes, most patterns a decision
+    // tests, are a comparison or two; searches are out of line.
+    #[inline]
     pub(crate) fn matches<R: Resolve + ?Sized>(
         &self,
         text: &str,
@@ -374,10 +430,18 @@ impl Pattern {
         match &self.shape {
             Shape::AnyText => true,
             Shape::Exact(literal) => match case {
-                Case::Sensitive => literal.as_bytes() == text.as_bytes(),
+                Case::Sensitive => bytes_equal(literal.as_bytes(), text.as_bytes()),
                 Case::Insensitive => literal.prefix_of(text, case) == Some(text.len()),
             },
             Shape::Prefix(literal) => literal.prefix_of(text, case).is_some(),
+            Shape::Contains(_) | Shape::General(_) => self.search(text, case, resolver),
+        }
+    }
+
+    /// [`Pattern::matches`] for the shapes that search the text.
+    #[inline(never)]
+    fn search<R: Resolve + ?Sized>(&self, text: &str, case: Case, resolver: &R) -> bool {
+        match &self.shape {
             // A literal's bytes are always UTF-8 (ASCII inline, `str` on
             // the heap): no check needed before the search.
             Shape::Contains(literal) => match case {
@@ -390,6 +454,9 @@ impl Pattern {
                 ),
             },
             Shape::General(pieces) => glob(pieces, text, case, resolver),
+            Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) => {
+                self.matches(text, case, resolver)
+            }
         }
     }
 }
@@ -977,6 +1044,21 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn word_compare_of_short_texts_answers_as_plain_comparison(
+            a in proptest::collection::vec(proptest::sample::select(&b"ab"[..]), 0..40),
+            flip in proptest::prelude::any::<proptest::sample::Index>(),
+            flipped in proptest::prelude::any::<bool>(),
+        ) {
+            let mut b = a.clone();
+            if flipped && !b.is_empty() {
+                let at = flip.index(b.len());
+                b[at] ^= 3;
+            }
+            proptest::prop_assert_eq!(bytes_equal(&a, &b), a == b);
+            proptest::prop_assert!(!bytes_equal(&a, &b[..b.len().saturating_sub(1)]) || a.is_empty());
+        }
+
         #[test]
         fn word_at_a_time_byte_search_finds_the_first_occurrence(
             text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
