@@ -185,17 +185,18 @@ impl Literal {
 /// words compared.
 #[inline]
 pub(crate) fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
-    fn word(bytes: &[u8], at: usize) -> Option<u64> {
-        bytes
-            .get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map(u64::from_ne_bytes)
-    }
-    fn half(bytes: &[u8], at: usize) -> Option<u32> {
-        bytes
-            .get(at..at + 4)
-            .and_then(|w| <[u8; 4]>::try_from(w).ok())
-            .map(u32::from_ne_bytes)
+    /// The `N` bytes of `a` and of `b` at `at` are equal; false, never
+    /// true, when either has no such bytes.
+    fn same<const N: usize>(a: &[u8], b: &[u8], at: usize) -> bool {
+        let load = |bytes: &[u8]| {
+            bytes
+                .get(at..at + N)
+                .and_then(|w| <[u8; N]>::try_from(w).ok())
+        };
+        match (load(a), load(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        }
     }
     let len = a.len();
     if len != b.len() {
@@ -203,13 +204,13 @@ pub(crate) fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
     }
     match len {
         0..=3 => a == b,
-        4..=7 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8),
+        4..=7 => same::<4>(a, b, 0) && same::<4>(a, b, len - 4),
+        8..=16 => same::<8>(a, b, 0) && same::<8>(a, b, len - 8),
         17..=32 => {
-            word(a, 0) == word(b, 0)
-                && word(a, 8) == word(b, 8)
-                && word(a, len - 16) == word(b, len - 16)
-                && word(a, len - 8) == word(b, len - 8)
+            same::<8>(a, b, 0)
+                && same::<8>(a, b, 8)
+                && same::<8>(a, b, len - 16)
+                && same::<8>(a, b, len - 8)
         }
         _ => a == b,
     }
