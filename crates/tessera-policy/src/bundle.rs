@@ -185,7 +185,8 @@ struct BundleStatement {
 /// Four bytes every resource a statement's `Resource` patterns match
 /// holds, at a fixed place or somewhere after one: the part that tells one
 /// principal's resources from another's. A statement without such bytes
-/// (`*`, `NotResource`, a pattern starting with a wildcard or a variable)
+/// (`*`, `NotResource`, a pattern whose literal start and literal after its
+/// first star are both shorter than four bytes, a variable in either)
 /// admits every resource here.
 #[derive(Clone, Copy, Debug, Default)]
 enum ResourceTail {
@@ -203,9 +204,13 @@ enum ResourceTail {
 }
 
 impl ResourceTail {
-    /// The test for a statement's resources, when they have one: the
-    /// floating literal's bytes when every pattern has the same, or else
-    /// the end of their common literal start.
+    /// The test for a statement's resources, when they have one. The end
+    /// of their common literal start when that start reaches past an
+    /// ARN's fifth colon, into the resource part that names one
+    /// principal's resources (`t-17/` of `arn:aws:s3:::bucket-17/*.json`);
+    /// otherwise the end of the literal every pattern holds after its first
+    /// star, when they all hold the same; otherwise the end of the common
+    /// start, which may still tell services apart.
     fn of(resources: Option<&ResourceMatcher>) -> ResourceTail {
         let Some(matcher) = resources else {
             return ResourceTail::Any;
@@ -214,6 +219,32 @@ impl ResourceTail {
             return ResourceTail::Any;
         }
         let patterns = matcher.patterns();
+        let mut starts = patterns.iter().map(Pattern::literal_start);
+        let Some(first) = starts.next() else {
+            return ResourceTail::Any;
+        };
+        let common = starts.fold(first, |common, start| {
+            let same = common.iter().zip(start).take_while(|(a, b)| a == b).count();
+            common.get(..same).unwrap_or(&[])
+        });
+        let at = common.len().checked_sub(4).and_then(|start| {
+            let bytes = <[u8; 4]>::try_from(common.get(start..)?).ok()?;
+            Some(ResourceTail::At {
+                at: u8::try_from(start).ok()?,
+                bytes,
+            })
+        });
+        let names_resource_part = common
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b':')
+            .nth(4)
+            .is_some_and(|(fifth, _)| fifth + 1 < common.len());
+        if names_resource_part {
+            if let Some(at) = at {
+                return at;
+            }
+        }
         let floating = patterns
             .iter()
             .map(|p| {
@@ -224,28 +255,10 @@ impl ResourceTail {
             })
             .reduce(|a, b| if a == b { a } else { None })
             .flatten();
-        if let Some((from, bytes)) = floating {
-            return ResourceTail::After { from, bytes };
-        }
-        let mut starts = patterns.iter().map(Pattern::literal_start);
-        let Some(first) = starts.next() else {
-            return ResourceTail::Any;
-        };
-        let common = starts.fold(first, |common, start| {
-            let same = common.iter().zip(start).take_while(|(a, b)| a == b).count();
-            common.get(..same).unwrap_or(&[])
-        });
-        let Some(start) = common.len().checked_sub(4) else {
-            return ResourceTail::Any;
-        };
-        match (
-            u8::try_from(start),
-            common
-                .get(start..)
-                .and_then(|t| <[u8; 4]>::try_from(t).ok()),
-        ) {
-            (Ok(at), Some(bytes)) => ResourceTail::At { at, bytes },
-            _ => ResourceTail::Any,
+        match (floating, at) {
+            (Some((from, bytes)), _) => ResourceTail::After { from, bytes },
+            (None, Some(at)) => at,
+            (None, None) => ResourceTail::Any,
         }
     }
 
@@ -1041,8 +1054,17 @@ mod tests {
         fn occurs_from_finds_the_bytes_exactly_where_a_plain_search_does(
             text in prop::collection::vec(prop::sample::select(&b"ab-:1"[..]), 0..40),
             from in 0usize..44,
-            bytes in prop::array::uniform4(prop::sample::select(&b"ab-:1"[..])),
+            random in prop::array::uniform4(prop::sample::select(&b"ab-:1"[..])),
+            inside in prop::option::of(any::<prop::sample::Index>()),
         ) {
+            // Half the cases look for four bytes the text holds somewhere.
+            let bytes = match inside {
+                Some(at) if text.len() >= 4 => {
+                    let at = at.index(text.len() - 3);
+                    <[u8; 4]>::try_from(&text[at..at + 4]).unwrap_or(random)
+                }
+                _ => random,
+            };
             let plain = text
                 .windows(4)
                 .enumerate()

@@ -349,8 +349,8 @@ impl Pattern {
         }
     }
 
-    /// A literal every match holds somewhere at or after a fixed offset,
-    /// and that offset: the literal after a pattern's first star when only
+    /// A literal every match holds somewhere at or after a fixed offset
+    /// (case-sensitive), and that offset: the literal after a pattern's first star when only
     /// literal text comes before the star (`:123456789012:table/app-17-`
     /// of `arn:aws:dynamodb:*:123456789012:table/app-17-*`, at or after
     /// 17), or a substring pattern's literal (at or after 0). Where it sits
@@ -1042,6 +1042,30 @@ mod tests {
 
     fn glob_match_case(pattern: &str, text: &str, case: Case) -> bool {
         Pattern::parse(pattern, Wildcards::Glob, true).matches(text, case, &Vars(&[]))
+    }
+
+    #[test]
+    fn floating_literal_is_the_literal_after_the_first_star_when_only_text_precedes_it() {
+        let floating = |text: &str| {
+            let pattern = Pattern::parse(text, Wildcards::Glob, true);
+            pattern
+                .floating_literal()
+                .map(|(at, literal)| (at, String::from_utf8_lossy(literal).into_owned()))
+        };
+        assert_eq!(
+            floating("arn:aws:dynamodb:*:1:table/app-17-*"),
+            Some((17, ":1:table/app-17-".to_string()))
+        );
+        assert_eq!(
+            floating("*:table/app-17"),
+            Some((0, ":table/app-17".to_string()))
+        );
+        assert_eq!(floating("*app-17*"), Some((0, "app-17".to_string())));
+        assert_eq!(floating("a?*bcde*"), None);
+        assert_eq!(floating("arn:${aws:username}*bcde"), None);
+        assert_eq!(floating("arn:aws:s3:::b/*"), None);
+        assert_eq!(floating("arn:aws:s3:::b"), None);
+        assert_eq!(floating("**"), None);
     }
 
     proptest::proptest! {

@@ -247,7 +247,7 @@ impl Cidr {
     fn parse_v4(t: &str) -> Option<Cidr> {
         let mut bytes = t.bytes();
         let mut address = 0u32;
-        let mut prefix = None;
+        let mut has_prefix = false;
         for octet_index in 0..4 {
             let mut octet = 0u32;
             let mut digits = 0;
@@ -265,7 +265,7 @@ impl Cidr {
                     }
                     Some(b'.') if octet_index < 3 && digits > 0 => break,
                     Some(b'/') if octet_index == 3 && digits > 0 => {
-                        prefix = Some(0u32);
+                        has_prefix = true;
                         break;
                     }
                     None if octet_index == 3 && digits > 0 => break,
@@ -274,23 +274,22 @@ impl Cidr {
             }
             address = address << 8 | octet;
         }
-        let prefix = match prefix {
-            None => 32,
-            Some(_) => {
-                let mut value = 0u32;
-                let mut digits = 0;
-                for b in bytes {
-                    if !b.is_ascii_digit() || digits == 3 {
-                        return None;
-                    }
-                    value = value * 10 + u32::from(b - b'0');
-                    digits += 1;
-                }
-                if digits == 0 || value > 32 {
+        let prefix = if has_prefix {
+            let mut value = 0u32;
+            let mut digits = 0;
+            for b in bytes {
+                if !b.is_ascii_digit() || digits == 3 {
                     return None;
                 }
-                value
+                value = value * 10 + u32::from(b - b'0');
+                digits += 1;
             }
+            if digits == 0 || value > 32 {
+                return None;
+            }
+            value
+        } else {
+            32
         };
         let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
         Some(Cidr {

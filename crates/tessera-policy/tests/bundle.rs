@@ -326,6 +326,15 @@ fn statements_naming_other_tables_after_a_wildcard_are_passed_over_without_chang
                 {"Effect": "Deny", "Action": "dynamodb:DeleteTable",
                  "Resource": [format!("arn:aws:dynamodb:*table/app-{p}-x*"), format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{p}-y")]},
                 {"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": format!("arn:*:table/app-{p}-*")},
+                // An S3 prefix that names the principal's bucket before a
+                // wildcard and a shared suffix after it.
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-{p}/*.json")},
+                // Literal starts and floating literals too far in for the
+                // tests' one-byte offsets.
+                {"Effect": "Allow", "Action": "dynamodb:Query",
+                 "Resource": format!("arn:aws:dynamodb:{}*:{ACCOUNT}:table/app-{p}-*", "r".repeat(232))},
+                {"Effect": "Allow", "Action": "dynamodb:Scan",
+                 "Resource": format!("arn:aws:dynamodb:{}*:{ACCOUNT}:table/app-{p}-*", "r".repeat(260))},
             ]);
             compile(
                 PolicyKind::Identity,
@@ -348,6 +357,22 @@ fn statements_naming_other_tables_after_a_wildcard_are_passed_over_without_chang
             format!("-{p}-"),
         ]);
     }
+    for p in ["3", "5"] {
+        for width in [232, 260] {
+            let region = "r".repeat(width);
+            resources.extend([
+                format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/app-{p}-orders"),
+                format!("arn:aws:dynamodb:{region}x:{ACCOUNT}:table/app-{p}-"),
+                format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/app-9{p}-"),
+            ]);
+        }
+        resources.extend([
+            format!("arn:aws:s3:::bucket-{p}/k.json"),
+            format!("arn:aws:s3:::bucket-{p}/.json"),
+            format!("arn:aws:s3:::bucket-9/k{p}.json"),
+            format!("arn:aws:s3:::bucket-{p}/k.jso"),
+        ]);
+    }
     resources.extend([
         "arn:aws:dynamodb:".to_string(),
         "arn".to_string(),
@@ -355,6 +380,9 @@ fn statements_naming_other_tables_after_a_wildcard_are_passed_over_without_chang
     ]);
     for resource in &resources {
         for action in [
+            "s3:GetObject",
+            "dynamodb:Query",
+            "dynamodb:Scan",
             "dynamodb:GetItem",
             "dynamodb:DeleteTable",
             "sqs:SendMessage",
