@@ -49,7 +49,7 @@ use crate::compiled::{
 use crate::condition::{Operator, Values};
 use crate::document::Effect;
 use crate::evaluate::StatementParts;
-use crate::pattern::{find_byte, glob, Case, Pattern, Piece};
+use crate::pattern::{find_bytes, glob, Case, Pattern, Piece};
 use crate::prefetch;
 use crate::request::{key_hash, ContextValue, Principal, Request};
 
@@ -275,29 +275,15 @@ impl ResourceTail {
     }
 }
 
-/// Whether `bytes` occur in `text` starting at `from` or later: each
-/// place of the first byte is found eight bytes at a time and the four
-/// compared there. Out of line: the loop over the candidates' tails stays
-/// small for the common fixed-place test.
+/// Whether `bytes` occur in `text` starting at `from` or later, by the
+/// literal search patterns use. Four bytes cost the same at every place
+/// tried, so the search is not bounded; were it ever to stop, the
+/// statement is admitted (a filter that cannot tell passes the statement
+/// on to its patterns). Out of line: the loop over the candidates' tails
+/// stays small for the common fixed-place test.
 #[inline(never)]
 fn occurs_from(text: &[u8], from: usize, bytes: [u8; 4]) -> bool {
-    // Starts from which all four bytes still fit.
-    let Some(end) = text.len().checked_sub(3) else {
-        return false;
-    };
-    let [first, ..] = bytes;
-    let mut at = from;
-    while at < end {
-        let Some(found) = text.get(at..end).and_then(|t| find_byte(t, first)) else {
-            return false;
-        };
-        let place = at + found;
-        if text.get(place..place + 4) == Some(&bytes[..]) {
-            return true;
-        }
-        at = place + 1;
-    }
-    false
+    !matches!(find_bytes(text, &bytes, from, usize::MAX), Ok(None))
 }
 
 /// A statement's `Resource` or `NotResource` as the bundle holds it: the

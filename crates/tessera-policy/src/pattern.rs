@@ -42,6 +42,17 @@ pub(crate) enum Piece {
     Variable(Variable),
 }
 
+impl Piece {
+    /// The piece's literal text, if it is text.
+    fn text(&self) -> Option<&[u8]> {
+        match self {
+            Piece::Text(l) => Some(l.as_bytes()),
+            Piece::Literal(text) => Some(text.as_bytes()),
+            Piece::Star | Piece::Question | Piece::Variable(_) => None,
+        }
+    }
+}
+
 /// How `*` and `?` are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wildcards {
@@ -340,35 +351,25 @@ impl Pattern {
     pub(crate) fn literal_start(&self) -> &[u8] {
         match &self.shape {
             Shape::Exact(l) | Shape::Prefix(l) => l.as_bytes(),
-            Shape::General(pieces) => match pieces.first() {
-                Some(Piece::Text(l)) => l.as_bytes(),
-                Some(Piece::Literal(text)) => text.as_bytes(),
-                _ => &[],
-            },
+            Shape::General(pieces) => pieces.first().and_then(Piece::text).unwrap_or(&[]),
             Shape::AnyText | Shape::Contains(_) => &[],
         }
     }
 
     /// A literal every match holds somewhere at or after a fixed offset
-    /// (case-sensitive), and that offset: the literal after a pattern's first star when only
-    /// literal text comes before the star (`:123456789012:table/app-17-`
-    /// of `arn:aws:dynamodb:*:123456789012:table/app-17-*`, at or after
-    /// 17), or a substring pattern's literal (at or after 0). Where it sits
+    /// (matching case-sensitively), and that offset: the literal after a
+    /// pattern's first star when only literal text comes before the star
+    /// (`:123456789012:table/app-17-` of
+    /// `arn:aws:dynamodb:*:123456789012:table/app-17-*`, at or after 17),
+    /// or a substring pattern's literal (at or after 0). Where it sits
     /// depends on what the star matched, so only a search finds it; `None`
     /// for any other pattern.
     pub(crate) fn floating_literal(&self) -> Option<(usize, &[u8])> {
-        fn text(piece: &Piece) -> Option<&[u8]> {
-            match piece {
-                Piece::Text(l) => Some(l.as_bytes()),
-                Piece::Literal(text) => Some(text.as_bytes()),
-                Piece::Star | Piece::Question | Piece::Variable(_) => None,
-            }
-        }
         match &self.shape {
             Shape::Contains(l) => Some((0, l.as_bytes())),
             Shape::General(pieces) => match pieces.as_ref() {
-                [Piece::Star, second, ..] => Some((0, text(second)?)),
-                [first, Piece::Star, third, ..] => Some((text(first)?.len(), text(third)?)),
+                [Piece::Star, second, ..] => Some((0, second.text()?)),
+                [first, Piece::Star, third, ..] => Some((first.text()?.len(), third.text()?)),
                 _ => None,
             },
             Shape::AnyText | Shape::Exact(_) | Shape::Prefix(_) => None,
@@ -738,34 +739,56 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
     if needle.len() > SHORT_NEEDLE {
         return text.find(std::str::from_utf8(needle).ok()?);
     }
-    let bytes = text.as_bytes();
-    let Some(&first) = needle.first() else {
-        return Some(0);
+    match find_bytes(text.as_bytes(), needle, 0, candidates_allowed(text.len())) {
+        Ok(found) => found,
+        Err(at) => text
+            .get(at..)?
+            .find(std::str::from_utf8(needle).ok()?)
+            .map(|found| at + found),
+    }
+}
+
+/// Where `needle` first starts in `bytes` at or after `from`, trying at
+/// most `tries` places of its first byte (each found eight bytes at a
+/// time, its last byte compared before the rest, and only where the whole
+/// needle still fits): `Ok` with the answer, or `Err` with the place the
+/// search stopped at when the tries ran out. Inlined, so that a caller
+/// with a needle of known length gets its comparisons folded.
+#[inline]
+pub(crate) fn find_bytes(
+    bytes: &[u8],
+    needle: &[u8],
+    from: usize,
+    tries: usize,
+) -> Result<Option<usize>, usize> {
+    let (Some(&first), Some(&last_byte)) = (needle.first(), needle.last()) else {
+        return Ok(Some(from));
     };
     let last = needle.len() - 1;
-    let last_byte = needle.get(last).copied().unwrap_or(first);
     // Only a start from which the whole needle still fits can match.
-    let starts = bytes.len().checked_sub(last)?;
-    let mut candidates_left = candidates_allowed(bytes.len());
-    let mut at = 0;
+    let Some(starts) = bytes.len().checked_sub(last) else {
+        return Ok(None);
+    };
+    let mut at = from;
+    let mut left = tries;
     loop {
-        let candidate = at + find_byte(bytes.get(at..starts)?, first)?;
+        let Some(found) = bytes.get(at..starts).and_then(|b| find_byte(b, first)) else {
+            return Ok(None);
+        };
+        let candidate = at + found;
         // The last byte is compared first: most false candidates end there
-        // without a call to compare the rest.
+        // without comparing the rest.
         if bytes.get(candidate + last) == Some(&last_byte)
             && bytes
-                .get(candidate..)
-                .is_some_and(|rest| rest.starts_with(needle))
+                .get(candidate..candidate + needle.len())
+                .is_some_and(|here| bytes_equal(here, needle))
         {
-            return Some(candidate);
+            return Ok(Some(candidate));
         }
         at = candidate + 1;
-        candidates_left -= 1;
-        if candidates_left == 0 {
-            let rest = text.get(at..)?;
-            return rest
-                .find(std::str::from_utf8(needle).ok()?)
-                .map(|found| at + found);
+        left = left.saturating_sub(1);
+        if left == 0 {
+            return Err(at);
         }
     }
 }
@@ -774,7 +797,7 @@ fn find_literal(text: &str, needle: &[u8]) -> Option<usize> {
 /// a word's bytes equal to `byte` become zero bytes, and the classic
 /// zero-byte test marks them, exactly at the lowest one (a false mark can
 /// only sit above a true one).
-pub(crate) fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
+fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let wanted = LOW * u64::from(byte);

@@ -146,6 +146,22 @@ fn compile(kind: PolicyKind, doc: &Value) -> Arc<CompiledPolicy> {
     Arc::new(CompiledPolicy::compile_kind("generated", &doc.to_string(), kind).unwrap())
 }
 
+/// `count` identity policies, policy `p` holding the statements
+/// `statements(p)`.
+fn identity_policies(
+    count: usize,
+    statements: impl Fn(usize) -> Value,
+) -> Vec<Arc<CompiledPolicy>> {
+    (0..count)
+        .map(|p| {
+            compile(
+                PolicyKind::Identity,
+                &json!({"Version": "2012-10-17", "Statement": statements(p)}),
+            )
+        })
+        .collect()
+}
+
 fn request(action: &str, resource: &str, team: &str, prefix: Option<&str>) -> Request {
     let principal = Principal::from_arn(&format!("arn:aws:iam::{ACCOUNT}:user/bob"))
         .unwrap()
@@ -244,27 +260,22 @@ proptest! {
 /// same statements.
 #[test]
 fn bundle_of_many_statements_decides_as_the_policies() {
-    let identity: Vec<Arc<CompiledPolicy>> = (0..12)
-        .map(|p| {
-            let statements: Vec<Value> = (0..60)
-                .map(|i| {
-                    let effect = if (p * 60 + i) % 97 == 0 {
-                        "Deny"
-                    } else {
-                        "Allow"
-                    };
-                    let action = ACTION_PATTERNS[(p + i) % ACTION_PATTERNS.len()];
-                    let key = if i % 13 == 0 { "NotAction" } else { "Action" };
-                    json!({"Effect": effect, key: [action, format!("svc{i}:Op{p}")],
+    let identity = identity_policies(12, |p| {
+        let statements: Vec<Value> = (0..60)
+            .map(|i| {
+                let effect = if (p * 60 + i) % 97 == 0 {
+                    "Deny"
+                } else {
+                    "Allow"
+                };
+                let action = ACTION_PATTERNS[(p + i) % ACTION_PATTERNS.len()];
+                let key = if i % 13 == 0 { "NotAction" } else { "Action" };
+                json!({"Effect": effect, key: [action, format!("svc{i}:Op{p}")],
                            "Resource": RESOURCE_PATTERNS[(p * 7 + i) % RESOURCE_PATTERNS.len()]})
-                })
-                .collect();
-            compile(
-                PolicyKind::Identity,
-                &json!({"Version": "2012-10-17", "Statement": statements}),
-            )
-        })
-        .collect();
+            })
+            .collect();
+        json!(statements)
+    });
     assert_eq!(PolicyBundle::new(&identity).statement_count(), 720);
     for action in ACTIONS.iter().copied().chain(["svc7:Op3", "svc59:op11"]) {
         for resource in RESOURCES {
@@ -280,21 +291,16 @@ fn statements_naming_other_resources_are_passed_over_without_changing_the_decisi
     // reading them. `NotResource` and patterns with a wildcard before any name
     // are never passed over, and a resource shorter than the names is
     // decided as the policies decide it.
-    let identity: Vec<Arc<CompiledPolicy>> = (0..6)
-        .map(|p| {
-            let statements = json!([
-                {"Effect": "Allow", "Action": "s3:Get*",
-                 "Resource": [format!("arn:aws:s3:::bucket-{p}/*"), format!("arn:aws:s3:::bucket-{p}")]},
-                {"Effect": "Deny", "Action": "s3:GetObject",
-                 "NotResource": format!("arn:aws:s3:::bucket-{p}*")},
-                {"Effect": "Allow", "Action": "s3:List*", "Resource": "arn:aws:s3:::*bucket-3*"},
-            ]);
-            compile(
-                PolicyKind::Identity,
-                &json!({"Version": "2012-10-17", "Statement": statements}),
-            )
-        })
-        .collect();
+    let identity = identity_policies(6, |p| {
+        let statements = json!([
+            {"Effect": "Allow", "Action": "s3:Get*",
+             "Resource": [format!("arn:aws:s3:::bucket-{p}/*"), format!("arn:aws:s3:::bucket-{p}")]},
+            {"Effect": "Deny", "Action": "s3:GetObject",
+             "NotResource": format!("arn:aws:s3:::bucket-{p}*")},
+            {"Effect": "Allow", "Action": "s3:List*", "Resource": "arn:aws:s3:::*bucket-3*"},
+        ]);
+        json!(statements)
+    });
     for resource in [
         "arn:aws:s3:::bucket-3/k",
         "arn:aws:s3:::bucket-3",
@@ -316,32 +322,27 @@ fn statements_naming_other_tables_after_a_wildcard_are_passed_over_without_chang
     // the table's name at the earliest place it can start, later, only
     // before that place, cut short, or in a different case, and a statement
     // names two patterns with different text after the star.
-    let identity: Vec<Arc<CompiledPolicy>> = (0..6)
-        .map(|p| {
-            let statements = json!([
-                {"Effect": "Allow", "Action": "dynamodb:*",
-                 "Resource": format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{p}-*")},
-                {"Effect": "Allow", "Action": "sqs:Send*",
-                 "Resource": format!("arn:aws:sqs:*:{ACCOUNT}:queue-{p}*")},
-                {"Effect": "Deny", "Action": "dynamodb:DeleteTable",
-                 "Resource": [format!("arn:aws:dynamodb:*table/app-{p}-x*"), format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{p}-y")]},
-                {"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": format!("arn:*:table/app-{p}-*")},
-                // An S3 prefix that names the principal's bucket before a
-                // wildcard and a shared suffix after it.
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-{p}/*.json")},
-                // Literal starts and floating literals too far in for the
-                // tests' one-byte offsets.
-                {"Effect": "Allow", "Action": "dynamodb:Query",
-                 "Resource": format!("arn:aws:dynamodb:{}*:{ACCOUNT}:table/app-{p}-*", "r".repeat(232))},
-                {"Effect": "Allow", "Action": "dynamodb:Scan",
-                 "Resource": format!("arn:aws:dynamodb:{}*:{ACCOUNT}:table/app-{p}-*", "r".repeat(260))},
-            ]);
-            compile(
-                PolicyKind::Identity,
-                &json!({"Version": "2012-10-17", "Statement": statements}),
-            )
-        })
-        .collect();
+    let identity = identity_policies(6, |p| {
+        let statements = json!([
+            {"Effect": "Allow", "Action": "dynamodb:*",
+             "Resource": format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{p}-*")},
+            {"Effect": "Allow", "Action": "sqs:Send*",
+             "Resource": format!("arn:aws:sqs:*:{ACCOUNT}:queue-{p}*")},
+            {"Effect": "Deny", "Action": "dynamodb:DeleteTable",
+             "Resource": [format!("arn:aws:dynamodb:*table/app-{p}-x*"), format!("arn:aws:dynamodb:*:{ACCOUNT}:table/app-{p}-y")]},
+            {"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": format!("arn:*:table/app-{p}-*")},
+            // An S3 prefix that names the principal's bucket before a
+            // wildcard and a shared suffix after it.
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-{p}/*.json")},
+            // Literal starts and floating literals too far in for the
+            // tests' one-byte offsets.
+            {"Effect": "Allow", "Action": "dynamodb:Query",
+             "Resource": format!("arn:aws:dynamodb:{}*:{ACCOUNT}:table/app-{p}-*", "r".repeat(232))},
+            {"Effect": "Allow", "Action": "dynamodb:Scan",
+             "Resource": format!("arn:aws:dynamodb:{}*:{ACCOUNT}:table/app-{p}-*", "r".repeat(260))},
+        ]);
+        json!(statements)
+    });
     let mut resources = Vec::new();
     for p in ["3", "5", "9"] {
         resources.extend([
@@ -411,26 +412,21 @@ fn bundle_knows_the_policies_it_was_compiled_from() {
 /// the sixteenth, each time, and both give the per-policy result.
 #[test]
 fn bundle_with_many_condition_keys_decides_as_the_policies() {
-    let identity: Vec<Arc<CompiledPolicy>> = (0..3)
-        .map(|p| {
-            let statements: Vec<Value> = (0..10)
-                .map(|i| {
-                    let key = format!("svc:Key{}", (p * 7 + i) % 24);
-                    let operator = ["StringEquals", "StringNotEquals", "StringLikeIfExists"][i % 3];
-                    let effect = if i == 9 { "Deny" } else { "Allow" };
-                    json!({"Effect": effect, "Action": ["s3:Get*", "*:List*"], "Resource": "*",
-                    "Condition": {
-                        operator: {key: ["v1", "v2", format!("v{p}")]},
-                        "StringEquals": {"aws:PrincipalTag/team": "red"}
-                    }})
-                })
-                .collect();
-            compile(
-                PolicyKind::Identity,
-                &json!({"Version": "2012-10-17", "Statement": statements}),
-            )
-        })
-        .collect();
+    let identity = identity_policies(3, |p| {
+        let statements: Vec<Value> = (0..10)
+            .map(|i| {
+                let key = format!("svc:Key{}", (p * 7 + i) % 24);
+                let operator = ["StringEquals", "StringNotEquals", "StringLikeIfExists"][i % 3];
+                let effect = if i == 9 { "Deny" } else { "Allow" };
+                json!({"Effect": effect, "Action": ["s3:Get*", "*:List*"], "Resource": "*",
+                "Condition": {
+                    operator: {key: ["v1", "v2", format!("v{p}")]},
+                    "StringEquals": {"aws:PrincipalTag/team": "red"}
+                }})
+            })
+            .collect();
+        json!(statements)
+    });
     for action in ["s3:GetObject", "iam:ListUsers", "kms:Decrypt"] {
         for team in ["red", "blue"] {
             for present in [0usize, 5, 24] {
